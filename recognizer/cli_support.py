@@ -1,0 +1,82 @@
+"""The one place where exceptions become a log line and an exit code, for both CLIs."""
+from __future__ import annotations
+
+import functools
+import importlib
+import logging
+import sys
+from typing import Callable
+
+from recognizer.errors import ExitCode, TableBotError
+
+log = logging.getLogger("tablebot")
+
+
+def setup_logging(verbose: bool) -> None:
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s" if verbose else "%(message)s",
+        stream=sys.stderr,
+        force=True,
+    )
+    # Third-party chatter stays out of normal output.
+    for name in ("selenium", "urllib3", "werkzeug", "apscheduler", "tensorflow", "absl", "PIL", "matplotlib"):
+        logging.getLogger(name).setLevel(logging.DEBUG if verbose else logging.WARNING)
+
+
+def handle_errors(verbose_flag: Callable[[], bool]) -> Callable:
+    """Decorate a CLI entry: known errors print one line `error: ...`, unknown ones too (traceback with --verbose)."""
+
+    def decorate(fn: Callable) -> Callable:
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            try:
+                return fn(*args, **kwargs)
+            except TableBotError as exc:
+                if verbose_flag():
+                    log.exception("error")
+                print(f"error: {exc}", file=sys.stderr)
+                sys.exit(int(exc.exit_code))
+            except KeyboardInterrupt:
+                print("error: interrupted", file=sys.stderr)
+                sys.exit(int(ExitCode.INTERRUPTED))
+            except (SystemExit, click_exceptions()):
+                raise
+            except Exception as exc:  # the last boundary: one line, never a bare traceback
+                if verbose_flag():
+                    log.exception("unexpected error")
+                first = str(exc).splitlines()[0] if str(exc) else ""
+                print(f"error: unexpected {type(exc).__name__}: {first} (rerun with --verbose for details)", file=sys.stderr)
+                sys.exit(int(ExitCode.FAILED))
+
+        return wrapper
+
+    return decorate
+
+
+def click_exceptions() -> tuple[type[BaseException], ...]:
+    import click
+
+    return (click.exceptions.Exit, click.exceptions.Abort, click.ClickException)
+
+
+def lazy_group(lazy_commands: dict[str, str]):
+    """A click.Group class whose commands named in `lazy_commands` ("module:attr") import on first use."""
+    import click
+
+    class LazyGroup(click.Group):
+        def list_commands(self, ctx):
+            return sorted({*super().list_commands(ctx), *lazy_commands})
+
+        def get_command(self, ctx, name):
+            if name in lazy_commands:
+                module, attr = lazy_commands[name].split(":")
+                return getattr(importlib.import_module(module), attr)
+            return super().get_command(ctx, name)
+
+    return LazyGroup
+
+
+def run_cli(group, verbose_state: dict) -> None:
+    """Entry point shared by both console scripts."""
+    handle_errors(lambda: verbose_state["on"])(group.main)(standalone_mode=True)

@@ -1,0 +1,37 @@
+"""The 37 classes, defined once.
+
+A class is a whole number 0..36 (never digit by digit: "3" beside "0" is 30).
+Generator, training, inference and the labelling tool all import this module,
+and the list is saved next to every model so loading can check it.
+"""
+from __future__ import annotations
+
+MIN_VALUE = 0
+MAX_VALUE = 36
+CLASSES: tuple[int, ...] = tuple(range(MIN_VALUE, MAX_VALUE + 1))
+NUM_CLASSES = len(CLASSES)
+
+
+def is_valid_value(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and MIN_VALUE <= value <= MAX_VALUE
+
+
+def value_to_index(value: int) -> int:
+    if not is_valid_value(value):
+        raise ValueError(f"{value!r} is not a number from {MIN_VALUE} to {MAX_VALUE}")
+    return CLASSES.index(value)
+
+
+def index_to_value(index: int) -> int:
+    return CLASSES[index]
+
+
+def parse_label(text: str) -> int:
+    """Parse a user-typed label: a plain whole number 0..36, no leading zeros ("05" is refused)."""
+    s = text.strip()
+    if not s.isdigit() or (len(s) > 1 and s[0] == "0"):
+        raise ValueError(f"{text!r} is not a number from {MIN_VALUE} to {MAX_VALUE}")
+    value = int(s)
+    if not is_valid_value(value):
+        raise ValueError(f"{text!r} is not a number from {MIN_VALUE} to {MAX_VALUE}")
+    return value

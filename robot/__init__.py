@@ -1,0 +1,1 @@
+"""The harvesting robot: log in, capture table screenshots, read them, write CSVs."""

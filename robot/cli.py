@@ -1,0 +1,30 @@
+"""`robot` command line. Each command lives in its own module and is imported only when invoked,
+so starting the scheduler never pulls in training code or matplotlib."""
+from __future__ import annotations
+
+import click
+
+from recognizer.cli_support import lazy_group, run_cli, setup_logging
+
+_VERBOSE = {"on": False}
+
+# name -> "module:click_command". Add a line here to register a new command.
+COMMANDS = {
+    "run-once": "robot.run:run_once_command",
+}
+
+
+@click.group(cls=lazy_group(COMMANDS))
+@click.option("-v", "--verbose", is_flag=True, help="Debug logging and tracebacks.")
+def cli(verbose: bool) -> None:
+    """Harvest tables of numbers from web pages into CSV."""
+    _VERBOSE["on"] = verbose
+    setup_logging(verbose)
+
+
+def main() -> None:
+    run_cli(cli, _VERBOSE)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,163 @@
+"""config.yaml, loaded once into one typed, validated object.
+
+Unknown keys are refused, ranges are checked, and messages name the key.
+Components receive only the part they need. Secrets are never here: the config
+names the environment variables that hold them.
+"""
+from __future__ import annotations
+
+import enum
+import os
+from pathlib import Path
+
+import yaml
+from pydantic import Field, ValidationError, field_validator, model_validator
+
+from recognizer.errors import ConfigError
+from recognizer.settings import ModelSettings, Strict, TableShape
+
+DEFAULT_CONFIG = Path("config.yaml")
+
+
+class TargetKind(str, enum.Enum):
+    DEMO = "demo"  # start the bundled demo site on 127.0.0.1 for this run
+    URL = "url"  # a real site at target.url
+
+
+class DemoSettings(Strict):
+    seed: int = Field(7, description="seed for the demo site's table values and looks")
+    port: int = Field(0, ge=0, le=65535, description="0: any free port")
+    session_seconds: int = Field(600, ge=1, description="demo session lifetime")
+
+
+class Target(Strict):
+    kind: TargetKind = TargetKind.DEMO
+    url: str | None = Field(None, description="base URL of the site when kind is url")
+    demo: DemoSettings = DemoSettings()
+
+    @model_validator(mode="after")
+    def _url_for_url_kind(self) -> "Target":
+        if self.kind is TargetKind.URL and not self.url:
+            raise ValueError("target.url is required when target.kind is 'url'")
+        return self
+
+
+class Login(Strict):
+    path: str = Field("/login", description="login page, relative to the target URL")
+    username_selector: str = "input[name=username]"
+    password_selector: str = "input[name=password]"
+    submit_selector: str = "button[type=submit]"
+    success_selector: str = Field("#logout", description="present only once logged in")
+    error_selector: str = Field(".login-error", description="present when the site refused the credentials")
+    username_env: str = Field("ROBOT_USERNAME", description="environment variable holding the user name")
+    password_env: str = Field("ROBOT_PASSWORD", description="environment variable holding the password")
+
+    def credentials(self) -> tuple[str, str]:
+        user, password = os.environ.get(self.username_env), os.environ.get(self.password_env)
+        missing = [name for name, v in ((self.username_env, user), (self.password_env, password)) if not v]
+        if missing:
+            raise ConfigError(f"set the environment variable(s) {', '.join(missing)} to the site's login")
+        return user, password  # type: ignore[return-value]
+
+
+class TableSpec(TableShape):
+    name: str = Field(..., pattern=r"^[A-Za-z0-9_.-]+$", description="used in file names and CSVs")
+    selector: str = Field(..., description="CSS selector of the table element (img or canvas)")
+
+
+class Page(Strict):
+    name: str = Field(..., pattern=r"^[A-Za-z0-9_.-]+$")
+    path: str = Field(..., description="page path relative to the target URL")
+    tables: list[TableSpec] = Field(..., min_length=1)
+
+    @field_validator("tables")
+    @classmethod
+    def _unique_tables(cls, tables: list[TableSpec]) -> list[TableSpec]:
+        names = [t.name for t in tables]
+        if len(set(names)) != len(names):
+            raise ValueError(f"table names must be unique within a page, got {names}")
+        return tables
+
+
+class Browser(Strict):
+    chromium_path: Path | None = Field(None, description="Chromium binary; default: found on PATH")
+    chromedriver_path: Path | None = Field(None, description="chromedriver; default: found on PATH")
+    use_webdriver_manager: bool = Field(False, description="download a chromedriver (needs internet)")
+    remote_url: str | None = Field(None, description="drive a remote WebDriver (Selenium Grid) instead")
+    window_width: int = Field(1400, ge=200, le=10000)
+    window_height: int = Field(1000, ge=200, le=10000)
+    device_scale_factor: float = Field(1.0, ge=0.5, le=4.0)
+    page_load_timeout_s: float = Field(30.0, gt=0)
+    wait_timeout_s: float = Field(10.0, gt=0, description="explicit wait for login and tables")
+    extra_args: list[str] = Field(default_factory=list)
+
+
+class Schedule(Strict):
+    cron: str | None = Field(None, description="crontab expression, e.g. '*/30 * * * *'")
+    interval_minutes: float | None = Field(60.0, gt=0)
+    run_time_limit_s: float = Field(900.0, gt=0, description="a run longer than this is stopped")
+    misfire_grace_s: int | None = Field(None, ge=1, description="default: half the interval")
+    jobstore_url: str | None = Field(None, description="SQLAlchemy URL; default: SQLite in the output folder")
+
+    @model_validator(mode="after")
+    def _one_trigger(self) -> "Schedule":
+        if self.cron and self.interval_minutes is not None and "interval_minutes" in self.model_fields_set:
+            raise ValueError("give schedule.cron or schedule.interval_minutes, not both")
+        return self
+
+
+class Output(Strict):
+    folder: Path = Field(Path("data/runs"), description="one sub-folder per run is written here")
+    keep_screenshots: bool = True
+
+
+class AppConfig(Strict):
+    target: Target = Target()
+    login: Login = Login()
+    pages: list[Page] = Field(..., min_length=1)
+    browser: Browser = Browser()
+    schedule: Schedule = Schedule()
+    output: Output = Output()
+    model: ModelSettings = ModelSettings()
+
+    @model_validator(mode="after")
+    def _unique_pages(self) -> "AppConfig":
+        names = [p.name for p in self.pages]
+        if len(set(names)) != len(names):
+            raise ValueError(f"page names must be unique, got {names}")
+        return self
+
+
+def load_config(path: str | os.PathLike = DEFAULT_CONFIG) -> AppConfig:
+    """Read and validate config.yaml. Relative paths inside it are relative to the file's folder."""
+    path = Path(path)
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except FileNotFoundError:
+        raise ConfigError(f"config file {path} not found: pass --config or copy config.yaml from the project") from None
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path} is not valid YAML: {exc}".splitlines()[0]) from None
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{path} must be a mapping of sections (target, login, pages, ...)")
+    try:
+        config = AppConfig.model_validate(raw)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        key = ".".join(str(p) for p in first["loc"]) or "(top level)"
+        more = f" (+{exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
+        raise ConfigError(f"{path}: {key}: {first['msg']}{more}") from None
+    return _resolve_paths(config, path.parent.resolve())
+
+
+def _resolve_paths(config: AppConfig, base: Path) -> AppConfig:
+    def rel(p: Path | None) -> Path | None:
+        return None if p is None or p.is_absolute() else base / p
+
+    output = config.output.model_copy(update={"folder": rel(config.output.folder)})
+    model = config.model
+    if not model.path.is_absolute():
+        model = model.model_copy(update={"path": rel(model.path)})
+    browser = config.browser.model_copy(
+        update={k: rel(getattr(config.browser, k)) or getattr(config.browser, k) for k in ("chromium_path", "chromedriver_path")}
+    )
+    return config.model_copy(update={"output": output, "model": model, "browser": browser})

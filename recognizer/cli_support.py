@@ -40,7 +40,7 @@ def handle_errors(verbose_flag: Callable[[], bool]) -> Callable:
             except KeyboardInterrupt:
                 print("error: interrupted", file=sys.stderr)
                 sys.exit(int(ExitCode.INTERRUPTED))
-            except (SystemExit, click_exceptions()):
+            except SystemExit:
                 raise
             except Exception as exc:  # the last boundary: one line, never a bare traceback
                 if verbose_flag():
@@ -52,12 +52,6 @@ def handle_errors(verbose_flag: Callable[[], bool]) -> Callable:
         return wrapper
 
     return decorate
-
-
-def click_exceptions() -> tuple[type[BaseException], ...]:
-    import click
-
-    return (click.exceptions.Exit, click.exceptions.Abort, click.ClickException)
 
 
 def lazy_group(lazy_commands: dict[str, str]):

@@ -1,0 +1,62 @@
+"""A predictor is preprocess + model + postprocess: image -> segmented cells -> one batch -> Table."""
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+
+import numpy as np
+
+from recognizer.errors import InputImageError
+from recognizer.imageio import to_bgr
+from recognizer.labels import index_to_value
+from recognizer.normalize import normalize_batch
+from recognizer.segment import crop_cells, find_grid
+from recognizer.settings import ModelSettings, TableShape
+from recognizer.table import Cell, Table
+
+
+class TableReader:
+    """Reads table images with one loaded model. Create once per process (`from_settings`)."""
+
+    def __init__(self, classifier, settings: ModelSettings):
+        self.classifier = classifier
+        self.settings = settings
+
+    @classmethod
+    def from_settings(cls, settings: ModelSettings) -> "TableReader":
+        from recognizer.model import load_classifier  # TensorFlow loads here, once
+
+        return cls(load_classifier(Path(settings.path)), settings)
+
+    def read(self, image: np.ndarray, shape: TableShape | None = None, source: str = "") -> Table:
+        image = self._check(image, source)
+        grid = find_grid(image, shape)
+        inputs, empty = normalize_batch(crop_cells(image, grid))
+        probs = self.classifier.predict_proba(inputs)
+        best = probs.argmax(axis=1) if len(probs) else np.zeros(0, int)
+        conf = probs.max(axis=1) if len(probs) else np.zeros(0)
+        threshold = self.settings.review_threshold
+        cells, k = [], 0
+        rows, cols = grid.shape
+        for i, is_empty in enumerate(empty):
+            r, c = divmod(i, cols)
+            if is_empty:
+                cells.append(Cell(r, c, None, 1.0, grid.box(r, c), False))
+                continue
+            p = float(conf[k])
+            cells.append(Cell(r, c, index_to_value(int(best[k])), p, grid.box(r, c), p < threshold))
+            k += 1
+        return Table(rows, cols, tuple(cells), source=source, meta={"text_height": round(grid.text_height, 1)})
+
+    def _check(self, image: np.ndarray, source: str) -> np.ndarray:
+        name = source or "image"
+        if not isinstance(image, np.ndarray) or image.ndim not in (2, 3) or image.size == 0:
+            raise InputImageError(f"{name}: expected a non-empty HxW or HxWxC image array")
+        if image.shape[0] * image.shape[1] > self.settings.max_pixels:
+            raise InputImageError(f"{name}: {image.shape[1]}x{image.shape[0]} pixels is over model.max_pixels")
+        return to_bgr(image)
+
+
+@functools.lru_cache(maxsize=1)
+def default_reader() -> TableReader:
+    return TableReader.from_settings(ModelSettings())

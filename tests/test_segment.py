@@ -1,0 +1,83 @@
+import numpy as np
+import pytest
+
+from recognizer.errors import SegmentationError
+from recognizer.normalize import normalize_cell
+from recognizer.segment import crop_cells, find_grid, runs
+from recognizer.settings import TableShape
+from tests.tables import Look, random_values, render
+
+LOOKS = [
+    Look("light"),
+    Look("light", line=3, font="DejaVuSerif.ttf"),
+    Look("dark", size=12, cell_w=30, cell_h=20),
+    Look("roulette", font="DejaVuSans-Bold.ttf"),
+    Look("zebra", font="LiberationSans-Regular.ttf"),
+    Look("plain", font="LiberationMono-Regular.ttf", cell_w=40),
+    Look("light", align="left"),
+    Look("roulette", align="right", size=16, cell_w=40, cell_h=28),
+    Look("zebra", align="left", scale=2.0),
+    Look("light", scale=0.6, size=16, cell_w=34, cell_h=22),  # ~13 px cells
+    Look("dark", jpeg=60),
+    Look("roulette", scale=2.0, jpeg=70),
+]
+
+
+def check_cells(image, grid, values):
+    """Each found cell holds ink exactly where the table has a number."""
+    crops = crop_cells(image, grid)
+    for (r, c), crop in zip(np.ndindex(values.shape), crops):
+        assert (normalize_cell(crop) is None) == (values[r, c] < 0), (r, c, values[r, c])
+
+
+@pytest.mark.parametrize("look", LOOKS, ids=lambda l: f"{l.style}-{l.align}-{l.font}-x{l.scale}-q{l.jpeg}")
+def test_finds_grid_in_every_look(look):
+    values = random_values(seed=hash(look.style) % 100, empty_tail=4)
+    image = render(values, look)
+    grid = find_grid(image, TableShape(rows=8, cols=15))
+    assert grid.shape == (8, 15)
+    check_cells(image, grid, values)
+    # Without a given shape the same grid is found.
+    assert find_grid(image).shape == (8, 15)
+
+
+def test_cell_boxes_contain_their_numbers():
+    look = Look("light", cell_w=40, cell_h=30)
+    image = render(random_values(), look)
+    grid = find_grid(image, TableShape(rows=8, cols=15))
+    for r in range(8):
+        for c in range(15):
+            box = grid.box(r, c)
+            cx, cy = 1 + c * 40 + 20, 1 + r * 30 + 15  # true cell centre
+            assert box.x < cx < box.x + box.w and box.y < cy < box.y + box.h
+
+
+def test_shape_mismatch_is_an_error_not_a_misalignment():
+    image = render(random_values(), Look("light"))
+    with pytest.raises(SegmentationError, match="found 8x15 cells.*expected 8x14"):
+        find_grid(image, TableShape(rows=8, cols=14))
+
+
+def test_header_rows_and_columns_are_skipped():
+    values = random_values(rows=5, cols=6)
+    image = render(values, Look("light", header=True, cell_w=40))
+    grid = find_grid(image, TableShape(rows=5, cols=6, skip_rows=1, skip_cols=1))
+    assert grid.shape == (5, 6)
+    check_cells(image, grid, values)
+
+
+def test_empty_inner_column_is_filled_from_the_pitch():
+    values = random_values(rows=6, cols=8)
+    values[:, 3] = -1
+    image = render(values, Look("zebra"))
+    grid = find_grid(image, TableShape(rows=6, cols=8))
+    check_cells(image, grid, values)
+
+
+def test_blank_image_has_no_table():
+    with pytest.raises(SegmentationError, match="no table found"):
+        find_grid(np.full((100, 200, 3), 255, np.uint8))
+
+
+def test_runs_merge_close_intervals():
+    assert runs(np.array([0, 12, 5, 40]), np.array([4, 20, 9, 50]), merge_gap=3) == [(0, 9), (12, 20), (40, 50)]

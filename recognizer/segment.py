@@ -223,5 +223,16 @@ def find_grid(image: np.ndarray, shape: TableShape | None = None) -> Grid:
 
 
 def crop_cells(image: np.ndarray, grid: Grid) -> list[np.ndarray]:
-    """Row-major list of cell crops (views into image, no copies)."""
-    return [image[y0:y1, x0:x1] for (y0, y1) in grid.rows for (x0, x1) in grid.cols]
+    """Row-major list of equal-sized cell crops, each centred on its cell.
+
+    Equal sizes let the normaliser process the whole table as one array batch. Cells a
+    pixel or two narrower than the widest get that much of their neighbours' edges, which
+    the normaliser ignores. The image is padded (edge colour repeated) for border cells.
+    """
+    ch = max(b - a for a, b in grid.rows)
+    cw = max(b - a for a, b in grid.cols)
+    py, px = ch // 2 + 1, cw // 2 + 1
+    padded = cv2.copyMakeBorder(image, py, py, px, px, cv2.BORDER_REPLICATE)
+    ys = [py + (a + b) // 2 - ch // 2 for a, b in grid.rows]
+    xs = [px + (a + b) // 2 - cw // 2 for a, b in grid.cols]
+    return [padded[y : y + ch, x : x + cw] for y in ys for x in xs]

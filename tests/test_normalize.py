@@ -1,0 +1,55 @@
+import numpy as np
+import pytest
+
+from recognizer.normalize import INPUT_SIZE, normalize_batch, normalize_cell
+from recognizer.segment import crop_cells, find_grid
+from recognizer.settings import TableShape
+from tests.tables import Look, render
+
+
+def cell_of(value: int, look: Look) -> np.ndarray:
+    image = render(np.array([[value, 1], [2, 3]]), look)
+    grid = find_grid(image, TableShape(rows=2, cols=2))
+    return crop_cells(image, grid)[0]
+
+
+@pytest.mark.parametrize("value", [0, 7, 36])
+def test_polarity_and_colour_do_not_matter(value):
+    light = normalize_cell(cell_of(value, Look("light", cell_w=40, cell_h=30, size=18)))
+    for style in ("dark", "roulette", "zebra"):
+        other = normalize_cell(cell_of(value, Look(style, cell_w=40, cell_h=30, size=18)))
+        assert other.shape == (INPUT_SIZE, INPUT_SIZE) and other.dtype == np.float32
+        # Same glyph, same place: the inputs differ only by anti-aliasing.
+        assert np.abs(light - other).mean() < 0.06, style
+
+
+def test_ink_is_bright_on_black_and_fills_the_box():
+    x = normalize_cell(cell_of(8, Look("light", size=24, cell_w=50, cell_h=40)))
+    assert x.max() == pytest.approx(1.0) and x.min() == 0.0
+    rows = np.nonzero(x.max(axis=1) > 0.3)[0]
+    assert rows.max() - rows.min() >= 18  # scaled up to the ink box height
+    assert x[0].sum() == 0 and x[-1].sum() == 0  # margin kept
+
+
+def test_empty_cell_and_flat_colour_are_empty():
+    assert normalize_cell(np.full((30, 40, 3), 255, np.uint8)) is None
+    assert normalize_cell(np.full((30, 40, 3), (40, 30, 200), np.uint8)) is None
+    noisy = np.random.default_rng(0).integers(240, 256, (30, 40, 3)).astype(np.uint8)
+    assert normalize_cell(noisy) is None
+
+
+def test_grid_line_fragments_at_the_edges_are_ignored():
+    clean = cell_of(5, Look("plain", cell_w=40, cell_h=30, size=18))
+    framed = clean.copy()
+    framed[0, :] = framed[-1, :] = 90  # lines of the neighbouring cells
+    framed[:, :2] = 90
+    assert np.abs(normalize_cell(clean) - normalize_cell(framed)).max() < 1e-6
+    lines_only = np.full_like(clean, 255)
+    lines_only[0, :] = lines_only[:, -1] = 0
+    assert normalize_cell(lines_only) is None
+
+
+def test_batch_reports_empties_in_order():
+    full, empty = cell_of(12, Look("light")), np.full((24, 34, 3), 255, np.uint8)
+    inputs, is_empty = normalize_batch([full, empty, full])
+    assert inputs.shape == (2, INPUT_SIZE, INPUT_SIZE, 1) and is_empty == [False, True, False]

@@ -1,0 +1,103 @@
+"""TableReader contracts on a tiny untrained model, and accuracy of the shipped model on
+tables in fonts and looks kept out of training."""
+import numpy as np
+import pytest
+
+from recognizer.errors import InputImageError, ModelError, SegmentationError
+from recognizer.labels import NUM_CLASSES
+from recognizer.settings import DEFAULT_MODEL, ModelSettings, TableShape
+from tests.tables import Look, random_values, render
+
+
+@pytest.fixture(scope="module")
+def tiny_model(tmp_path_factory):
+    from recognizer.model import build_model, save_model
+
+    path = tmp_path_factory.mktemp("model") / "tiny.keras"
+    save_model(build_model("seed"), path, {"temperature": 1.0, "arch": "seed"})
+    return path
+
+
+@pytest.fixture(scope="module")
+def reader(tiny_model):
+    from recognizer.predictor import TableReader
+
+    return TableReader.from_settings(ModelSettings(path=tiny_model, review_threshold=0.5))
+
+
+class CountingClassifier:
+    """Wraps the real classifier to count batches."""
+
+    def __init__(self, inner):
+        self.inner, self.calls = inner, []
+
+    def predict_proba(self, x):
+        self.calls.append(len(x))
+        return self.inner.predict_proba(x)
+
+
+def test_table_contract(reader):
+    from recognizer.predictor import TableReader
+
+    values = random_values(empty_tail=5)
+    image = render(values, Look("roulette"))
+    counting = CountingClassifier(reader.classifier)
+    table = TableReader(counting, reader.settings).read(image, TableShape(rows=8, cols=15), source="x.png")
+    assert (table.rows, table.cols, table.source) == (8, 15, "x.png")
+    assert counting.calls == [120 - 5]  # every non-empty cell in one batch
+    for cell in table:
+        truth = values[cell.row, cell.col]
+        assert (cell.value is None) == (truth < 0)
+        assert 0.0 <= cell.confidence <= 1.0
+        assert cell.needs_review == (cell.value is not None and cell.confidence < 0.5)
+        b = cell.box
+        assert 0 <= b.x and 0 <= b.y and b.x + b.w <= image.shape[1] and b.y + b.h <= image.shape[0]
+
+
+def test_probabilities_have_37_classes(reader):
+    x = np.zeros((3, 28, 28, 1), np.float32)
+    p = reader.classifier.predict_proba(x)
+    assert p.shape == (3, NUM_CLASSES) and np.allclose(p.sum(axis=1), 1.0, atol=1e-4)
+    assert reader.classifier.predict_proba(x[:0]).shape == (0, NUM_CLASSES)
+    with pytest.raises(ModelError):
+        reader.classifier.predict_proba(np.zeros((2, 32, 32, 1), np.float32))
+
+
+def test_bad_images_are_input_errors(reader):
+    with pytest.raises(InputImageError):
+        reader.read(np.zeros((0, 0, 3), np.uint8))
+    with pytest.raises(SegmentationError):
+        reader.read(np.full((80, 200, 3), 255, np.uint8))
+    with pytest.raises(InputImageError, match="max_pixels"):
+        type(reader)(reader.classifier, ModelSettings(path=reader.settings.path, max_pixels=100)).read(
+            render(random_values(2, 2), Look("light"))
+        )
+
+
+def test_grey_and_alpha_images_are_accepted(reader):
+    image = render(random_values(3, 4), Look("light"))
+    grey = image[..., 0]
+    bgra = np.dstack([image, np.full(image.shape[:2], 255, np.uint8)])
+    assert reader.read(grey).to_grid() == reader.read(bgra).to_grid() == reader.read(image).to_grid()
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not DEFAULT_MODEL.exists(), reason="no shipped model yet")
+def test_shipped_model_reads_heldout_tables():
+    """Whole tables in fonts and looks the model never saw: the accuracy bar of the recognizer issue."""
+    from bench.heldout_tables import make_tables
+    from recognizer.predictor import TableReader
+
+    reader = TableReader.from_settings(ModelSettings())
+    right = total = flagged = wrong_unflagged = 0
+    for s in make_tables(12, seed=11):
+        table = reader.read(s.image, TableShape(rows=8, cols=15))
+        for cell in table:
+            truth = s.values[cell.row][cell.col]
+            total += 1
+            right += cell.value == truth
+            flagged += cell.needs_review
+            wrong_unflagged += cell.value != truth and not cell.needs_review
+    assert wrong_unflagged == 0
+    assert right / total >= 0.995
+    assert flagged / total <= 0.02

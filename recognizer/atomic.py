@@ -13,6 +13,8 @@ from typing import IO, Iterator
 
 from recognizer.errors import OutputError
 
+FILE_MODE = 0o644
+
 
 @contextlib.contextmanager
 def atomic_open(path: str | os.PathLike, mode: str = "w", newline: str | None = "") -> Iterator[IO]:
@@ -23,6 +25,7 @@ def atomic_open(path: str | os.PathLike, mode: str = "w", newline: str | None = 
     except OSError as exc:
         raise _output_error(path, exc) from exc
     try:
+        os.chmod(tmp, FILE_MODE)  # mkstemp makes 0600; outputs are for the people who analyse them
         kwargs = {} if "b" in mode else {"encoding": "utf-8", "newline": newline}
         with os.fdopen(fd, mode, **kwargs) as stream:
             yield stream

@@ -1,0 +1,104 @@
+"""Stage functions that use the browser: log in, open a page, screenshot one table.
+
+Each takes the driver and the part of the config it needs; waits go through
+`robot.browser.wait_for`/`wait_until`. Credentials are passed in, typed into the form
+and never logged or put into a message (the user name appears only as `user_label`).
+"""
+from __future__ import annotations
+
+import logging
+from urllib.parse import urlsplit
+
+from robot.browser import Driver, current_url, navigate, page_url, present, wait_for, wait_until
+from robot.config import Login, Page, TableSpec
+from robot.errors import LoginFailed, TableNotFound
+
+log = logging.getLogger("tablebot.robot.capture")
+
+# True once the element is drawn: an <img> fully loaded with real pixels, anything else laid out.
+_TABLE_READY_JS = """
+const e = arguments[0];
+if (!e.isConnected) return false;
+if (e.tagName === 'IMG') return e.complete && e.naturalWidth > 0 && e.naturalHeight > 0;
+const r = e.getBoundingClientRect();
+return r.width > 0 && r.height > 0;
+"""
+_SCROLL_INTO_VIEW_JS = "arguments[0].scrollIntoView({block: 'center', inline: 'center'});"
+
+_LOGIN_FORM_HINT = "check login.path and the login.*_selector settings in config.yaml"
+
+
+def login(
+    driver: Driver,
+    base_url: str,
+    login_cfg: Login,
+    username: str,
+    password: str,
+    *,
+    timeout: float,
+    user_label: str | None = None,
+) -> None:
+    """Fill and submit the login form, then wait for the success or the error element.
+
+    `user_label` names the user in messages (default: `username`); pass something else for
+    a one-off generated login that must not be shown.
+    """
+    url = page_url(base_url, login_cfg.path)
+    navigate(driver, url)
+    user_field = wait_for(driver, login_cfg.username_selector, timeout, "the login form's user name field",
+                          error=LoginFailed, hint=_LOGIN_FORM_HINT)
+    password_field = wait_for(driver, login_cfg.password_selector, timeout, "the login form's password field",
+                              error=LoginFailed, hint=_LOGIN_FORM_HINT)
+    user_field.clear()
+    user_field.send_keys(username)
+    password_field.clear()
+    password_field.send_keys(password)
+    wait_for(driver, login_cfg.submit_selector, timeout, "the login form's submit button",
+             error=LoginFailed, hint=_LOGIN_FORM_HINT).click()
+
+    def outcome(d: Driver) -> str | bool:
+        if present(d, login_cfg.success_selector):
+            return "accepted"
+        if present(d, login_cfg.error_selector):
+            return "refused"
+        return False
+
+    result = wait_until(
+        driver, outcome, timeout=timeout,
+        what=f"the site's answer to the login ({login_cfg.success_selector!r} or {login_cfg.error_selector!r})",
+        error=LoginFailed, hint="check login.success_selector and login.error_selector in config.yaml",
+    )
+    if result == "refused":
+        raise LoginFailed(
+            f"the site refused the login for user {user_label or username}; "
+            f"check {login_cfg.username_env}/{login_cfg.password_env}"
+        )
+    log.info("logged in at %s", url)
+
+
+def open_page(driver: Driver, base_url: str, page: Page, login_cfg: Login) -> None:
+    """Open a table page; being sent back to the login page means the session is gone."""
+    url = page_url(base_url, page.path)
+    navigate(driver, url)
+    landed = urlsplit(current_url(driver)).path.rstrip("/")
+    login_path = urlsplit(page_url(base_url, login_cfg.path)).path.rstrip("/")
+    if landed == login_path and urlsplit(url).path.rstrip("/") != login_path:
+        raise LoginFailed(f"opening {url} led back to the login page: the session expired or the login did not stick")
+    log.debug("opened page %s at %s", page.name, url)
+
+
+def capture_table(driver: Driver, page: Page, table_spec: TableSpec, *, timeout: float) -> bytes:
+    """Screenshot one table element of the open page as PNG bytes, once it is in view and fully loaded."""
+    what = f"table {page.name}/{table_spec.name}"
+    hint = f"check pages[{page.name}].tables[{table_spec.name}].selector in config.yaml"
+    element = wait_for(driver, table_spec.selector, timeout, what, error=TableNotFound, hint=hint)
+    driver.execute_script(_SCROLL_INTO_VIEW_JS, element)
+    wait_until(
+        driver, lambda d: d.execute_script(_TABLE_READY_JS, element), timeout=timeout,
+        what=f"the image of {what} ({table_spec.selector!r}) to finish loading",
+        error=TableNotFound, hint="the image is broken or loads too slowly (browser.wait_timeout_s)",
+    )
+    png = element.screenshot_as_png
+    if not png:
+        raise TableNotFound(f"the screenshot of {what} ({table_spec.selector!r}) on {current_url(driver)} came back empty")
+    return png

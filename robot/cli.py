@@ -11,6 +11,8 @@ _VERBOSE = {"on": False}
 # name -> "module:click_command". Add a line here to register a new command.
 COMMANDS = {
     "run-once": "robot.run:run_once_command",
+    "demo-site": "robot.demo.cli:demo_site_command",
+    "review": "robot.review.cli:review_command",
 }
 
 

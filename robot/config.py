@@ -111,6 +111,15 @@ class Output(Strict):
     keep_screenshots: bool = True
 
 
+class Review(Strict):
+    """`robot review`: the labelling web page."""
+
+    host: str = Field("127.0.0.1", description="address to bind; anything but loopback exposes the labels")
+    port: int = Field(8765, ge=0, le=65535, description="0: any free port")
+    labels_folder: Path = Field(Path("data/labels"), description="labels.csv and cells/ for `recognizer finetune`")
+    cell_height_px: int = Field(160, ge=32, le=1000, description="on-screen height of the cell being labelled")
+
+
 class AppConfig(Strict):
     target: Target = Target()
     login: Login = Login()
@@ -119,6 +128,7 @@ class AppConfig(Strict):
     schedule: Schedule = Schedule()
     output: Output = Output()
     model: ModelSettings = ModelSettings()
+    review: Review = Review()
 
     @model_validator(mode="after")
     def _unique_pages(self) -> "AppConfig":
@@ -153,11 +163,12 @@ def _resolve_paths(config: AppConfig, base: Path) -> AppConfig:
     def rel(p: Path | None) -> Path | None:
         return None if p is None or p.is_absolute() else base / p
 
-    output = config.output.model_copy(update={"folder": rel(config.output.folder)})
+    output = config.output.model_copy(update={"folder": rel(config.output.folder) or config.output.folder})
     model = config.model
     if not model.path.is_absolute():
         model = model.model_copy(update={"path": rel(model.path)})
     browser = config.browser.model_copy(
         update={k: rel(getattr(config.browser, k)) or getattr(config.browser, k) for k in ("chromium_path", "chromedriver_path")}
     )
-    return config.model_copy(update={"output": output, "model": model, "browser": browser})
+    review = config.review.model_copy(update={"labels_folder": rel(config.review.labels_folder) or config.review.labels_folder})
+    return config.model_copy(update={"output": output, "model": model, "browser": browser, "review": review})

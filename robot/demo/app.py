@@ -1,0 +1,216 @@
+"""The demo site as a Flask app: a login, four pages of table images, and optional test hooks.
+
+The numbers are never in the DOM: each table is a PNG served (after login) from
+`/img/<page>/<table>.png`, with a 2x variant for high-density screens. With
+`expose_truth=True` the app also answers `GET /api/truth/<page>/<table>` and
+`POST /api/faults`, for tests only.
+"""
+from __future__ import annotations
+
+import dataclasses
+import functools
+import hmac
+import io
+import logging
+import secrets
+import threading
+import time
+from typing import Any, Callable
+from urllib.parse import urlsplit
+
+from flask import Flask, Response, abort, jsonify, redirect, render_template, request, session, url_for
+from PIL import Image
+
+from recognizer.errors import ConfigError
+from robot.demo.faults import LOGIN_PAGE, Faults
+from robot.demo.render import render_table, table_geometry
+from robot.demo.site import PageSpec, TableSpec, build_catalogue
+
+log = logging.getLogger(__name__)
+
+FAULTS_KEY = "demo_faults"
+CATALOGUE_KEY = "demo_catalogue"
+LOGIN_ERROR = "Wrong user name or password"
+IMAGE_SCALES = {"1": 1.0, "2": 2.0}  # ?scale= values served; 2 feeds srcset's 2x
+TABLE_CAPTIONS = {"main": "Spin history", "small": "Latest spins"}
+
+
+def create_app(
+    seed: int,
+    username: str,
+    password: str,
+    session_seconds: float,
+    expose_truth: bool = False,
+    clock: Callable[[], float] = time.time,
+) -> Flask:
+    """A fresh demo site. `clock` gives the session age; tests pass their own to expire sessions instantly."""
+    if not username or not password:
+        raise ConfigError("the demo site needs a non-empty user name and password (ROBOT_USERNAME / ROBOT_PASSWORD)")
+    if session_seconds <= 0:
+        raise ConfigError(f"session_seconds must be positive, got {session_seconds}")
+    catalogue = build_catalogue(seed)
+    faults = Faults(catalogue, [(p.name, t.name) for p in catalogue.values() for t in p.tables])
+
+    app = Flask(__name__)
+    # A new key per app: sessions never outlive the server that made them.
+    app.secret_key = secrets.token_bytes(32)
+    app.config.update(SESSION_COOKIE_SAMESITE="Lax", SESSION_COOKIE_HTTPONLY=True)
+    app.extensions[FAULTS_KEY] = faults
+    app.extensions[CATALOGUE_KEY] = catalogue
+    png_cache = _PngCache()
+    expected = (username.encode(), password.encode())
+
+    def logged_in() -> bool:
+        login_at, generation = session.get("login_at"), session.get("generation")
+        if not isinstance(login_at, (int, float)) or generation != faults.generation:
+            return False
+        return clock() - login_at <= session_seconds
+
+    def protected(view: Callable) -> Callable:
+        @functools.wraps(view)
+        def wrapper(*args: Any, **kwargs: Any):
+            if not logged_in():
+                session.clear()
+                return redirect(url_for("login", next=request.full_path.rstrip("?")))
+            return view(*args, **kwargs)
+
+        return wrapper
+
+    def misbehave(page: str) -> Response | None:
+        """Apply the faults switched on for `page`: delay first, then maybe an error response."""
+        delay = faults.delay_for(page)
+        if delay:
+            time.sleep(delay)  # the fault itself: a slow server
+        status = faults.take_error(page)
+        if status is not None:
+            return Response(f"demo fault: HTTP {status}", status=status, mimetype="text/plain")
+        return None
+
+    def render(template: str, status: int = 200, **context: Any) -> tuple[str, int]:
+        context.setdefault("title", "Spin Board")
+        return render_template(template, pages=list(catalogue.values()), logged_in=logged_in(), **context), status
+
+    @app.route("/login", methods=["GET", "POST"])
+    def login():
+        failed = misbehave(LOGIN_PAGE)
+        if failed is not None:
+            return failed
+        next_path = _safe_next(request.values.get("next", ""))
+        if request.method == "GET":
+            return render("login.html", title="Sign in", error=None, next_path=next_path, username="")
+        given_user = request.form.get("username", "")
+        given = (given_user.encode(), request.form.get("password", "").encode())
+        # Compare both fields every time, in constant time, so timing reveals neither.
+        user_ok = hmac.compare_digest(given[0], expected[0])
+        password_ok = hmac.compare_digest(given[1], expected[1])
+        if not (user_ok and password_ok):
+            log.info("demo login refused for user %r", given_user)
+            return render("login.html", 401, title="Sign in", error=LOGIN_ERROR, next_path=next_path, username=given_user)
+        session.clear()
+        session.update(login_at=clock(), generation=faults.generation)
+        log.info("demo login for user %r", given_user)
+        return redirect(next_path or url_for("index"))
+
+    @app.route("/logout")
+    def logout():
+        session.clear()
+        return redirect(url_for("login"))
+
+    @app.route("/")
+    @protected
+    def index():
+        return render("index.html", title="Result boards")
+
+    @app.route("/tables/<name>")
+    @protected
+    def table_page(name: str):
+        page = catalogue.get(name) or abort(404)
+        failed = misbehave(page.name)
+        if failed is not None:
+            return failed
+        tables = [_table_view(page, t, faults.element_id(page.name, t.name, t.element_id)) for t in page.tables]
+        return render("page.html", title=page.title, theme=page.name, page=page, tables=tables)
+
+    @app.route("/img/<name>/<table>.png")
+    @protected
+    def table_image(name: str, table: str):
+        spec = _find(catalogue, name, table)
+        scale = IMAGE_SCALES.get(request.args.get("scale", "1")) or abort(404)
+        data = png_cache.get((name, table, scale), lambda: _png(spec, scale))
+        response = Response(data, mimetype="image/png")
+        response.headers["Cache-Control"] = "no-store"  # behind a login: never cached
+        return response
+
+    if expose_truth:
+
+        @app.route("/api/truth/<name>/<table>")
+        def truth(name: str, table: str):
+            spec = _find(catalogue, name, table)
+            return jsonify(rows=spec.rows, cols=spec.cols, values=spec.values_list())
+
+        @app.route("/api/faults", methods=["POST"])
+        def set_faults():
+            try:
+                faults.apply(request.get_json(force=True, silent=True))
+            except ValueError as exc:
+                return jsonify(ok=False, error=str(exc)), 400
+            return jsonify(ok=True)
+
+    return app
+
+
+def _find(catalogue: dict[str, PageSpec], name: str, table: str) -> TableSpec:
+    page = catalogue.get(name) or abort(404)
+    try:
+        return page.table(table)
+    except KeyError:
+        abort(404)
+
+
+def _table_view(page: PageSpec, table: TableSpec, element_id: str | None) -> dict[str, Any]:
+    """What page.html needs for one table; `element_id` None means the table is dropped by a fault."""
+    src = url_for("table_image", name=page.name, table=table.name)
+    width, height = _image_size(table)
+    return {
+        "element_id": element_id,
+        "caption": TABLE_CAPTIONS.get(table.name, table.name),
+        "src": src,
+        "src_2x": f"{src}?scale=2",
+        "width": width,
+        "height": height,
+    }
+
+
+def _image_size(table: TableSpec) -> tuple[int, int]:
+    geo = table_geometry(table.rows, table.cols, table.look)
+    return geo.width, geo.height
+
+
+def _png(table: TableSpec, scale: float) -> bytes:
+    look = dataclasses.replace(table.look, scale=scale)
+    bgr = render_table(table.values, look)
+    buffer = io.BytesIO()
+    Image.fromarray(bgr[:, :, ::-1]).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def _safe_next(target: str) -> str:
+    """Only same-site paths: an open redirect would let a link send a user elsewhere after login."""
+    parts = urlsplit(target)
+    if not target.startswith("/") or target.startswith("//") or "\\" in target or parts.scheme or parts.netloc:
+        return ""
+    return target
+
+
+class _PngCache:
+    """Encoded images by (page, table, scale); each is rendered once per app."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._data: dict[tuple[str, str, float], bytes] = {}
+
+    def get(self, key: tuple[str, str, float], make: Callable[[], bytes]) -> bytes:
+        with self._lock:
+            if key not in self._data:
+                self._data[key] = make()
+            return self._data[key]

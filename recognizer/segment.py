@@ -39,7 +39,7 @@ MAX_NUMBER_WIDTH = 2.5  # a two-digit number is at most this * its height wide
 DIGIT_GAP = 0.45  # digits closer than this * text height belong to one number
 LINE_STEP = 0.5  # number centres further apart than this * text height start a new row ...
 COLUMN_STEP = 0.6  # ... or a new column (left/right alignment moves centres by < 0.4)
-MIN_SUPPORT = 0.5  # rows/columns with fewer numbers than this * the median are specks (inner empty ones are refilled from the pitch)
+MIN_SUPPORT = 0.5  # rows/columns with fewer numbers than this * the median are sparse
 PITCH_TOLERANCE = 0.25  # a gap within this of k pitches holds k-1 empty rows/columns
 MIN_TEXT_HEIGHT = 5  # pixels; smaller "text" cannot be read
 
@@ -117,14 +117,19 @@ def runs(starts: np.ndarray, ends: np.ndarray, merge_gap: float) -> list[tuple[i
 
 
 def group(centres: np.ndarray, max_step: float) -> list[np.ndarray]:
-    """Indices grouped by centre (a new group where consecutive centres are more than max_step
-    apart), keeping groups with enough members: a speck between two columns forms its own
-    small group and is dropped, instead of bridging the columns as extents would."""
+    """Indices grouped by centre: a new group where consecutive centres are more than max_step apart."""
     order = np.argsort(centres, kind="stable")
-    cuts = np.nonzero(np.diff(centres[order]) > max_step)[0] + 1
-    groups = np.split(order, cuts)
-    support = max(1.0, MIN_SUPPORT * float(np.median([len(g) for g in groups])))
-    return [g for g in groups if len(g) >= support]
+    return np.split(order, np.nonzero(np.diff(centres[order]) > max_step)[0] + 1)
+
+
+def well_supported(groups: list[np.ndarray]) -> np.ndarray:
+    """Groups with at least MIN_SUPPORT * the median number of members."""
+    sizes = np.array([len(g) for g in groups])
+    return sizes >= MIN_SUPPORT * float(np.median(sizes))
+
+
+def inside(centres: np.ndarray, spans_: list[tuple[int, int]]) -> bool:
+    return any(a <= c <= b for c in centres for a, b in spans_)
 
 
 def merge_line(boxes: np.ndarray, max_gap: float) -> list[list[int]]:
@@ -183,6 +188,13 @@ def locate(image: np.ndarray) -> tuple[list[tuple[int, int]], list[tuple[int, in
     lines = [boxes[g] for g in group(boxes[:, 1] + boxes[:, 3] / 2, LINE_STEP * text_h)]
     numbers = np.array([n for line in lines for n in merge_line(line, DIGIT_GAP * text_h)])
     columns = [numbers[g] for g in group(numbers[:, 0] + numbers[:, 2] / 2, COLUMN_STEP * text_h)]
+    # A sparse row or column (a history that is not full yet) is kept when its numbers line
+    # up with the well-filled ones; sparse specks between rows or columns are not.
+    strong_rows, strong_cols = well_supported(lines), well_supported(columns)
+    row_text = [spans(l, 1) for l, ok in zip(lines, strong_rows) if ok]
+    col_text = [spans(c, 0) for c, ok in zip(columns, strong_cols) if ok]
+    lines = [l for l, ok in zip(lines, strong_rows) if ok or inside(l[:, 0] + l[:, 2] / 2, col_text)]
+    columns = [c for c, ok in zip(columns, strong_cols) if ok or inside(c[:, 1] + c[:, 3] / 2, row_text)]
     row_spans = fill_missing(sorted(spans(line, 1) for line in lines))
     col_spans = fill_missing(sorted(spans(col, 0) for col in columns))
     return row_spans, col_spans, text_h

@@ -81,3 +81,12 @@ def test_blank_image_has_no_table():
 
 def test_runs_merge_close_intervals():
     assert runs(np.array([0, 12, 5, 40]), np.array([4, 20, 9, 50]), merge_gap=3) == [(0, 9), (12, 20), (40, 50)]
+
+
+@pytest.mark.parametrize("style", ["zebra", "roulette", "light"])
+def test_sparse_last_row_is_kept(style):
+    values = random_values(seed=5, empty_tail=12)  # only 3 numbers in the last row
+    image = render(values, Look(style))
+    grid = find_grid(image)  # no shape given: the sparse row must still be found
+    assert grid.shape == (8, 15)
+    check_cells(image, grid, values)

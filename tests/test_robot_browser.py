@@ -145,6 +145,7 @@ def test_a_dead_browser_does_not_hide_the_real_error(fake_driver, tmp_path, capl
 
 def test_secrets_are_redacted_from_log_records(caplog):
     caplog.set_level(logging.DEBUG)
+    caplog.set_level(logging.DEBUG, logger="selenium")  # a CLI test may have quietened it
     selenium_log = logging.getLogger("selenium.webdriver.remote.remote_connection")
     with secrets_hidden_from_logs([FAKE_PASSWORD]):
         selenium_log.debug("POST %s %s", "/session/x/element/y/value", f'{{"text": "{FAKE_PASSWORD}"}}')

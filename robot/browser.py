@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import re
 import shutil
+import signal
 import tempfile
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, Protocol, TypeVar
@@ -29,7 +31,7 @@ from urllib3.exceptions import HTTPError as Urllib3Error
 from recognizer.atomic import atomic_open, write_bytes_atomic
 from recognizer.errors import TableBotError
 from robot.config import Browser
-from robot.errors import BrowserError, SiteUnreachable, TableNotFound
+from robot.errors import BrowserCrashed, BrowserError, PageLoadFailed, PageNotFound, SiteUnreachable, TableNotFound
 
 log = logging.getLogger("tablebot.robot.browser")
 
@@ -47,6 +49,14 @@ HEADLESS_ARGS = (
 CHROMIUM_NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
 POLL_INTERVAL_S = 0.1  # how often waits re-check their condition
 REDACTED = "***"
+# The HTTP status of the page shown (Chromium 109+); null where the browser does not say.
+NAVIGATION_STATUS_JS = """
+const n = performance.getEntriesByType('navigation');
+return n.length ? (n[n.length - 1].responseStatus || null) : null;
+"""
+RETRY_LATER_STATUS = 429  # Too Many Requests: like a 5xx, worth a later try
+SERVER_ERROR_MIN = 500
+CLIENT_ERROR_MIN = 400
 # Exceptions that mean "the browser or its driver failed": translated in `browser_errors`.
 DRIVER_FAILURES = (WebDriverException, Urllib3Error, ConnectionError)
 
@@ -102,7 +112,26 @@ def open_browser(settings: Browser) -> Iterator[Driver]:
             _quit(driver)
     finally:
         if profile is not None:
+            kill_left_behind(profile)
             shutil.rmtree(profile, ignore_errors=True)
+
+
+def kill_left_behind(profile: Path) -> list[int]:
+    """SIGKILL browser processes still running on `profile`: a chromedriver that crashed or was killed
+    leaves its Chromium behind, which nothing would ever quit. Linux (/proc); a no-op elsewhere."""
+    marker = f"--user-data-dir={profile}\0".encode()  # one whole argument
+    killed = []
+    for proc in Path("/proc").glob("[0-9]*"):
+        try:
+            if marker not in (proc / "cmdline").read_bytes():
+                continue
+            os.kill(int(proc.name), signal.SIGKILL)
+        except (OSError, ValueError):  # gone meanwhile, or not ours to read
+            continue
+        killed.append(int(proc.name))
+    if killed:
+        log.warning("killed %d browser processes left behind by a chromedriver that had stopped", len(killed))
+    return killed
 
 
 def chrome_options(settings: Browser, profile: Path | None, chromium: str | None = None):
@@ -223,7 +252,8 @@ def page_url(base_url: str, path: str) -> str:
 
 
 def navigate(driver: Driver, url: str) -> None:
-    """Open `url`; a site that does not answer becomes `SiteUnreachable`."""
+    """Open `url`; a site that does not answer becomes `SiteUnreachable`, an HTTP error page
+    `PageLoadFailed` (5xx, 429: worth a retry) or `PageNotFound` (other 4xx)."""
     log.debug("opening %s", url)
     try:
         driver.get(url)
@@ -234,6 +264,23 @@ def navigate(driver: Driver, url: str) -> None:
         if net:
             raise SiteUnreachable(f"cannot reach {url} ({net.group(1)}): check that the site is up and target.url is right") from None
         raise
+    check_http_status(driver, url)
+
+
+def http_status(driver: Driver) -> int | None:
+    """The HTTP status of the document shown, where the browser tells it."""
+    status = driver.execute_script(NAVIGATION_STATUS_JS)
+    return status if isinstance(status, int) and status > 0 else None
+
+
+def check_http_status(driver: Driver, url: str) -> None:
+    status = http_status(driver)
+    if status is None or status < CLIENT_ERROR_MIN:
+        return
+    if status >= SERVER_ERROR_MIN or status == RETRY_LATER_STATUS:
+        raise PageLoadFailed(f"{url} answered HTTP {status}: the site has trouble; the robot retries with backoff "
+                             "(retry.attempts)")
+    raise PageNotFound(f"{url} answered HTTP {status}: check the page's path in config.yaml")
 
 
 def wait_until(
@@ -291,7 +338,7 @@ def browser_errors() -> Iterator[None]:
     try:
         yield
     except DRIVER_FAILURES as exc:
-        raise BrowserError(f"the browser failed: {_first_line(exc)}; rerun with --verbose for details") from exc
+        raise BrowserCrashed(f"the browser failed: {_first_line(exc)}; rerun with --verbose for details") from exc
 
 
 # ---------------------------------------------------------------------------- failures and secrets
@@ -309,6 +356,7 @@ class FailureSnapshots:
         self.saved: list[Path] = []
 
     def save(self, label: str, exc: BaseException) -> None:
+        """Save the page once for `exc`; on success `exc` carries the snapshot's name (see `results.snapshot_of`)."""
         if self.folder is None or getattr(exc, "_tablebot_snapshot", False):
             return
         exc._tablebot_snapshot = True  # type: ignore[attr-defined]
@@ -321,6 +369,7 @@ class FailureSnapshots:
         except (*DRIVER_FAILURES, TableBotError) as err:
             log.warning("could not save the page at the failure: %s", _first_line(err))
             return
+        exc._tablebot_snapshot = stem.name  # type: ignore[attr-defined]
         self.saved += [stem.with_suffix(".png"), stem.with_suffix(".html")]
         log.info("the page at the failure is saved as %s.png and .html", stem)
 

@@ -9,9 +9,19 @@ from __future__ import annotations
 import logging
 from urllib.parse import urlsplit
 
-from robot.browser import Driver, current_url, navigate, page_url, present, wait_for, wait_until
+from robot.browser import (
+    SERVER_ERROR_MIN,
+    Driver,
+    current_url,
+    http_status,
+    navigate,
+    page_url,
+    present,
+    wait_for,
+    wait_until,
+)
 from robot.config import Login, Page, TableSpec
-from robot.errors import LoginFailed, TableNotFound
+from robot.errors import LoginFailed, PageLoadFailed, SessionExpired, TableNotFound
 
 log = logging.getLogger("tablebot.robot.capture")
 
@@ -61,6 +71,9 @@ def login(
             return "accepted"
         if present(d, login_cfg.error_selector):
             return "refused"
+        status = http_status(d)
+        if status is not None and status >= SERVER_ERROR_MIN:
+            return f"HTTP {status}"
         return False
 
     result = wait_until(
@@ -68,6 +81,8 @@ def login(
         what=f"the site's answer to the login ({login_cfg.success_selector!r} or {login_cfg.error_selector!r})",
         error=LoginFailed, hint="check login.success_selector and login.error_selector in config.yaml",
     )
+    if result.startswith("HTTP"):
+        raise PageLoadFailed(f"the site answered the login with {result}: it has trouble; the robot retries with backoff")
     if result == "refused":
         raise LoginFailed(
             f"the site refused the login for user {user_label or username}; "
@@ -83,7 +98,7 @@ def open_page(driver: Driver, base_url: str, page: Page, login_cfg: Login) -> No
     landed = urlsplit(current_url(driver)).path.rstrip("/")
     login_path = urlsplit(page_url(base_url, login_cfg.path)).path.rstrip("/")
     if landed == login_path and urlsplit(url).path.rstrip("/") != login_path:
-        raise LoginFailed(f"opening {url} led back to the login page: the session expired or the login did not stick")
+        raise SessionExpired(f"opening {url} led back to the login page: the session expired or the login did not stick")
     log.debug("opened page %s at %s", page.name, url)
 
 

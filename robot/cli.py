@@ -13,6 +13,10 @@ COMMANDS = {
     "run-once": "robot.run:run_once_command",
     "demo-site": "robot.demo.cli:demo_site_command",
     "review": "robot.review.cli:review_command",
+    "run": "robot.schedule:run_command",
+    "status": "robot.ledger:status_command",
+    "report": "robot.report:report_command",
+    "doctor": "robot.doctor:doctor_command",
 }
 
 

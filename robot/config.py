@@ -98,6 +98,9 @@ class Schedule(Strict):
     run_time_limit_s: float = Field(900.0, gt=0, description="a run longer than this is stopped")
     misfire_grace_s: int | None = Field(None, ge=1, description="default: half the interval")
     jobstore_url: str | None = Field(None, description="SQLAlchemy URL; default: SQLite in the output folder")
+    stop_grace_s: float = Field(
+        60.0, gt=0, description="after SIGINT/SIGTERM, time for the current table to finish before the browser is quit"
+    )
 
     @model_validator(mode="after")
     def _one_trigger(self) -> "Schedule":
@@ -106,9 +109,23 @@ class Schedule(Strict):
         return self
 
 
+class Retry(Strict):
+    """Transient failures (HTTP 5xx, time-outs, an expired session, a crashed browser) are retried per page
+    with exponential backoff: backoff_s, 2*backoff_s, ... up to backoff_max_s. A refused login is never retried."""
+
+    attempts: int = Field(3, ge=1, le=10, description="tries per page, the first one included")
+    backoff_s: float = Field(2.0, ge=0, le=600, description="wait before the second try; doubles with each try")
+    backoff_max_s: float = Field(30.0, ge=0, le=3600, description="longest wait between two tries")
+    browser_restarts: int = Field(2, ge=0, le=10, description="how often one run may restart a crashed browser")
+    relogins: int = Field(3, ge=0, le=20, description="how often one run may log in again after its session expired")
+
+
 class Output(Strict):
     folder: Path = Field(Path("data/runs"), description="one sub-folder per run is written here")
     keep_screenshots: bool = True
+    deduplicate: bool = Field(
+        True, description="skip a table an earlier run already captured (same image, or same values, same page/table)"
+    )
 
 
 class Review(Strict):
@@ -126,6 +143,7 @@ class AppConfig(Strict):
     pages: list[Page] = Field(..., min_length=1)
     browser: Browser = Browser()
     schedule: Schedule = Schedule()
+    retry: Retry = Retry()
     output: Output = Output()
     model: ModelSettings = ModelSettings()
     review: Review = Review()

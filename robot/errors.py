@@ -35,3 +35,38 @@ class DemoCheckFailed(TableBotError):
     """`run-once --check-demo`: the written CSVs disagree with the demo site's true values."""
 
     exit_code = ExitCode.FAILED
+
+
+class BrowserCrashed(BrowserError):
+    """The browser or its driver stopped answering in the middle of a run; the run restarts it."""
+
+
+class PageNotFound(TableBotError):
+    """A page answered with an HTTP client error (404, 403, ...): its path in the config is wrong."""
+
+    exit_code = ExitCode.TARGET
+
+
+class SessionExpired(LoginFailed):
+    """A page sent the robot back to the login form: the session ended. The run logs in again and retries."""
+
+
+class PageLoadFailed(SiteUnreachable):
+    """A page answered with an HTTP server error (5xx) or 429; retried with backoff."""
+
+
+class OutputLocked(TableBotError):
+    """Another robot process holds the output folder's lock."""
+
+    exit_code = ExitCode.LOCKED
+
+
+class RunStopped(TableBotError):
+    """The run was asked to stop (SIGINT/SIGTERM, or its time limit) and stopped between two tables."""
+
+    exit_code = ExitCode.INTERRUPTED
+
+
+# Worth another try after a backoff: the site or the browser may recover on their own.
+# A refused login (LoginFailed) or a browser that cannot start (BrowserError) is not.
+TRANSIENT_ERRORS = (SiteUnreachable, SessionExpired, BrowserCrashed)

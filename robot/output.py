@@ -5,8 +5,9 @@ Layout of `<output.folder>/<run_id>/`, run_id = `YYYYmmddTHHMMSSZ-<6 hex>`:
     <page>__<table>.json           every cell with value, confidence, box, needs_review
     <page>__<table>.png            the element screenshot             (when screenshots are kept)
     <page>__<table>.annotated.png  read values drawn on the screenshot (when screenshots are kept)
-    cells.csv                      one line per cell of every table of the run
-    run.json                       the run's summary
+    cells.csv                      one line per cell of every table of the run (rewritten after each table)
+    run.json                       the run's summary (tables written, tables unchanged since an earlier run, errors)
+    failure__<label>.png/.html     the page at a failure, saved once (label: page__table, page, or error class)
 
 Writers take open streams; every file is written through `recognizer.atomic`.
 `annotate` is a pure image function.
@@ -106,7 +107,12 @@ def run_summary(result: RunResult, files: dict[str, list[str]] | None = None) ->
             }
             for item in result.tables
         ],
-        "totals": {"tables": len(result.tables), "cells": result.cells, "flagged": result.flagged},
+        "unchanged": [
+            {"page": item.page, "table": item.table_name, "same_as_run": item.same_as_run, "same": item.by}
+            for item in result.unchanged
+        ],
+        "totals": {"tables": len(result.tables), "cells": result.cells, "flagged": result.flagged,
+                   "unchanged": len(result.unchanged)},
         "errors": [_failure_dict(f) for f in result.errors],
         "files": files.get("", []),
     }
@@ -133,11 +139,16 @@ def write_table_files(folder: Path, item: CapturedTable, *, screenshots: bool) -
     return names
 
 
+def write_cells_file(folder: Path, run_id: str, captures: Iterable[CapturedTable]) -> None:
+    """(Re)write the run's `cells.csv` with the tables so far: a run cut off keeps every table written before."""
+    with atomic_open(folder / CELLS_CSV, "w") as stream:
+        write_cells_csv(run_id, captures, stream)
+
+
 def write_run_files(result: RunResult, table_files: dict[str, list[str]] | None = None) -> list[str]:
     """Write `cells.csv` and `run.json` (which lists every file of the run); returns their names."""
     names = [CELLS_CSV, RUN_JSON]
-    with atomic_open(result.folder / CELLS_CSV, "w") as stream:
-        write_cells_csv(result.run_id, result.tables, stream)
+    write_cells_file(result.folder, result.run_id, result.tables)
     files = {**(table_files or {}), "": names}
     with atomic_open(result.folder / RUN_JSON, "w") as stream:
         write_run_json(result, stream, files)
@@ -193,4 +204,4 @@ def _flag(value: bool) -> str:
 
 def _failure_dict(failure: Failure) -> dict:
     return {"page": failure.page, "table": failure.table_name, "error": failure.error,
-            "message": failure.message, "exit_code": failure.exit_code}
+            "message": failure.message, "exit_code": failure.exit_code, "snapshot": failure.snapshot}

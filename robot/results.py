@@ -23,6 +23,22 @@ class CapturedTable:
     captured_at: datetime  # UTC, when the screenshot was taken
     png: bytes = field(repr=False)  # the element screenshot
     table: Table
+    image_sha256: str = ""  # of the decoded pixels (robot.dedupe.image_digest)
+    values_sha256: str = ""  # of the read values (robot.dedupe.table_digest)
+
+    @property
+    def stem(self) -> str:
+        return table_stem(self.page, self.table_name)
+
+
+@dataclass(frozen=True)
+class Unchanged:
+    """A table skipped because an earlier run already captured it (same image, or same values)."""
+
+    page: str
+    table_name: str
+    same_as_run: str  # the run that wrote it
+    by: str  # "image" or "values"
 
     @property
     def stem(self) -> str:
@@ -39,14 +55,22 @@ class Failure:
     exit_code: int
     page: str | None = None
     table_name: str | None = None
+    snapshot: str | None = None  # the saved page, `failure__<label>` (.png and .html) in the run folder
 
     @classmethod
     def from_error(cls, exc: TableBotError, page: str | None = None, table_name: str | None = None) -> "Failure":
-        return cls(type(exc).__name__, str(exc), int(exc.exit_code), page, table_name)
+        return cls(type(exc).__name__, str(exc), int(exc.exit_code), page, table_name, snapshot_of(exc))
 
     @property
     def where(self) -> str:
-        return f"{self.page}/{self.table_name}" if self.page else "run"
+        """`page/table` for a table, `page` for a whole page, `run` for the run."""
+        return "/".join(p for p in (self.page, self.table_name) if p) or "run"
+
+
+def snapshot_of(exc: BaseException) -> str | None:
+    """The name of the page snapshot saved for `exc` (see robot.browser.FailureSnapshots), if any."""
+    name = getattr(exc, "_tablebot_snapshot", None)
+    return name if isinstance(name, str) else None
 
 
 @dataclass(frozen=True)
@@ -55,7 +79,7 @@ class Progress:
 
     done: int
     total: int
-    item: CapturedTable | Failure
+    item: CapturedTable | Unchanged | Failure
 
 
 @dataclass(frozen=True)
@@ -67,6 +91,7 @@ class RunResult:
     target_url: str  # the site's base URL, without any user:password@ part
     tables: tuple[CapturedTable, ...]
     errors: tuple[Failure, ...] = ()
+    unchanged: tuple[Unchanged, ...] = ()  # skipped: already captured by an earlier run
 
     @property
     def seconds(self) -> float:

@@ -2,6 +2,11 @@
 
 `run_once` is what `robot run-once` calls and what `robot run` schedules. The recognizer
 (and with it TensorFlow) is imported inside it, once per run, before any browser work.
+Each page is tried again after a transient failure (`robot.retry`): HTTP 5xx, a time-out,
+an expired session (log in again), a crashed browser (start a new one); a page that still
+fails is recorded and the run goes on with the next. A refused login stops the run at once.
+Every table is written as soon as it is read, and a table an earlier run already captured
+is skipped (`robot.dedupe`). The run and its failures go into the ledger (`robot.ledger`).
 """
 from __future__ import annotations
 
@@ -10,7 +15,6 @@ import logging
 import os
 import secrets
 import sys
-from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable, Iterator, Protocol
@@ -18,24 +22,32 @@ from typing import Callable, Iterator, Protocol
 import click
 import numpy as np
 
-from recognizer.errors import InputImageError, TableBotError
+from recognizer.errors import ExitCode, InputImageError, TableBotError
 from recognizer.imageio import decode_image
 from recognizer.settings import ModelSettings, TableShape
 from recognizer.table import Table
-from robot.browser import Driver, FailureSnapshots, browser_errors, open_browser, secrets_hidden_from_logs
-from robot.capture import capture_table, login, open_page
+from robot.browser import open_browser, secrets_hidden_from_logs
 from robot.config import DEFAULT_CONFIG, AppConfig, Page, TableSpec, TargetKind, load_config
-from robot.errors import DemoCheckFailed, TableNotFound
-from robot.output import new_run_id, write_run_files, write_table_files
-from robot.results import CapturedTable, Failure, Progress, RunResult, table_stem
+from robot.control import RunControl
+from robot.dedupe import CaptureIndex, image_digest, table_digest
+from robot.errors import DemoCheckFailed, PageNotFound, RunStopped, SiteUnreachable, TableNotFound
+from robot.ledger import Ledger, RunCounts, RunStatus, recover_cut_off_runs
+from robot.lock import OutputLock
+from robot.output import new_run_id, write_cells_file, write_run_files, write_table_files
+from robot.results import CapturedTable, Failure, Progress, RunResult, Unchanged, table_stem
+from robot.retry import retrying
+from robot.session import BrowserSession, Site
 
 log = logging.getLogger("tablebot.robot.run")
 
 DEMO_SECRET_BYTES = 16  # length of a generated one-off demo login
 DEMO_USER_LABEL = "(one-off demo user)"  # how messages name a generated demo user
+LOGIN_STEP = "login"  # how the ledger names failures of the login step
 
 # Errors that spoil one table only: the run records them and goes on with the next table.
 TABLE_ERRORS = (TableNotFound, InputImageError)
+# Errors that spoil one page once its retries are spent: the run records them and goes on with the next page.
+PAGE_ERRORS = (SiteUnreachable, PageNotFound)
 
 ProgressCallback = Callable[[Progress], None]
 
@@ -52,67 +64,83 @@ def load_reader(settings: ModelSettings) -> Reader:
     return TableReader.from_settings(settings)
 
 
-def run_once(config: AppConfig, *, keep_artifacts: bool = True, on_progress: ProgressCallback | None = None) -> RunResult:
+def run_once(config: AppConfig, *, keep_artifacts: bool = True, on_progress: ProgressCallback | None = None,
+             control: RunControl | None = None, deduplicate: bool | None = None) -> RunResult:
     """Harvest every table of `config.pages` once into `<output.folder>/<run_id>/`.
 
-    A table that is missing or unreadable is recorded in `RunResult.errors` and the run goes
-    on; a failed login, an unreachable site or a broken browser stop the run with the error
-    (after `run.json` records it). `keep_artifacts=False` writes no screenshots and no
-    failure snapshots, only the CSV/JSON results.
+    A table that is missing or unreadable, or a page that still fails after its retries, is
+    recorded in `RunResult.errors` and the run goes on; a refused login, a browser that cannot
+    be (re)started, an unwritable output folder or a stop request (`control`) stop the run with
+    the error (after `run.json` and the ledger record it). `keep_artifacts=False` writes no
+    screenshots and no failure snapshots. `deduplicate` overrides `output.deduplicate`.
     """
+    control = control or RunControl()
     started_at = utc_now()
-    run = _RunRecord(new_run_id(started_at), started_at, config.output.folder, on_progress,
-                     total=sum(len(page.tables) for page in config.pages),
-                     screenshots=keep_artifacts and config.output.keep_screenshots)
     reader = load_reader(config.model)
-    wait_s = config.browser.wait_timeout_s
+    dedupe = config.output.deduplicate if deduplicate is None else deduplicate
+    run = _RunRecord(new_run_id(started_at), started_at, config, on_progress,
+                     screenshots=keep_artifacts and config.output.keep_screenshots,
+                     index=CaptureIndex.in_folder(config.output.folder) if dedupe else None)
+    run.start()
     log.info("run %s: %d tables on %d pages", run.run_id, run.total, len(config.pages))
     try:
         with target_site(config) as site, secrets_hidden_from_logs(site.secrets), \
-                open_browser(config.browser) as driver, browser_errors():
+                BrowserSession(config, site, run.folder if keep_artifacts else None, control, open_browser) as browser, \
+                browser.snapshot_on_failure():
             run.target_url = site.base_url
-            snapshots = FailureSnapshots(driver, run.folder if keep_artifacts else None, site.secrets)
-            with snapshots.on_failure():
-                login(driver, site.base_url, config.login, site.username, site.password,
-                      timeout=wait_s, user_label=site.user_label)
-                for page in config.pages:
-                    open_page(driver, site.base_url, page, config.login)
-                    for spec in page.tables:
-                        run.add(read_table(driver, reader, page, spec, config, run.run_id, snapshots))
-    except TableBotError as exc:
+            retrying(browser.login, config.retry, control, what=LOGIN_STEP, recover=browser.recover,
+                     on_retry=run.retried(LOGIN_STEP))
+            for page in config.pages:
+                control.check()
+                try:
+                    retrying(lambda: read_page(browser, reader, page, config, run), config.retry, control,
+                             what=f"page {page.name}", recover=browser.recover, on_retry=run.retried(page.name))
+                except PAGE_ERRORS as exc:
+                    browser.snapshot(page.name, exc)
+                    log.warning("%s: %s", page.name, exc)
+                    run.add(Failure.from_error(exc, page.name), tables=len(run.pending(page)))
+        return run.finish()
+    except (TableBotError, KeyboardInterrupt) as exc:
         run.stopped_by(exc)
         raise
-    return run.finish()
+
+
+def read_page(browser: BrowserSession, reader: Reader, page: Page, config: AppConfig, run: "_RunRecord") -> None:
+    """Open one page and read those of its tables this run has not done yet (a retry skips the others)."""
+    browser.open(page)
+    for spec in run.pending(page):
+        browser.control.check()
+        run.add(read_table(browser, reader, page, spec, config, run.run_id, run.index))
 
 
 def read_table(
-    driver: Driver, reader: Reader, page: Page, spec: TableSpec, config: AppConfig, run_id: str,
-    snapshots: FailureSnapshots,
-) -> CapturedTable | Failure:
-    """Capture and read one table of the open page; a missing or unreadable table becomes a `Failure`."""
+    browser: BrowserSession, reader: Reader, page: Page, spec: TableSpec, config: AppConfig, run_id: str,
+    index: CaptureIndex | None,
+) -> CapturedTable | Unchanged | Failure:
+    """Capture and read one table of the open page. A table an earlier run captured becomes `Unchanged`
+    (checked on the image before reading, and on the values after); a missing or unreadable one a `Failure`."""
     stem = table_stem(page.name, spec.name)
     try:
-        with snapshots.on_failure(stem):
-            png = capture_table(driver, page, spec, timeout=config.browser.wait_timeout_s)
-            captured_at = utc_now()
-            image = decode_image(png, config.model.max_pixels, f"the screenshot of {page.name}/{spec.name}")
-            table = reader.read(image, spec, source=f"{run_id}/{stem}")
+        png = browser.capture(page, spec)
+        captured_at = utc_now()
+        image = decode_image(png, config.model.max_pixels, f"the screenshot of {page.name}/{spec.name}")
+        image_sha = image_digest(image)
+        if index is not None and (seen := index.seen_image(page.name, spec.name, image_sha)):
+            return Unchanged(page.name, spec.name, seen.run_id, seen.by)
+        table = reader.read(image, spec, source=f"{run_id}/{stem}")
     except TABLE_ERRORS as exc:
+        browser.snapshot(stem, exc)
         log.warning("%s/%s: %s", page.name, spec.name, exc)
         return Failure.from_error(exc, page.name, spec.name)
-    return CapturedTable(page.name, spec.name, captured_at, png, table)
+    values_sha = table_digest(table)
+    if index is not None and (seen := index.seen_values(page.name, spec.name, values_sha)):
+        index.record(page.name, spec.name, image_sha256=image_sha, values_sha256=values_sha,
+                     run_id=seen.run_id, captured_at=seen.captured_at)
+        return Unchanged(page.name, spec.name, seen.run_id, seen.by)
+    return CapturedTable(page.name, spec.name, captured_at, png, table, image_sha, values_sha)
 
 
 # ---------------------------------------------------------------------------- the site and its login
-
-@dataclass(frozen=True)
-class Site:
-    base_url: str
-    username: str = field(repr=False)
-    password: str = field(repr=False)
-    user_label: str  # how messages name the user
-    secrets: tuple[str, ...] = field(repr=False, default=())  # never logged, never written
-
 
 @contextlib.contextmanager
 def target_site(config: AppConfig) -> Iterator[Site]:
@@ -146,41 +174,105 @@ def utc_now() -> datetime:
 # ---------------------------------------------------------------------------- recording
 
 class _RunRecord:
-    """Collects a run's tables as they come, writes each table's files at once, reports progress."""
+    """Collects a run's tables as they come: writes each table's files and the run's cells.csv at once,
+    then indexes the table; records failures in the ledger; reports progress."""
 
-    def __init__(self, run_id: str, started_at: datetime, output_folder: Path, on_progress: ProgressCallback | None,
-                 *, total: int, screenshots: bool):
-        self.run_id, self.started_at, self.total = run_id, started_at, total
-        self.folder = output_folder / run_id
-        self.on_progress, self.screenshots = on_progress, screenshots
+    def __init__(self, run_id: str, started_at: datetime, config: AppConfig, on_progress: ProgressCallback | None,
+                 *, screenshots: bool, index: CaptureIndex | None):
+        self.run_id, self.started_at = run_id, started_at
+        self.pages = config.pages
+        self.total = sum(len(page.tables) for page in config.pages)
+        self.folder = config.output.folder / run_id
+        self.attempts = config.retry.attempts
+        self.on_progress, self.screenshots, self.index = on_progress, screenshots, index
+        self.ledger = Ledger.in_folder(config.output.folder)
         self.target_url = ""
-        self.items: list[CapturedTable | Failure] = []
+        self.items: list[CapturedTable | Unchanged | Failure] = []
+        self.done = 0  # tables settled: written, unchanged or failed
         self.files: dict[str, list[str]] = {}
 
-    def add(self, item: CapturedTable | Failure) -> None:
+    def start(self) -> None:
+        """The ledger's `running` row; an unwritable output folder fails here, before any browser work."""
+        self.ledger.run_started(self.run_id, self.started_at, self.folder)
+
+    def pending(self, page: Page) -> list[TableSpec]:
+        """The page's tables not captured (nor found unchanged, nor failed) in this run yet."""
+        done = {i.table_name for i in self.items if i.page == page.name}
+        return [spec for spec in page.tables if spec.name not in done]
+
+    @property
+    def captured(self) -> list[CapturedTable]:
+        return [i for i in self.items if isinstance(i, CapturedTable)]
+
+    def add(self, item: CapturedTable | Unchanged | Failure, tables: int = 1) -> None:
+        """Record one table's outcome (or a page's failure, which settles `tables` tables)."""
         if isinstance(item, CapturedTable):
             self.files[item.stem] = write_table_files(self.folder, item, screenshots=self.screenshots)
+            write_cells_file(self.folder, self.run_id, [*self.captured, item])
+            if self.index is not None:
+                self.index.record(item.page, item.table_name, image_sha256=item.image_sha256,
+                                  values_sha256=item.values_sha256, run_id=self.run_id, captured_at=item.captured_at)
+        elif isinstance(item, Failure):
+            self._ledger(self.ledger.failure, self.run_id, item, item.snapshot)
         self.items.append(item)
+        self.done += tables
         if self.on_progress is not None:
-            self.on_progress(Progress(len(self.items), self.total, item))
+            self.on_progress(Progress(self.done, self.total, item))
 
-    def finish(self, fatal: Failure | None = None) -> RunResult:
+    def retried(self, step: str) -> Callable[[TableBotError, int], None]:
+        """For `retrying(on_retry=...)`: a failed try that will be retried goes into the ledger (no snapshot)."""
+
+        def record(exc: TableBotError, attempt: int) -> None:
+            failure = Failure(type(exc).__name__, f"{exc} (try {attempt} of {self.attempts}; retried)",
+                              int(exc.exit_code), step)
+            self._ledger(self.ledger.failure, self.run_id, failure, None)
+
+        return record
+
+    def finish(self, fatal: Failure | None = None, status: RunStatus | None = None) -> RunResult:
+        """Write cells.csv and run.json, and close the run's ledger row."""
+        failures = tuple(i for i in self.items if isinstance(i, Failure))
         result = RunResult(
             run_id=self.run_id, started_at=self.started_at, finished_at=utc_now(), folder=self.folder,
-            target_url=self.target_url,
-            tables=tuple(i for i in self.items if isinstance(i, CapturedTable)),
-            errors=tuple(i for i in self.items if isinstance(i, Failure)) + ((fatal,) if fatal else ()),
+            target_url=self.target_url, tables=tuple(self.captured),
+            errors=failures + ((fatal,) if fatal else ()),
+            unchanged=tuple(i for i in self.items if isinstance(i, Unchanged)),
         )
-        write_run_files(result, self.files)
-        log.info("run %s written to %s", self.run_id, self.folder)
+        status = status or (RunStatus.PARTIAL if result.errors else RunStatus.OK)
+        try:
+            write_run_files(result, self.files)
+            log.info("run %s written to %s", self.run_id, self.folder)
+        finally:
+            self._ledger(self.ledger.run_finished, self.run_id, result.finished_at, status, self._counts(result),
+                         result.errors[0].message if result.errors else None)
         return result
 
-    def stopped_by(self, exc: TableBotError) -> None:
-        """Record in run.json why the run stopped; the caller re-raises `exc`."""
+    def stopped_by(self, exc: BaseException) -> None:
+        """Record in run.json and the ledger why the run stopped; the caller re-raises `exc`."""
+        if isinstance(exc, TableBotError):
+            fatal = Failure.from_error(exc)
+        else:
+            fatal = Failure(type(exc).__name__, "interrupted (Ctrl+C)", int(ExitCode.INTERRUPTED))
+        stopped = isinstance(exc, (RunStopped, KeyboardInterrupt))
+        if not stopped:
+            self._ledger(self.ledger.failure, self.run_id, fatal, fatal.snapshot)
         try:
-            self.finish(Failure.from_error(exc))
+            self.finish(fatal, RunStatus.STOPPED if stopped else RunStatus.FAILED)
         except TableBotError as err:
             log.warning("could not write the run summary: %s", err)
+
+    def _counts(self, result: RunResult) -> RunCounts:
+        settled = {(i.page, i.table_name) for i in self.items if isinstance(i, (CapturedTable, Unchanged))}
+        pages = sum(all((p.name, t.name) in settled for t in p.tables) for p in self.pages)
+        return RunCounts(pages, len(result.tables), len(result.unchanged), result.cells, result.flagged)
+
+    @staticmethod
+    def _ledger(write: Callable, *args) -> None:
+        """Ledger writes during and after a run: a failing one (disk full) is logged, the run's own error matters more."""
+        try:
+            write(*args)
+        except TableBotError as exc:
+            log.warning("could not write the run ledger: %s", exc)
 
 
 # ---------------------------------------------------------------------------- the command
@@ -196,8 +288,12 @@ def run_once_command(config_path: Path, check_demo: bool) -> None:
     config = load_config(config_path)
     if check_demo and config.target.kind is not TargetKind.DEMO:
         raise click.UsageError("--check-demo needs target.kind: demo in the config")
-    result = run_once(config, on_progress=_echo_progress)
-    click.echo(f"{len(result.tables)} tables, {result.cells} cells, {result.flagged} flagged for review, "
+    with OutputLock(config.output.folder, "robot run-once"):
+        recover_cut_off_runs(config.output.folder)
+        # the check compares fresh reads with the truth: nothing is skipped as already captured
+        result = run_once(config, on_progress=_echo_progress, deduplicate=False if check_demo else None)
+    unchanged = f", {len(result.unchanged)} unchanged since earlier runs" if result.unchanged else ""
+    click.echo(f"{len(result.tables)} tables{unchanged}, {result.cells} cells, {result.flagged} flagged for review, "
                f"{result.seconds:.1f} s -> {result.folder}")
     if result.errors:
         for failure in result.errors:
@@ -213,6 +309,9 @@ def _echo_progress(progress: Progress) -> None:
         empty = sum(c.value is None for c in item.table)
         click.echo(f"{head} {item.page}/{item.table_name}: {item.table.rows}x{item.table.cols}, "
                    f"{empty} empty, {len(item.table.flagged)} flagged")
+    elif isinstance(item, Unchanged):
+        click.echo(f"{head} {item.page}/{item.table_name}: unchanged (same {item.by} as run {item.same_as_run}), "
+                   "not written again")
     else:
         click.echo(f"{head} {item.where}: FAILED ({item.error})")
 

@@ -5,6 +5,7 @@ The fake classes live in `tests/robot_fakes.py`.
 from __future__ import annotations
 
 import copy
+import logging
 import secrets
 import socket
 from pathlib import Path
@@ -17,6 +18,17 @@ from tests.robot_fakes import FAKE_PASSWORD, FAKE_USER, FakeDriver, FakeElement,
 
 PROJECT = Path(__file__).resolve().parents[1]
 PROJECT_CONFIG = PROJECT / "config.yaml"
+
+
+@pytest.fixture(autouse=True)
+def _restore_root_logging():
+    """CLI tests run `setup_logging(force=True)`, which points the root handler at that test's captured
+    stderr; put the root logger back so later tests (and their threads) do not log into a closed stream."""
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    yield
+    root.handlers[:] = handlers
+    root.setLevel(level)
 
 
 @pytest.fixture

@@ -92,8 +92,8 @@ class FakeSite:
 
     `tables` maps a page path to {css selector: FakeElement}. Knobs: `unreachable` (connection
     refused), `answer_login` (False: the form never gets an answer), `expired` (every page
-    redirects to the login page, as after a lost session), `login_form` (False: no form at /login).
-    """
+    redirects to the login page, as after a lost session), `login_form` (False: no form at /login),
+    `http_errors` ({path: [status, ...]}: the next visits of that path answer with those statuses)."""
 
     def __init__(self, username: str, password: str, tables: dict[str, dict[str, FakeElement]]):
         self.username, self.password, self.tables = username, password, tables
@@ -101,6 +101,7 @@ class FakeSite:
         self.answer_login = True
         self.expired = False
         self.login_form = True
+        self.http_errors: dict[str, list[int]] = {}  # path -> statuses its next visits answer with
 
 
 class FakeDriver:
@@ -115,14 +116,21 @@ class FakeDriver:
         self.visited: list[str] = []
         self.screenshots_taken = 0
         self.quit_called = False
+        self.status = 200  # the HTTP status of the page shown
+        self.crashed = False  # True: the browser is gone; every call fails as after a crash
 
     # --- Driver protocol
     def get(self, url: str) -> None:
+        self._alive()
         if self.site.unreachable:
             raise WebDriverException("unknown error: net::ERR_CONNECTION_REFUSED\n  (Session info: chrome=120)")
         self.visited.append(url)
         path = urlsplit(url).path
-        if path == "/login":
+        self.status = 200
+        if self.site.http_errors.get(path):
+            self.status = self.site.http_errors[path].pop(0)
+            self.current_url, self.elements = url, {}
+        elif path == "/login":
             self._show_login(error=False)
         elif path in self.site.tables and (not self.logged_in or self.site.expired):
             self._show_login(error=False)
@@ -133,9 +141,13 @@ class FakeDriver:
             self.current_url, self.elements = url, {}
 
     def find_elements(self, by: str, value: str) -> list[FakeElement]:
+        self._alive()
         return [self.elements[value]] if value in self.elements else []
 
     def execute_script(self, script: str, *args):
+        self._alive()
+        if "responseStatus" in script:
+            return self.status
         if "scrollIntoView" in script:
             args[0].scrolled = True
             return None
@@ -149,11 +161,16 @@ class FakeDriver:
         return f"<html><body>{fields}</body></html>"
 
     def get_screenshot_as_png(self) -> bytes:
+        self._alive()
         self.screenshots_taken += 1
         return grid_png(2, 2)
 
     def quit(self) -> None:
         self.quit_called = True
+
+    def _alive(self) -> None:
+        if self.crashed or self.quit_called:
+            raise WebDriverException("invalid session id: session deleted as the browser has closed the connection")
 
     # --- the site's behaviour
     def _show_login(self, error: bool) -> None:

@@ -147,9 +147,10 @@ def test_run_json_summarises_tables_errors_and_files(tmp_path):
         "page": "light", "table": "main", "captured_at": "2024-05-06T07:08:09.123Z", "rows": 2, "cols": 3,
         "cells": 6, "empty": 1, "flagged": 1, "files": ["light__main.csv", "light__main.json"],
     }]
-    assert summary["totals"] == {"tables": 1, "cells": 6, "flagged": 1}
+    assert summary["totals"] == {"tables": 1, "cells": 6, "flagged": 1, "unchanged": 0}
     assert summary["errors"] == [{"page": "roulette", "table": "small", "error": "TableNotFound",
-                                  "message": "no #table-small", "exit_code": 8}]
+                                  "message": "no #table-small", "exit_code": 8, "snapshot": None}]
+    assert summary["unchanged"] == []
     assert summary["files"] == ["cells.csv", "run.json"]
 
 

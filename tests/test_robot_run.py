@@ -16,6 +16,7 @@ import robot.run
 from recognizer.errors import ExitCode, ModelError
 from robot.config import load_config
 from robot.errors import LoginFailed, SiteUnreachable
+from robot.ledger import Ledger, RunStatus
 from robot.results import CapturedTable, Failure
 from robot.run import demo_credentials, run_once
 from tests.robot_fakes import FAKE_PASSWORD, FAKE_USER, FakeReader
@@ -27,7 +28,8 @@ STEMS = ["light__main", "dark__main", "roulette__main", "roulette__small", "zebr
 def url_config_path(write_config, monkeypatch) -> Path:
     monkeypatch.setenv("ROBOT_USERNAME", FAKE_USER)
     monkeypatch.setenv("ROBOT_PASSWORD", FAKE_PASSWORD)
-    return write_config({"target": {"kind": "url", "url": "http://fake.test"}, "browser": {"wait_timeout_s": 0.3}})
+    return write_config({"target": {"kind": "url", "url": "http://fake.test"}, "browser": {"wait_timeout_s": 0.3},
+                         "retry": {"backoff_s": 0.01}})
 
 
 @pytest.fixture
@@ -85,7 +87,7 @@ def test_a_run_writes_every_table_and_the_summary(url_config, browser_opened, re
     assert sum(r["needs_review"] == "true" for r in rows) == 2
     assert (result.folder / "roulette__small.csv").read_text().count("\n") == 4
     summary = json.loads((result.folder / "run.json").read_text())
-    assert summary["ok"] and summary["totals"] == {"tables": 5, "cells": 520, "flagged": 2}
+    assert summary["ok"] and summary["totals"] == {"tables": 5, "cells": 520, "flagged": 2, "unchanged": 0}
     assert summary["target"] == "http://fake.test"
 
 
@@ -128,7 +130,7 @@ def test_wrong_password_stops_the_run_and_leaves_no_secret_anywhere(url_config, 
     monkeypatch.setenv("ROBOT_PASSWORD", wrong)
     with pytest.raises(LoginFailed, match=f"refused the login for user {FAKE_USER}; check ROBOT_USERNAME/ROBOT_PASSWORD"):
         run_once(url_config)
-    (folder,) = url_config.output.folder.iterdir()
+    (folder,) = [p for p in url_config.output.folder.iterdir() if p.is_dir()]  # beside it: robot.sqlite
     assert sorted(p.name for p in folder.iterdir()) == ["cells.csv", "failure__LoginFailed.html",
                                                          "failure__LoginFailed.png", "run.json"]
     summary = json.loads((folder / "run.json").read_text())
@@ -149,10 +151,15 @@ def test_the_password_appears_in_no_output_of_a_good_run(url_config, browser_ope
     assert not any(FAKE_PASSWORD in p.name for p in result.folder.iterdir())
 
 
-def test_unreachable_site_is_one_clear_error(url_config, browser_opened, reader, fake_driver):
+def test_unreachable_site_is_one_clear_error_after_bounded_retries(url_config, browser_opened, reader, fake_driver):
     fake_driver.site.unreachable = True
     with pytest.raises(SiteUnreachable, match="cannot reach http://fake.test/login"):
         run_once(url_config)
+    ledger = Ledger.in_folder(url_config.output.folder)
+    (run,) = ledger.last_runs()
+    assert run.status is RunStatus.FAILED and "cannot reach" in run.error and len(browser_opened) == 1
+    tries = [(f.page, f.error, f.message.endswith("retried)")) for f in ledger.failures_of(run.run_id)]
+    assert tries == [("login", "SiteUnreachable", True)] * 2 + [(None, "SiteUnreachable", False)]
 
 
 def test_the_model_loads_before_any_browser_work(url_config, browser_opened, monkeypatch):

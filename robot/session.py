@@ -1,0 +1,126 @@
+"""The run's browser and its login, kept alive across what a long harvest meets.
+
+`BrowserSession` opens the browser, logs in, opens pages and screenshots tables, each
+through `browser_errors` (a browser that stops answering becomes `BrowserCrashed`).
+`recover` is what `robot.retry.retrying` calls before another try: a crashed browser is
+quit and started afresh (at most `retry.browser_restarts` times per run), an expired
+session logs in again (at most `retry.relogins` times). Failure snapshots go through the
+current browser's `FailureSnapshots`, once per failure.
+"""
+from __future__ import annotations
+
+import contextlib
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import TracebackType
+from typing import Callable, ContextManager, Iterator
+
+from recognizer.errors import TableBotError
+from robot.browser import Driver, FailureSnapshots, browser_errors
+from robot.capture import capture_table, login, open_page
+from robot.config import AppConfig, Browser, Page, TableSpec
+from robot.control import RunControl
+from robot.errors import BrowserCrashed, BrowserError, LoginFailed, RunStopped, SessionExpired
+
+log = logging.getLogger("tablebot.robot.session")
+
+Opener = Callable[[Browser], ContextManager[Driver]]
+
+
+@dataclass(frozen=True)
+class Site:
+    base_url: str
+    username: str = field(repr=False)
+    password: str = field(repr=False)
+    user_label: str  # how messages name the user
+    secrets: tuple[str, ...] = field(repr=False, default=())  # never logged, never written
+
+
+class BrowserSession:
+    def __init__(self, config: AppConfig, site: Site, snapshot_folder: Path | None, control: RunControl,
+                 opener: Opener) -> None:
+        self.config, self.site, self.folder, self.control, self.opener = config, site, snapshot_folder, control, opener
+        self.restarts = 0
+        self.relogins = 0
+        self.logins = 0
+        self.driver: Driver | None = None
+        self._snapshots: FailureSnapshots | None = None
+        self._stack: contextlib.ExitStack | None = None
+
+    # -- life cycle ---------------------------------------------------------------------
+    def __enter__(self) -> "BrowserSession":
+        self._start()
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
+        self._stop()
+
+    def _start(self) -> None:
+        stack = contextlib.ExitStack()
+        try:
+            driver = stack.enter_context(self.opener(self.config.browser))
+            stack.enter_context(self.control.browser(driver))
+        except BaseException:
+            stack.close()
+            raise
+        self._stack, self.driver = stack, driver
+        self._snapshots = FailureSnapshots(driver, self.folder, self.site.secrets)
+
+    def _stop(self) -> None:
+        stack, self._stack = self._stack, None
+        self.driver = None
+        if stack is not None:
+            stack.close()
+
+    # -- what the run does -----------------------------------------------------------------
+    def login(self) -> None:
+        with browser_errors():
+            login(self.driver, self.site.base_url, self.config.login, self.site.username, self.site.password,
+                  timeout=self.config.browser.wait_timeout_s, user_label=self.site.user_label)
+        self.logins += 1
+
+    def open(self, page: Page) -> None:
+        with browser_errors():
+            open_page(self.driver, self.site.base_url, page, self.config.login)
+
+    def capture(self, page: Page, spec: TableSpec) -> bytes:
+        with browser_errors():
+            return capture_table(self.driver, page, spec, timeout=self.config.browser.wait_timeout_s)
+
+    def recover(self, exc: TableBotError) -> None:
+        """Make the next try possible after the transient error `exc`."""
+        limits = self.config.retry
+        if isinstance(exc, BrowserCrashed):
+            self.restarts += 1
+            if self.restarts > limits.browser_restarts:
+                raise BrowserError(f"the browser crashed {self.restarts} times in this run, last: {exc}; "
+                                   "check free memory and `chromium --version`, or raise retry.browser_restarts")
+            log.warning("restarting the browser (%d of at most %d this run)", self.restarts, limits.browser_restarts)
+            self._stop()
+            self._start()
+            self.login()
+        elif isinstance(exc, SessionExpired):
+            self.relogins += 1
+            if self.relogins > limits.relogins:
+                raise LoginFailed(f"the session expired {self.relogins} times in this run: the site keeps logging "
+                                  "the robot out; raise retry.relogins or check the site's session length")
+            log.warning("the session expired: logging in again (%d of at most %d this run)", self.relogins,
+                        limits.relogins)
+            self.login()
+
+    # -- failures ----------------------------------------------------------------------------
+    def snapshot(self, label: str, exc: BaseException) -> None:
+        """Save the page as it is now for `exc` (once; nothing without a snapshot folder)."""
+        if self._snapshots is not None:
+            self._snapshots.save(label, exc)
+
+    @contextlib.contextmanager
+    def snapshot_on_failure(self) -> Iterator[None]:
+        """An error that ends the run saves the page (labelled by the error's class) before the browser quits."""
+        try:
+            yield
+        except TableBotError as exc:
+            if not isinstance(exc, RunStopped):
+                self.snapshot(type(exc).__name__, exc)
+            raise

@@ -497,19 +497,22 @@ def chromium():
 @pytest.mark.e2e
 def test_chromium_logs_in_and_captures_the_tables(chromium, tmp_path):
     from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as EC
+    from selenium.webdriver.support.ui import WebDriverWait
 
+    wait = WebDriverWait(chromium, 10)
     with DemoServer(seed=7, username=USER, password=PASSWORD) as server:
         chromium.get(server.url + "/tables/roulette")
         assert "/login" in chromium.current_url  # not logged in yet
         chromium.find_element(By.CSS_SELECTOR, "input[name=username]").send_keys(USER)
         chromium.find_element(By.CSS_SELECTOR, "input[name=password]").send_keys("wrong")
         chromium.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
-        assert chromium.find_element(By.CSS_SELECTOR, ".login-error").text == LOGIN_ERROR
+        assert wait.until(EC.presence_of_element_located((By.CSS_SELECTOR, ".login-error"))).text == LOGIN_ERROR
         chromium.find_element(By.CSS_SELECTOR, "input[name=username]").clear()
         chromium.find_element(By.CSS_SELECTOR, "input[name=username]").send_keys(USER)
         chromium.find_element(By.CSS_SELECTOR, "input[name=password]").send_keys(PASSWORD)
         chromium.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
-        assert chromium.current_url == server.url + "/tables/roulette"  # back where it was sent from
+        wait.until(EC.url_to_be(server.url + "/tables/roulette"))  # back where it was sent from
         assert chromium.find_elements(By.ID, "logout")
         for page, table in TABLES:
             if chromium.current_url != server.url + f"/tables/{page}":

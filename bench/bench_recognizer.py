@@ -25,7 +25,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.heldout_tables import make_tables  # noqa: E402
+from bench.heldout_tables import Score, make_tables  # noqa: E402
 from recognizer.normalize import normalize_batch  # noqa: E402
 from recognizer.segment import crop_cells, find_grid  # noqa: E402
 from recognizer.settings import ModelSettings, TableShape  # noqa: E402
@@ -50,7 +50,7 @@ def bench_ours(samples, settings) -> dict:
     shape = TableShape(rows=len(samples[0].values), cols=len(samples[0].values[0]))
     reader.read(samples[0].image, shape)  # warm-up: first call builds the graph
     seg_ms, total_ms = [], []
-    right = total = flagged = wrong_unflagged = failed = 0
+    result, failed = Score(), 0
     for s in samples:
         t0 = time.perf_counter()
         grid = find_grid(s.image, shape)
@@ -60,24 +60,19 @@ def bench_ours(samples, settings) -> dict:
             table = reader.read(s.image, shape)
         except Exception as exc:  # counted, not hidden: every cell of the table is wrong
             failed += 1
-            total += shape.rows * shape.cols
+            result.total += shape.rows * shape.cols
             print(f"  failed: {exc}", file=sys.stderr)
             continue
         t2 = time.perf_counter()
         seg_ms.append((t1 - t0) * 1000)
         total_ms.append((t2 - t1) * 1000)
-        for cell in table:
-            truth = s.values[cell.row][cell.col]
-            total += 1
-            right += cell.value == truth
-            flagged += cell.needs_review
-            wrong_unflagged += cell.value != truth and not cell.needs_review
+        result.add(table, s.values)
     return {
         "tables": len(samples),
         "failed_tables": failed,
-        "cell_accuracy": right / total,
-        "flagged_share": flagged / total,
-        "wrong_unflagged": wrong_unflagged,
+        "cell_accuracy": result.accuracy,
+        "flagged_share": result.flagged_share,
+        "wrong_unflagged": result.wrong_unflagged,
         "median_ms_per_table": float(np.median(total_ms)),
         "median_ms_segment_normalise": float(np.median(seg_ms)),
         "p90_ms_per_table": float(np.percentile(total_ms, 90)),

@@ -66,3 +66,28 @@ def make_tables(n: int, seed: int = 0, rows: int = 8, cols: int = 15, fonts: lis
             image = cv2.imdecode(cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, jpeg])[1], cv2.IMREAD_COLOR)
         out.append(Sample(image, values, look, jpeg))
     return out
+
+
+@dataclass
+class Score:
+    right: int = 0
+    total: int = 0
+    flagged: int = 0
+    wrong_unflagged: int = 0
+
+    def add(self, table, values: list[list[int | None]]) -> None:
+        """Count a read Table against its true values (empty must be read as empty)."""
+        for cell in table:
+            truth = values[cell.row][cell.col]
+            self.total += 1
+            self.right += cell.value == truth
+            self.flagged += cell.needs_review
+            self.wrong_unflagged += cell.value != truth and not cell.needs_review
+
+    @property
+    def accuracy(self) -> float:
+        return self.right / max(self.total, 1)
+
+    @property
+    def flagged_share(self) -> float:
+        return self.flagged / max(self.total, 1)

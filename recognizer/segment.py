@@ -4,7 +4,7 @@ How it works, and why:
 1. Edge mask: a morphological gradient keeps strokes, lines and region borders whatever
    the polarity (dark on light, white on red/black/green) and leaves flat areas out.
 2. Connected components of the mask; grid lines and frames span much of the table, the
-   borders of cell backgrounds are loops taller than text, specks are small: all dropped.
+   borders of cell backgrounds are loops around the text, specks are small: all dropped.
 3. Rows and columns are the runs of the y/x projections of the remaining text boxes.
    Columns are projected over all rows, so left/centre/right alignment and mixed one-
    and two-digit numbers all land in one run; runs closer than a fraction of the text
@@ -35,6 +35,7 @@ STRUCTURE_ELONGATION = 4.0  # ... when also this elongated
 GLYPH_ASPECT = (0.15, 1.1)  # width/height range of one digit (a bare '1' .. a wide '0')
 SPECK_HEIGHT = 0.6  # digits share one height: components shorter than this * median are noise
 TALL_HEIGHT = 1.6  # ... taller ones are structure (gap pieces, cell edges)
+CONTAINED_HEIGHT = 0.8  # a box holding a box less than this high is an outline around it
 MAX_NUMBER_WIDTH = 2.5  # a two-digit number is at most this * its height wide
 DIGIT_GAP = 0.45  # digits closer than this * text height belong to one number
 LINE_STEP = 0.5  # number centres further apart than this * text height start a new row ...
@@ -91,6 +92,7 @@ def text_boxes(mask: np.ndarray) -> np.ndarray:
     at_edge = (x == 0) | (y == 0) | (x + w == W) | (y + h == H)
     sliver = at_edge & ((w < GLYPH_ASPECT[0] * h) | (h < GLYPH_ASPECT[0] * w))  # cut-off border
     boxes = boxes[~(wide | tall | frame | sliver)]
+    boxes = boxes[~containers(boxes)]
     if len(boxes) == 0:
         return boxes
     # Text height from glyph-shaped components only: pieces of a gap network between cell
@@ -114,6 +116,15 @@ def runs(starts: np.ndarray, ends: np.ndarray, merge_gap: float) -> list[tuple[i
         else:
             out.append([int(s), int(e)])
     return [(a, b) for a, b in out]
+
+
+def containers(boxes: np.ndarray) -> np.ndarray:
+    """Boxes with a smaller box's centre inside: the outline of a cell background around its
+    number, never a glyph (a digit's holes hold no other component)."""
+    x, y, w, h = (boxes[:, i, None] for i in range(4))
+    cx, cy = (x + w / 2).T, (y + h / 2).T
+    inside = (x < cx) & (cx < x + w) & (y < cy) & (cy < y + h) & (h.T < CONTAINED_HEIGHT * h)
+    return inside.any(axis=1)
 
 
 def group(centres: np.ndarray, max_step: float) -> list[np.ndarray]:

@@ -90,3 +90,12 @@ def test_sparse_last_row_is_kept(style):
     grid = find_grid(image)  # no shape given: the sparse row must still be found
     assert grid.shape == (8, 15)
     check_cells(image, grid, values)
+
+
+def test_heldout_tables_all_segment():
+    """Fonts and looks the project never tuned on (italics, tight rounded cells, JPEG, 2x)."""
+    from bench.heldout_tables import make_tables
+
+    for s in make_tables(40, seed=11):
+        grid = find_grid(s.image, TableShape(rows=8, cols=15))
+        check_cells(s.image, grid, np.array([[-1 if v is None else v for v in row] for row in s.values]))

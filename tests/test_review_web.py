@@ -15,6 +15,7 @@ import pytest
 
 from recognizer.errors import DataError
 from recognizer.table import Box, Cell, Table, read_grid_csv, write_grid_csv, write_table_json
+from robot.output import annotate, encode_png
 from robot.review.app import PageSettings, create_app, start_server
 from robot.review.cli import image_loader, run_loader
 from robot.review.runs import RunTable, find_run_tables, load_table, set_cell
@@ -82,7 +83,7 @@ def make_run(output: Path, run_id: str = RUN_ID) -> Path:
         with open(folder / f"{stem}.json", "w", encoding="utf-8") as f:
             write_table_json(table, f)
         cv2.imwrite(str(folder / f"{stem}.png"), image)
-        cv2.imwrite(str(folder / f"{stem}.annotated.png"), image)
+        (folder / f"{stem}.annotated.png").write_bytes(encode_png(annotate(image, table)))
         page, name = stem.split("__")
         for cell in table:
             long_rows.append([run_id, "2024-01-02T03:04:05.000Z", page, name, cell.row, cell.col,
@@ -182,6 +183,8 @@ def test_a_correction_goes_to_the_dataset_and_the_run_and_undo_takes_it_back(wor
     assert np.array_equal(stored, render_table(TRUTH["light__main"])[0:CELL_H, CELL_W : 2 * CELL_W])
     assert grid(run_folder, "light__main")[0][1] == 17
     assert long_row(run_folder, "light", "main", 0, 1)["confirmed"] == "true"
+    annotated = run_folder / "light__main.annotated.png"
+    assert annotated.read_bytes() != pristine[str(annotated)], "the annotated copy shows the correction"
     assert workspace.progress().done == 1 and workspace.progress().left == 3
 
     undone = workspace.undo()

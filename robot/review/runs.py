@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable
 
-from recognizer.atomic import atomic_open
+from recognizer.atomic import atomic_open, write_bytes_atomic
 from recognizer.errors import DataError
 from recognizer.table import Cell, Table, table_from_dict, write_grid_csv
 
@@ -98,7 +98,17 @@ def set_cell(rt: RunTable, row: int, col: int, value: int | None, needs_review: 
     with atomic_open(rt.csv_path) as f:
         write_grid_csv(table, f)
     _update_long_csv(rt, table.cell(row, col))
+    _redraw_annotated(rt, table)
     return table
+
+
+def _redraw_annotated(rt: RunTable, table: Table) -> None:
+    """Keep `<stem>.annotated.png` in step with the corrected values (when screenshots were kept)."""
+    from robot.output import annotate, decode_png, encode_png
+
+    annotated = rt.run_dir / f"{rt.stem}.annotated.png"
+    if rt.png_path.is_file() and annotated.is_file():
+        write_bytes_atomic(annotated, encode_png(annotate(decode_png(rt.png_path.read_bytes()), table)))
 
 
 def _read_json(rt: RunTable) -> dict:

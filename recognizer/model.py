@@ -216,6 +216,8 @@ def _load(path: Path) -> Classifier:
     expected = meta.get("model_sha256")
     if expected and expected != _sha256(path):
         raise ModelError(f"{meta_file} does not belong to {path} (file hash differs): {RETRAIN_HINT}")
+    # TensorFlow's C++ start-up notes (CPU features, oneDNN) are noise in a robot's log.
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     try:
         import keras
 

@@ -114,8 +114,6 @@ def save_model(model, path: Path, metadata: dict) -> None:
 
 def _inference_copy(model):
     """The same layers and weights without the optimizer state (a third of the size of a trained model's file)."""
-    import keras
-
     clean = type(model).from_config(model.get_config())  # uncompiled: no optimizer travels along
     clean.set_weights(model.get_weights())
     return clean

@@ -5,6 +5,7 @@ They implement the same small interfaces as the real things (`robot.browser.Driv
 """
 from __future__ import annotations
 
+import sys
 from typing import Callable
 from urllib.parse import urlsplit
 
@@ -204,3 +205,16 @@ class FakeDriver:
 
 FAKE_USER = "robot-user"
 FAKE_PASSWORD = "pw-" + "Zq7" * 4  # distinctive, easy to grep for
+
+
+def robot_cli(monkeypatch, capsys, *args: str) -> tuple[int, str, str]:
+    """Run the `robot` CLI in-process: (exit code, stdout, stderr)."""
+    import pytest
+
+    import robot.cli
+
+    monkeypatch.setattr(sys, "argv", ["robot", *args])
+    with pytest.raises(SystemExit) as info:
+        robot.cli.main()
+    out = capsys.readouterr()
+    return info.value.code or 0, out.out, out.err

@@ -4,7 +4,6 @@ from __future__ import annotations
 import http.server
 import json
 import shutil
-import sys
 import threading
 
 import pytest
@@ -15,7 +14,7 @@ import robot.run
 from recognizer.errors import ExitCode, ModelError
 from robot.config import Browser, Login, Output, Target, TargetKind
 from tests import fs_faults
-from tests.robot_fakes import FAKE_PASSWORD, FakeReader
+from tests.robot_fakes import FAKE_PASSWORD, FakeReader, robot_cli
 
 CHROMIUM_156 = "Chromium 156.0.8078.108 built on Debian GNU/Linux 12 (bookworm)"
 DRIVER_156 = "ChromeDriver 156.0.8078.108 (730482a940ce25ae7cf051320d8340e793acf8b9-refs/branch-heads/8078@{#2244})"
@@ -35,14 +34,6 @@ def binaries(tmp_path):
 
 def versions(monkeypatch, chromium: str, chromedriver: str) -> None:
     monkeypatch.setattr(doctor, "tool_version", lambda binary: chromium if binary.endswith("chromium") else chromedriver)
-
-
-def robot_cli(monkeypatch, capsys, *args: str) -> tuple[int, str, str]:
-    monkeypatch.setattr(sys, "argv", ["robot", *args])
-    with pytest.raises(SystemExit) as info:
-        robot.cli.main()
-    out = capsys.readouterr()
-    return info.value.code or 0, out.out, out.err
 
 
 def test_all_checks_pass(write_config, binaries, monkeypatch, capsys):

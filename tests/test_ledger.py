@@ -1,12 +1,10 @@
 """The run ledger (robot/ledger.py), what run_once records in it, and `robot status`."""
 from __future__ import annotations
 
-import sys
 from datetime import datetime, timedelta, timezone
 
 import pytest
 
-import robot.cli
 from recognizer.errors import OutputError
 from robot.errors import TableNotFound
 from robot.ledger import Ledger, RunCounts, RunStatus, format_runs, recover_cut_off_runs
@@ -14,6 +12,7 @@ from robot.lock import OutputLock
 from robot.results import Failure
 from robot.state import STATE_FILE
 from tests import fs_faults
+from tests.robot_fakes import robot_cli
 
 T0 = datetime(2026, 11, 20, 8, 0, 0, tzinfo=timezone.utc)
 
@@ -115,14 +114,6 @@ def test_an_unwritable_output_folder_is_a_clear_error(tmp_path):
 
 
 # ---------------------------------------------------------------------------- `robot status`
-
-def robot_cli(monkeypatch, capsys, *args: str) -> tuple[int, str, str]:
-    monkeypatch.setattr(sys, "argv", ["robot", *args])
-    with pytest.raises(SystemExit) as info:
-        robot.cli.main()
-    out = capsys.readouterr()
-    return info.value.code or 0, out.out, out.err
-
 
 def test_status_with_no_runs(write_config, monkeypatch, capsys):
     config = write_config()

@@ -12,7 +12,6 @@ import numpy as np
 import pandas as pd
 import pytest
 
-import robot.cli
 from recognizer.errors import DataError, ExitCode
 from robot.report import (
     Period,
@@ -26,6 +25,7 @@ from robot.report import (
     select_period,
     write_cells,
 )
+from tests.robot_fakes import robot_cli
 
 HEADER = "run_id,captured_at,page,table,row,col,value,confidence,needs_review,confirmed\n"
 
@@ -127,14 +127,6 @@ def test_report_files_sit_beside_the_csv():
 
 
 # ---------------------------------------------------------------------------- the command
-
-def robot_cli(monkeypatch, capsys, *args: str) -> tuple[int, str, str]:
-    monkeypatch.setattr(sys, "argv", ["robot", *args])
-    with pytest.raises(SystemExit) as info:
-        robot.cli.main()
-    out = capsys.readouterr()
-    return info.value.code or 0, out.out, out.err
-
 
 def test_report_command_merges_filters_and_writes_three_files(write_config, tmp_path, monkeypatch, capsys):
     config = write_config()

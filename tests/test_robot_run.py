@@ -19,7 +19,7 @@ from robot.errors import LoginFailed, SiteUnreachable
 from robot.ledger import Ledger, RunStatus
 from robot.results import CapturedTable, Failure
 from robot.run import demo_credentials, run_once
-from tests.robot_fakes import FAKE_PASSWORD, FAKE_USER, FakeReader
+from tests.robot_fakes import FAKE_PASSWORD, FAKE_USER, FakeReader, robot_cli
 
 STEMS = ["light__main", "dark__main", "roulette__main", "roulette__small", "zebra__main"]
 
@@ -192,14 +192,6 @@ def test_starting_the_robot_does_not_import_tensorflow_or_flask():
 
 
 # ---------------------------------------------------------------------------- the command, in-process
-
-def robot_cli(monkeypatch, capsys, *args: str) -> tuple[int, str, str]:
-    monkeypatch.setattr(sys, "argv", ["robot", *args])
-    with pytest.raises(SystemExit) as info:
-        robot.cli.main()
-    out = capsys.readouterr()
-    return info.value.code or 0, out.out, out.err
-
 
 def test_cli_prints_progress_and_summary(url_config_path, browser_opened, reader, monkeypatch, capsys):
     code, out, err = robot_cli(monkeypatch, capsys, "run-once", "--config", str(url_config_path))

@@ -2,7 +2,7 @@
 
 Polarity and colour are decided per cell: the background is the median colour of the
 cell's centre, ink is whatever differs from it. Ink touching the crop edge that looks
-like a grid line, a cell gap or a neighbouring stripe is dropped. The ink's bounding box
+like a grid line, a cell gap, a corner or a neighbouring stripe is dropped. The ink's bounding box
 is scaled (aspect kept) into a fixed box centred in the model input, bright ink on black,
 like MNIST.
 
@@ -19,11 +19,12 @@ from collections import defaultdict
 import cv2
 import numpy as np
 
-NORMALIZER_VERSION = 2
+NORMALIZER_VERSION = 3
 INPUT_SIZE = 28
 INK_BOX = 22  # the ink is fitted into INK_BOX x INK_BOX inside INPUT_SIZE x INPUT_SIZE
 
 MIN_CONTRAST = 40  # below this max difference from the background, a cell is empty
+INK_LEVEL = 4  # ink is what differs from the background by more than 1/INK_LEVEL of the peak
 BG_MARGIN = 0.15  # the background is voted on inside this margin of the crop
 EDGE_THIN = 0.15  # edge-touching components thinner than this fraction of the crop are line fragments
 EDGE_SPAN = 0.9  # edge-touching components spanning this fraction of the crop are frames / stripes
@@ -54,7 +55,9 @@ def ink_masks(ink: np.ndarray) -> np.ndarray:
     """(N, h, w) ink maps -> (N, h, w) uint8 masks of each number's strokes (all zero: empty)."""
     n, h, w = ink.shape
     peak = ink.reshape(n, -1).max(axis=1).astype(np.int32)
-    threshold = np.where(peak >= MIN_CONTRAST, np.maximum(MIN_CONTRAST // 2, peak // 2), 255)
+    # A low threshold: a grid line or a bold stroke may set the peak, and a light font's
+    # strokes must still be whole. Noise this lets in is small, or touches the edge.
+    threshold = np.where(peak >= MIN_CONTRAST, np.maximum(MIN_CONTRAST // 2, peak // INK_LEVEL), 255)
     # One connected-components pass over a mosaic: crops stacked with a blank row between.
     mosaic = np.zeros((n, h + 1, w), np.uint8)
     mosaic[:, :h] = ink > threshold[:, None, None].astype(np.uint8)
@@ -63,8 +66,11 @@ def ink_masks(ink: np.ndarray) -> np.ndarray:
     y = y % (h + 1)  # position inside its own crop
     touches = (x == 0) | (y == 0) | (x + bw == w) | (y + bh == h)
     line_like = (bw < EDGE_THIN * w) | (bh < EDGE_THIN * h) | (bw > EDGE_SPAN * w) | (bh > EDGE_SPAN * h)
+    # A number reaches into the crop's centre; corners and ends of lines at the edge do not.
+    my, mx = h * BG_MARGIN, w * BG_MARGIN
+    off_centre = (x + bw <= mx) | (x >= w - mx) | (y + bh <= my) | (y >= h - my)
     keep = np.zeros(count, np.uint8)
-    keep[1:] = (area >= max(2.0, SPECK_AREA * h * w)) & ~(touches & line_like)
+    keep[1:] = (area >= max(2.0, SPECK_AREA * h * w)) & ~(touches & (line_like | off_centre))
     return keep[labels].reshape(n, h + 1, w)[:, :h]
 
 

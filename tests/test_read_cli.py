@@ -1,0 +1,72 @@
+"""`recognizer read`: CSV grid + JSON per image; bad files get one line each and the rest are still read."""
+import json
+
+import cv2
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from recognizer.cli import cli
+from recognizer.errors import ExitCode
+from recognizer.settings import DEFAULT_MODEL
+from recognizer.table import read_grid_csv
+from tests.tables import Look, random_values, render
+
+pytestmark = pytest.mark.skipif(not DEFAULT_MODEL.exists(), reason="no shipped model")
+
+
+def run(*args):
+    return CliRunner().invoke(cli, ["read", *map(str, args)], catch_exceptions=False)
+
+
+@pytest.fixture
+def images(tmp_path):
+    values = random_values(rows=4, cols=6, seed=3, empty_tail=2)
+    png = tmp_path / "light.png"
+    cv2.imwrite(str(png), render(values, Look("light", size=16, cell_w=40, cell_h=30)))
+    jpg = tmp_path / "roulette.jpg"
+    cv2.imwrite(str(jpg), render(values, Look("roulette", size=16, cell_w=40, cell_h=30)), [cv2.IMWRITE_JPEG_QUALITY, 80])
+    return values, png, jpg
+
+
+def test_reads_png_and_jpeg_into_csv_and_json(images, tmp_path):
+    values, png, jpg = images
+    out = tmp_path / "out"
+    result = run(png, jpg, "--out", out, "--rows", 4, "--cols", 6)
+    assert result.exit_code == 0, result.output
+    truth = [[None if v < 0 else int(v) for v in row] for row in values]
+    for stem in ("light", "roulette"):
+        with open(out / f"{stem}.csv", newline="") as f:
+            assert read_grid_csv(f) == truth
+        cells = json.loads((out / f"{stem}.json").read_text())["cells"]
+        assert len(cells) == 24 and set(cells[0]) >= {"row", "col", "value", "confidence", "box", "needs_review"}
+    assert (out / "light.csv").read_text().splitlines()[-1].endswith(",,")  # empty cells stay empty
+
+
+def test_bad_files_get_one_line_each_and_the_rest_are_read(images, tmp_path):
+    _, png, _ = images
+    corrupt = tmp_path / "corrupt.png"
+    corrupt.write_bytes(png.read_bytes()[:200])
+    empty = tmp_path / "empty.png"
+    empty.write_bytes(b"")
+    text = tmp_path / "notes.png"
+    text.write_text("not an image")
+    blank = tmp_path / "blank.png"
+    cv2.imwrite(str(blank), np.full((60, 200, 3), 255, np.uint8))
+    out = tmp_path / "out"
+    result = run(corrupt, empty, text, blank, tmp_path / "missing.png", png, "--out", out)
+    assert result.exit_code == ExitCode.INPUT
+    errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+    assert len(errors) == 5
+    for name, why in [("corrupt", "corrupt"), ("empty", "empty"), ("notes", "not a readable image"),
+                      ("blank", "no table found"), ("missing", "no such file")]:
+        assert any(name in e and why in e for e in errors), (name, errors)
+    assert (out / "light.csv").exists() and not (out / "corrupt.csv").exists()
+    assert "read 1/6 images" in result.stdout
+
+
+def test_shape_mismatch_is_an_error_for_that_image(images, tmp_path):
+    _, png, _ = images
+    result = run(png, "--out", tmp_path / "out", "--rows", 5, "--cols", 6)
+    assert result.exit_code == ExitCode.INPUT
+    assert "expected 5x6" in result.stderr

@@ -179,14 +179,16 @@ def load_config(path: str | os.PathLike = DEFAULT_CONFIG) -> AppConfig:
 
 def _resolve_paths(config: AppConfig, base: Path) -> AppConfig:
     def rel(p: Path | None) -> Path | None:
-        return None if p is None or p.is_absolute() else base / p
+        return p if p is None or p.is_absolute() else base / p
 
-    output = config.output.model_copy(update={"folder": rel(config.output.folder) or config.output.folder})
-    model = config.model
-    if not model.path.is_absolute():
-        model = model.model_copy(update={"path": rel(model.path)})
-    browser = config.browser.model_copy(
-        update={k: rel(getattr(config.browser, k)) or getattr(config.browser, k) for k in ("chromium_path", "chromedriver_path")}
+    def with_paths(section, *keys: str):
+        return section.model_copy(update={k: rel(getattr(section, k)) for k in keys})
+
+    return config.model_copy(
+        update={
+            "output": with_paths(config.output, "folder"),
+            "model": with_paths(config.model, "path"),
+            "browser": with_paths(config.browser, "chromium_path", "chromedriver_path"),
+            "review": with_paths(config.review, "labels_folder"),
+        }
     )
-    review = config.review.model_copy(update={"labels_folder": rel(config.review.labels_folder) or config.review.labels_folder})
-    return config.model_copy(update={"output": output, "model": model, "browser": browser, "review": review})

@@ -14,7 +14,7 @@ from typing import Callable
 import pytest
 import yaml
 
-from tests.robot_fakes import FAKE_PASSWORD, FAKE_USER, FakeDriver, FakeElement, FakeSite, grid_png
+from tests.robot_fakes import FAKE_PASSWORD, FAKE_USER, FakeDriver, FakeElement, FakeReader, FakeSite, grid_png
 
 PROJECT = Path(__file__).resolve().parents[1]
 PROJECT_CONFIG = PROJECT / "config.yaml"
@@ -100,3 +100,13 @@ def closed_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+@pytest.fixture
+def reader(monkeypatch) -> FakeReader:
+    """run_once reads tables with a fake reader (no TensorFlow): what it returns is set per test."""
+    import robot.run
+
+    fake = FakeReader()
+    monkeypatch.setattr(robot.run, "load_reader", lambda settings: fake)
+    return fake

@@ -80,13 +80,6 @@ def fake_browser(monkeypatch, fake_driver):
     return fake_driver
 
 
-@pytest.fixture
-def reader(monkeypatch) -> FakeReader:
-    fake = FakeReader()
-    monkeypatch.setattr(robot.run, "load_reader", lambda settings: fake)
-    return fake
-
-
 def all_cells(output: Path) -> list[dict]:
     rows = []
     for path in sorted(output.glob("*/cells.csv")):

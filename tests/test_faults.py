@@ -25,7 +25,7 @@ from robot.ledger import Ledger, RunStatus
 from robot.retry import backoff_s, retrying
 from robot.run import run_once
 from tests import fs_faults
-from tests.robot_fakes import FAKE_PASSWORD, FAKE_USER, FakeDriver, FakeReader
+from tests.robot_fakes import FAKE_PASSWORD, FAKE_USER, FakeDriver
 
 STEMS = ["light__main", "dark__main", "roulette__main", "roulette__small", "zebra__main"]
 
@@ -71,13 +71,6 @@ def browsers(monkeypatch, fake_site) -> Browsers:
     opened = Browsers(fake_site)
     monkeypatch.setattr(robot.run, "open_browser", opened.open)
     return opened
-
-
-@pytest.fixture
-def reader(monkeypatch) -> FakeReader:
-    fake = FakeReader()
-    monkeypatch.setattr(robot.run, "load_reader", lambda settings: fake)
-    return fake
 
 
 def ledger_of(config):

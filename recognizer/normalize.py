@@ -107,10 +107,9 @@ def glyphs(ink: np.ndarray, masks: np.ndarray) -> list[np.ndarray | None]:
 def normalize_batch(cells: list[np.ndarray]) -> tuple[np.ndarray, list[bool]]:
     """Normalise crops (BGR or grey uint8, any sizes): returns the (N_nonempty, S, S, 1)
     float32 inputs in crop order, and an is-empty flag per crop."""
+    cells = [cv2.cvtColor(c, cv2.COLOR_GRAY2BGR) if c.ndim == 2 or c.shape[2] == 1 else c for c in cells]
     by_shape: dict[tuple[int, int], list[int]] = defaultdict(list)
     for i, cell in enumerate(cells):
-        if cell.ndim == 2 or cell.shape[2] == 1:
-            cells[i] = cell = cv2.cvtColor(cell, cv2.COLOR_GRAY2BGR)
         if min(cell.shape[:2]) >= MIN_CROP:
             by_shape[cell.shape[:2]].append(i)
     results: list[np.ndarray | None] = [None] * len(cells)

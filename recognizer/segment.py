@@ -5,10 +5,10 @@ How it works, and why:
    the polarity (dark on light, white on red/black/green) and leaves flat areas out.
 2. Connected components of the mask; grid lines and frames span much of the table, the
    borders of cell backgrounds are loops around the text, specks are small: all dropped.
-3. Rows and columns are the runs of the y/x projections of the remaining text boxes.
-   Columns are projected over all rows, so left/centre/right alignment and mixed one-
-   and two-digit numbers all land in one run; runs closer than a fraction of the text
-   height are merged (the gap between two digits of one number).
+3. Rows are groups of glyph centres by y; within a row, digits closer than a fraction of
+   the text height are joined into numbers; columns are groups of number centres by x
+   over all rows, so left/centre/right alignment and mixed one- and two-digit numbers
+   land in one column. Sparse rows and columns are kept when they line up with the table.
 4. Missing rows/columns (entirely empty ones) are filled from the regular pitch; when an
    expected shape is given, a mismatch is an error, never a silent misalignment.
 5. Cell boxes run from midline to midline between neighbouring rows and columns; what a
@@ -104,18 +104,6 @@ def text_boxes(mask: np.ndarray) -> np.ndarray:
     med_h = float(np.median(h[glyph_like]))
     keep = (h >= SPECK_HEIGHT * med_h) & (h <= TALL_HEIGHT * med_h) & (w <= MAX_NUMBER_WIDTH * med_h)
     return boxes[keep]
-
-
-def runs(starts: np.ndarray, ends: np.ndarray, merge_gap: float) -> list[tuple[int, int]]:
-    """Union of intervals [start, end), merging intervals separated by less than merge_gap."""
-    order = np.argsort(starts, kind="stable")
-    out: list[list[int]] = []
-    for s, e in zip(starts[order], ends[order]):
-        if out and s - out[-1][1] < merge_gap:
-            out[-1][1] = max(out[-1][1], int(e))
-        else:
-            out.append([int(s), int(e)])
-    return [(a, b) for a, b in out]
 
 
 def containers(boxes: np.ndarray) -> np.ndarray:

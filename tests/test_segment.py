@@ -3,7 +3,7 @@ import pytest
 
 from recognizer.errors import SegmentationError
 from recognizer.normalize import normalize_cell
-from recognizer.segment import crop_cells, find_grid, runs
+from recognizer.segment import crop_cells, find_grid
 from recognizer.settings import TableShape
 from tests.tables import Look, random_values, render
 
@@ -77,10 +77,6 @@ def test_empty_inner_column_is_filled_from_the_pitch():
 def test_blank_image_has_no_table():
     with pytest.raises(SegmentationError, match="no table found"):
         find_grid(np.full((100, 200, 3), 255, np.uint8))
-
-
-def test_runs_merge_close_intervals():
-    assert runs(np.array([0, 12, 5, 40]), np.array([4, 20, 9, 50]), merge_gap=3) == [(0, 9), (12, 20), (40, 50)]
 
 
 @pytest.mark.parametrize("style", ["zebra", "roulette", "light"])

@@ -1,6 +1,7 @@
 """Read pictures of tables of numbers 0..36 into a typed `Table`.
 
-Importing this package is cheap: TensorFlow loads only when a model is loaded.
+Importing this package is cheap: the model (a TensorFlow Lite file run by LiteRT) loads on first use,
+and reading never imports TensorFlow itself (training and fine-tuning do).
 """
 from recognizer.table import Cell, Table
 

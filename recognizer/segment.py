@@ -13,6 +13,9 @@ How it works, and why:
    expected shape is given, a mismatch is an error, never a silent misalignment.
 5. Cell boxes run from midline to midline between neighbouring rows and columns; what a
    cell holds (or that it is empty) is decided later, per cell, by the normaliser.
+Scale: with the shape given, rows 32 px or taller (high-DPI screenshots) are located on a
+copy halved by 2x2 block averaging, a quarter of the pixels; the full-size image decides
+whenever that copy leaves a doubt. Rows under 20 px are located at 2x instead.
 """
 from __future__ import annotations
 
@@ -21,6 +24,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from recognizer.components import components
 from recognizer.errors import SegmentationError
 from recognizer.settings import TableShape
 from recognizer.table import Box
@@ -28,6 +32,8 @@ from recognizer.table import Box
 EDGE_KERNEL = np.ones((3, 3), np.uint8)
 SMALL_CELL = 20  # rows less than this many pixels high are segmented at 2x ...
 MAX_ROWS_AT_2X = 100  # ... in images of at most this many such rows
+SHRUNK_ROW = 16  # rows expected at least twice this high are segmented on a copy halved (repeatedly) ...
+MIN_SHRUNK_TEXT = 8  # ... unless the text would then be less than this many pixels high
 MIN_TEXT_CONTRAST = 30  # edge strengths below this are background noise / JPEG ringing
 MAX_TEXT_CONTRAST = 120  # cap on the Otsu threshold so faint anti-aliased text survives
 STRUCTURE_SPAN = 0.5  # components spanning this fraction of the table are lines / frames
@@ -81,7 +87,7 @@ def text_mask(image: np.ndarray) -> np.ndarray:
 def text_boxes(mask: np.ndarray) -> np.ndarray:
     """(N, 4) int array of x, y, w, h of components that look like glyphs, not structure or specks."""
     H, W = mask.shape
-    _, _, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+    _, _, stats = components(mask)
     boxes = stats[1:, :4]
     if len(boxes) == 0:
         return boxes
@@ -131,17 +137,22 @@ def inside(centres: np.ndarray, spans_: list[tuple[int, int]]) -> bool:
     return any(a <= c <= b for c in centres for a, b in spans_)
 
 
-def merge_line(boxes: np.ndarray, max_gap: float) -> list[list[int]]:
-    """Join the digit boxes of one line into numbers: horizontally closer than max_gap."""
-    merged: list[list[int]] = []
-    for x, y, w, h in boxes[np.argsort(boxes[:, 0], kind="stable")]:
-        if merged and x - (merged[-1][0] + merged[-1][2]) < max_gap:
-            m = merged[-1]
-            y0 = min(y, m[1])
-            m[1:] = [y0, max(x + w, m[0] + m[2]) - m[0], max(y + h, m[1] + m[3]) - y0]
-        else:
-            merged.append([int(x), int(y), int(w), int(h)])
-    return merged
+def merge_numbers(boxes: np.ndarray, line_of: np.ndarray, max_gap: float) -> np.ndarray:
+    """Join digit boxes into numbers: same line, and horizontally closer than max_gap to the
+    number so far. (N, 4) boxes + line index per box -> (M, 4) number boxes, vectorised."""
+    order = np.lexsort((boxes[:, 0], line_of))
+    b, line = boxes[order], line_of[order]
+    x, y, w, h = b.T
+    # Right edge of the number so far: a running max that restarts on each line (lines are
+    # offset far apart so one running max serves all of them).
+    offset = line.astype(np.int64) * (int((x + w).max()) + int(max_gap) + 2)
+    right = np.maximum.accumulate(x + w + offset)
+    starts = np.ones(len(b), bool)
+    starts[1:] = (line[1:] != line[:-1]) | (x[1:] + offset[1:] - right[:-1] >= max_gap)
+    first = np.flatnonzero(starts)
+    x0, y0 = np.minimum.reduceat(x, first), np.minimum.reduceat(y, first)
+    x1, y1 = np.maximum.reduceat(x + w, first), np.maximum.reduceat(y + h, first)
+    return np.stack([x0, y0, x1 - x0, y1 - y0], axis=1)
 
 
 def spans(boxes: np.ndarray, axis: int) -> tuple[int, int]:
@@ -184,8 +195,12 @@ def locate(image: np.ndarray) -> tuple[list[tuple[int, int]], list[tuple[int, in
     if len(boxes) == 0:
         raise SegmentationError("no table found: the image has no text-like marks (is it blank or not a table?)")
     text_h = float(np.median(boxes[:, 3]))
-    lines = [boxes[g] for g in group(boxes[:, 1] + boxes[:, 3] / 2, LINE_STEP * text_h)]
-    numbers = np.array([n for line in lines for n in merge_line(line, DIGIT_GAP * text_h)])
+    line_groups = group(boxes[:, 1] + boxes[:, 3] / 2, LINE_STEP * text_h)
+    lines = [boxes[g] for g in line_groups]
+    line_of = np.empty(len(boxes), np.int64)
+    for i, g in enumerate(line_groups):
+        line_of[g] = i
+    numbers = merge_numbers(boxes, line_of, DIGIT_GAP * text_h)
     columns = [numbers[g] for g in group(numbers[:, 0] + numbers[:, 2] / 2, COLUMN_STEP * text_h)]
     # A sparse row or column (a history that is not full yet) is kept when its numbers line
     # up with the well-filled ones; sparse specks between rows or columns are not.
@@ -199,26 +214,65 @@ def locate(image: np.ndarray) -> tuple[list[tuple[int, int]], list[tuple[int, in
     return row_spans, col_spans, text_h
 
 
+def locate_at(image: np.ndarray, scale: float) -> tuple[list[tuple[int, int]], list[tuple[int, int]], float]:
+    """`locate` on the image resized by `scale` (2, or 1/2, 1/4, ...), with spans and text height
+    in the image's pixels. Halving is 2x2 block averaging, OpenCV's fast path (any other factor is 10-20x slower)."""
+    if scale == 1:
+        return locate(image)
+    if scale > 1:
+        resized = cv2.resize(image, None, fx=scale, fy=scale, interpolation=cv2.INTER_LINEAR)
+    else:
+        resized = image
+        for _ in range(round(np.log2(1 / scale))):
+            h, w = resized.shape[0] // 2, resized.shape[1] // 2
+            resized = cv2.resize(resized[: 2 * h, : 2 * w], (w, h), interpolation=cv2.INTER_AREA)
+    row_spans, col_spans, text_h = locate(resized)
+
+    def back(spans_: list[tuple[int, int]]) -> list[tuple[int, int]]:
+        return [(int(a / scale), int(np.ceil(b / scale))) for a, b in spans_]
+
+    return back(row_spans), back(col_spans), text_h / scale
+
+
+def found_shape(row_spans: list, col_spans: list, shape: TableShape) -> tuple[tuple[int, int], tuple[int, int]]:
+    """(found, expected) numbers of rows and columns, after skipping header rows/columns."""
+    found = (len(row_spans) - shape.skip_rows, len(col_spans) - shape.skip_cols)
+    return found, (shape.rows or found[0], shape.cols or found[1])
+
+
 def find_grid(image: np.ndarray, shape: TableShape | None = None) -> Grid:
     """Locate the table's rows and columns. Raises SegmentationError when no table is found
     or the found shape (after skipped header rows/columns) differs from the expected one."""
     shape = shape or TableShape()
     rows_hint = image.shape[0] / (shape.rows + shape.skip_rows) if shape.rows else None
-    try:
-        row_spans, col_spans, text_h = locate(image)
-        small = image.shape[0] / len(row_spans) < SMALL_CELL
-    except SegmentationError:
-        if image.shape[0] > 2 * SMALL_CELL * MAX_ROWS_AT_2X:
-            raise
-        small = True
-    if small or (rows_hint and rows_hint < SMALL_CELL):
-        # In tiny cells the edge mask joins text to the grid lines: look again at 2x.
-        row_spans, col_spans, text_h = locate(cv2.resize(image, None, fx=2, fy=2, interpolation=cv2.INTER_LINEAR))
-        row_spans = [(a // 2, (b + 1) // 2) for a, b in row_spans]
-        col_spans = [(a // 2, (b + 1) // 2) for a, b in col_spans]
-        text_h /= 2
-    found = (len(row_spans) - shape.skip_rows, len(col_spans) - shape.skip_cols)
-    expected = (shape.rows or found[0], shape.cols or found[1])
+    located = None
+    scale = 1.0
+    while rows_hint and rows_hint * scale >= 2 * SHRUNK_ROW:
+        scale /= 2
+    if scale < 1:
+        # High-DPI screenshots: the layout is found as well at a fraction of the pixels. Any
+        # doubt (no table, tiny text, another shape) and the full-size image decides.
+        try:
+            located = locate_at(image, scale)
+        except SegmentationError:
+            pass
+        if located:
+            found, expected = found_shape(*located[:2], shape)
+            if located[2] * scale < MIN_SHRUNK_TEXT or found != expected:
+                located = None
+    if located is None:
+        try:
+            located = locate(image)
+            small = image.shape[0] / len(located[0]) < SMALL_CELL
+        except SegmentationError:
+            if image.shape[0] > 2 * SMALL_CELL * MAX_ROWS_AT_2X:
+                raise
+            small = True
+        if small or (rows_hint and rows_hint < SMALL_CELL):
+            # In tiny cells the edge mask joins text to the grid lines: look again at 2x.
+            located = locate_at(image, 2)
+    row_spans, col_spans, text_h = located
+    found, expected = found_shape(row_spans, col_spans, shape)
     if found != expected or min(found) < 1:
         raise SegmentationError(
             f"found {found[0]}x{found[1]} cells (after skipping {shape.skip_rows} header rows, "

@@ -1,6 +1,7 @@
 """Model contracts: architectures, metadata round trip, checked loading, calibrated batched prediction."""
 from __future__ import annotations
 
+import hashlib
 import json
 import subprocess
 import sys
@@ -54,13 +55,25 @@ def saved(tmp_path_factory):
     return path
 
 
+def _copy(saved, tmp_path, **changes):
+    path = tmp_path / "copy.keras"
+    path.write_bytes(saved.read_bytes())
+    path.with_suffix(".tflite").write_bytes(saved.with_suffix(".tflite").read_bytes())
+    meta = json.loads(saved.with_suffix(".json").read_text())
+    meta.update(changes)
+    path.with_suffix(".json").write_text(json.dumps(meta))
+    return path
+
+
 def test_save_writes_model_and_checked_metadata(saved):
     meta = json.loads(saved.with_suffix(".json").read_text())
     assert meta["classes"] == list(CLASSES)
     assert meta["normalizer_version"] == NORMALIZER_VERSION
     assert meta["input_shape"] == [28, 28, 1]
     assert meta["temperature"] == 1.5
-    assert len(meta["model_sha256"]) == 64
+    assert meta["model_sha256"] == hashlib.sha256(saved.read_bytes()).hexdigest()
+    assert meta["tflite_sha256"] == hashlib.sha256(saved.with_suffix(".tflite").read_bytes()).hexdigest()
+    assert sorted(p.name for p in saved.parent.iterdir()) == ["tiny.json", "tiny.keras", "tiny.tflite"]  # no temp files
 
 
 def test_classifier_predicts_calibrated_batches(saved):
@@ -71,24 +84,68 @@ def test_classifier_predicts_calibrated_batches(saved):
     p = clf.predict_proba(x)
     assert p.shape == (120, NUM_CLASSES) and p.dtype == np.float32
     assert np.allclose(p.sum(axis=1), 1.0, atol=1e-5)
-    raw = clf.model(x).numpy()
-    assert np.allclose(p, M.calibrate(raw, 1.5), atol=1e-5)
     assert clf.predict_proba(np.zeros((0, 28, 28, 1), np.float32)).shape == (0, NUM_CLASSES)
+
+
+def _assert_same_as_keras(clf, temperature):
+    """LiteRT gives the Keras model's calibrated probabilities, across batch-size changes (tensor resizing)."""
+    rng = np.random.default_rng(1)
+    for n in (5, 120, 7, 0, 120, 120):
+        x = rng.random((n, 28, 28, 1), dtype=np.float32)
+        expected = M.calibrate(clf.model(x).numpy(), temperature) if n else np.zeros((0, NUM_CLASSES))
+        np.testing.assert_allclose(clf.predict_proba(x), expected, atol=1e-5)
+
+
+def test_litert_matches_keras_and_keras_stays_available_for_fine_tuning(saved):
+    M.clear_cache()
+    clf = M.load_classifier(saved)
+    assert clf.model.count_params() == SEED_PARAMS  # loaded lazily, for `recognizer finetune`
+    assert clf.model is clf.model
+    _assert_same_as_keras(clf, 1.5)
+
+
+def test_inference_does_not_import_tensorflow(saved):
+    code = (
+        "import sys, numpy as np; from recognizer.model import load_classifier; "
+        f"p = load_classifier({str(saved)!r}).predict_proba(np.zeros((3, 28, 28, 1), np.float32)); "
+        "assert p.shape == (3, 37); print(sorted(m for m in sys.modules if m.split('.')[0] in ('tensorflow', 'keras')))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "[]"
+
+
+def test_model_without_tflite_is_converted_at_load(saved, tmp_path, caplog):
+    M.clear_cache()
+    old = _copy(saved, tmp_path)
+    old.with_suffix(".tflite").unlink()
+    clf = M.load_classifier(old)
+    assert "copy.tflite is missing" in caplog.text and "save the model again" in caplog.text
+    _assert_same_as_keras(clf, 1.5)
+    np.testing.assert_allclose(clf.predict_proba(np.ones((4, 28, 28, 1), np.float32)),
+                               M.load_classifier(saved).predict_proba(np.ones((4, 28, 28, 1), np.float32)), atol=1e-6)
+
+
+@pytest.mark.parametrize("tamper", ["bytes", "unrecorded"])
+def test_foreign_tflite_is_refused_with_a_fix(saved, tmp_path, tamper):
+    M.clear_cache()
+    path = _copy(saved, tmp_path)
+    if tamper == "bytes":
+        lite = path.with_suffix(".tflite")
+        lite.write_bytes(lite.read_bytes() + b"\0")
+    else:  # metadata from a version that wrote no .tflite, beside a stale one
+        meta = json.loads(path.with_suffix(".json").read_text())
+        del meta["tflite_sha256"]
+        path.with_suffix(".json").write_text(json.dumps(meta))
+    with pytest.raises(ModelError, match="copy.tflite") as err:
+        M.load_classifier(path)
+    assert "delete copy.tflite" in str(err.value) and "recognizer train" in str(err.value)
 
 
 @pytest.mark.parametrize("bad", [np.zeros((2, 28, 28)), np.zeros((2, 32, 32, 1)), [[0.0]]])
 def test_wrong_input_shapes_raise_model_error(saved, bad):
     with pytest.raises(ModelError, match="shape"):
         M.load_classifier(saved).predict_proba(bad)
-
-
-def _copy(saved, tmp_path, **changes):
-    path = tmp_path / "copy.keras"
-    path.write_bytes(saved.read_bytes())
-    meta = json.loads(saved.with_suffix(".json").read_text())
-    meta.update(changes)
-    path.with_suffix(".json").write_text(json.dumps(meta))
-    return path
 
 
 @pytest.mark.parametrize(

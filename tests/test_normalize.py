@@ -1,3 +1,4 @@
+import cv2
 import numpy as np
 import pytest
 
@@ -53,3 +54,25 @@ def test_batch_reports_empties_in_order():
     full, empty = cell_of(12, Look("light")), np.full((24, 34, 3), 255, np.uint8)
     inputs, is_empty = normalize_batch([full, empty, full])
     assert inputs.shape == (2, INPUT_SIZE, INPUT_SIZE, 1) and is_empty == [False, True, False]
+
+
+@pytest.mark.parametrize("inset", [0, 1, 2])
+def test_frame_corners_near_the_edge_are_ignored(inset):
+    """L-shaped corners of a cell frame (a broken grid line), touching the crop or a pixel or
+    two in from it, must not join the number: they would shrink it in the model input."""
+    clean = cell_of(28, Look("plain", cell_w=44, cell_h=34, size=18))
+    h, w = clean.shape[:2]
+    framed = clean.copy()
+    i = inset
+    framed[i : i + 2, i : w // 3] = 120  # top-left corner: a horizontal and a vertical arm
+    framed[i : h // 2, i : i + 2] = 120
+    framed[h - i - 2 : h - i, w - w // 3 : w - i] = 120  # bottom-right corner
+    framed[h // 2 : h - i, w - i - 2 : w - i] = 120
+    assert np.abs(normalize_cell(clean) - normalize_cell(framed)).max() < 0.05
+
+
+def test_input_does_not_depend_on_screenshot_scale():
+    """A 3x screenshot of a cell (shrunk by block averaging first) gives nearly the 1x input."""
+    small = cell_of(17, Look("light", cell_w=40, cell_h=30, size=18))
+    big = cv2.resize(small, None, fx=3, fy=3, interpolation=cv2.INTER_CUBIC)
+    assert np.abs(normalize_cell(small) - normalize_cell(big)).mean() < 0.04

@@ -95,3 +95,25 @@ def test_heldout_tables_all_segment():
     for s in make_tables(40, seed=11):
         grid = find_grid(s.image, TableShape(rows=8, cols=15))
         check_cells(s.image, grid, np.array([[-1 if v is None else v for v in row] for row in s.values]))
+
+
+@pytest.mark.parametrize("look", [Look("light", scale=2.0), Look("roulette", scale=2.5, jpeg=80), Look("zebra", scale=3.0)],
+                         ids=lambda l: f"{l.style}-x{l.scale}")
+def test_high_dpi_tables_segmented_shrunk_match_full_size(look):
+    """With the shape given, tall rows are located on a shrunk copy: same cells as at full size."""
+    values = random_values(seed=3, empty_tail=5)
+    image = render(values, look)
+    shrunk = find_grid(image, TableShape(rows=8, cols=15))
+    full = find_grid(image)  # no shape hint: located at full size
+    for a, b in ((shrunk.rows, full.rows), (shrunk.cols, full.cols)):
+        assert np.abs(np.array(a) - np.array(b)).max() <= look.scale + 1
+    check_cells(image, shrunk, values)
+
+
+def test_numbers_are_joined_per_line_and_by_gap():
+    from recognizer.segment import merge_numbers
+
+    # x, y, w, h: "3","6" close together and a lone "7" on line 0; "1","2" on line 1 far apart.
+    boxes = np.array([[40, 0, 8, 12], [0, 0, 8, 12], [10, 1, 8, 12], [0, 20, 8, 12], [30, 20, 8, 12]])
+    numbers = merge_numbers(boxes, np.array([0, 0, 0, 1, 1]), max_gap=5)
+    assert sorted(map(tuple, numbers.tolist())) == [(0, 0, 18, 13), (0, 20, 8, 12), (30, 20, 8, 12), (40, 0, 8, 12)]

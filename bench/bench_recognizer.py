@@ -26,7 +26,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.heldout_tables import Score, make_tables  # noqa: E402
-from recognizer.normalize import normalize_batch  # noqa: E402
+from recognizer.predictor import TableReader, prepare  # noqa: E402
 from recognizer.segment import crop_cells, find_grid  # noqa: E402
 from recognizer.settings import ModelSettings, TableShape  # noqa: E402
 
@@ -44,8 +44,6 @@ def score(predicted, truth) -> tuple[int, int]:
 
 
 def bench_ours(samples, settings, repeat: int = 1) -> dict:
-    from recognizer.predictor import TableReader
-
     reader = TableReader.from_settings(settings)
     shape = TableShape(rows=len(samples[0].values), cols=len(samples[0].values[0]))
     reader.read(samples[0].image, shape)  # warm-up: first call plans the interpreter's tensors
@@ -57,8 +55,7 @@ def bench_ours(samples, settings, repeat: int = 1) -> dict:
         seg, total = [], []
         for _ in range(repeat):
             t0 = time.perf_counter()
-            grid = find_grid(s.image, shape)
-            normalize_batch(crop_cells(s.image, grid))
+            prepare(s.image, shape)  # what `read` does before the model: segment, crop, normalise
             t1 = time.perf_counter()
             try:
                 table = reader.read(s.image, shape)

@@ -1,18 +1,20 @@
 """Cell image -> model input. The one normalising function shared by inference and training.
 
-Polarity and colour are decided per cell: the background is the median colour of the
-cell's centre, ink is whatever differs from it. Ink at the crop's edge (touching it, or
-mostly within a thin band along it) that looks like a grid line, a cell gap, a frame corner
-or a neighbouring stripe is dropped. The ink's bounding box
-is scaled (aspect kept) into a fixed box centred in the model input, bright ink on black,
-like MNIST. Large crops (high-DPI screenshots) are first halved by block averaging: the
-model sees 22 pixels of ink, so detail beyond ~2x that is only cost.
+Polarity is decided per cell, on luminance: the background is the median grey level of the
+cell's centre, ink is whatever differs from it. (Readable text differs from its background in
+luminance, which is what contrast guidelines such as WCAG measure; one channel instead of
+three makes every pass a third of the work.) Ink at the crop's edge (touching it, or mostly
+within a thin band along it) that looks like a grid line, a cell gap, a frame corner or a
+neighbouring stripe is dropped. The ink's bounding box is scaled (aspect kept) into a fixed
+box centred in the model input, bright ink on black, like MNIST. Large crops (high-DPI
+screenshots) are first halved by block averaging: the model sees 22 pixels of ink, so
+detail beyond ~2x that is only cost.
 
-It works on batches: crops of one size are processed together with array operations
-(one connected-components pass over a mosaic of all crops, one remap for all their
-glyphs), which is what makes a 120-cell table take a few milliseconds. `normalize_cell` is the same code on a batch
-of one. Bump NORMALIZER_VERSION on any change: models record the version they were
-trained with and refuse to load under another.
+It works on batches: crops of one size are processed together with array operations (one
+connected-components pass over a mosaic of all crops, one remap for all their glyphs),
+which is what makes a 120-cell table take a few milliseconds. `normalize_cell` is the same
+code on a batch of one. Bump NORMALIZER_VERSION on any change: models record the version
+they were trained with and refuse to load under another.
 """
 from __future__ import annotations
 
@@ -23,13 +25,14 @@ import numpy as np
 
 from recognizer.components import components
 
-NORMALIZER_VERSION = 4
+NORMALIZER_VERSION = 5
 INPUT_SIZE = 28
 INK_BOX = 22  # the ink is fitted into INK_BOX x INK_BOX inside INPUT_SIZE x INPUT_SIZE
 
 MIN_CONTRAST = 40  # below this max difference from the background, a cell is empty
 INK_LEVEL = 4  # ink is what differs from the background by more than 1/INK_LEVEL of the peak
-BG_MARGIN = 0.15  # the background is voted on inside this margin of the crop
+BG_MARGIN = 0.15  # the background is voted on inside this margin of the crop ...
+BG_SAMPLES = 100  # ... by about this many pixels
 EDGE_THIN = 0.15  # edge-touching components thinner than this fraction of the crop are line fragments
 EDGE_SPAN = 0.9  # edge-touching components spanning this fraction of the crop are frames / stripes
 EDGE_BAND = 0.1  # components with most of their ink this close to the crop edge are lines / corners
@@ -37,59 +40,68 @@ SPECK_AREA = 0.004  # components smaller than this fraction of the crop area are
 MIN_CROP = 4  # crops smaller than this (pixels, either side) are empty
 WORK_HEIGHT = 32  # crops at least twice this high are halved (repeatedly) before anything else
 _RIM = np.ones((3, 3), np.uint8)
+_OFF = -8.0  # a remap coordinate off the source: reads as 0
+MOSAIC_ROWS = 30_000  # remap addresses its source in 16-bit fixed point
 
 
-def background_colours(cells: np.ndarray) -> np.ndarray:
-    """(N, h, w, 3) uint8 -> (N, 3) background colours: the per-channel median of each
-    crop's centre. Central, because neighbouring cells, gaps and lines show up at the
-    edges; a median, because ink covers well under half of a cell's centre."""
-    n, h, w, _ = cells.shape
+def grey(cell: np.ndarray) -> np.ndarray:
+    """A crop as one uint8 luminance channel (grey crops pass through)."""
+    if cell.ndim == 2:
+        return cell
+    return cell[..., 0] if cell.shape[2] == 1 else cv2.cvtColor(cell, cv2.COLOR_BGR2GRAY)
+
+
+def background_levels(cells: np.ndarray) -> np.ndarray:
+    """(N, h, w) uint8 -> (N,) background grey levels: the median of each crop's centre.
+    Central, because neighbouring cells, gaps and lines show up at the edges; a median,
+    because ink covers well under half of a cell's centre."""
+    n, h, w = cells.shape
     my, mx = int(h * BG_MARGIN), int(w * BG_MARGIN)
-    step = 2 if min(h, w) >= 16 else 1  # every other pixel: same vote, a quarter of the sorting
-    centre = cells[:, my : h - my : step, mx : w - mx : step].reshape(n, -1, 3)
-    return np.median(centre, axis=1)
+    # About BG_SAMPLES evenly spaced pixels vote: the same answer as all of them, for a
+    # fraction of the sorting.
+    step = max(1, round(((h - 2 * my) * (w - 2 * mx) / BG_SAMPLES) ** 0.5))
+    return np.median(cells[:, my : h - my : step, mx : w - mx : step].reshape(n, -1), axis=1)
 
 
 def ink_maps(cells: np.ndarray) -> np.ndarray:
-    """(N, h, w, 3) -> (N, h, w) uint8 difference from each crop's background: ink is bright."""
-    n, h, w, _ = cells.shape
-    diff = np.empty_like(cells)
-    # One OpenCV call per crop against its background scalar beats any whole-batch
-    # broadcast here (numpy's, and building a background image, are 2-4x slower).
-    for cell, bg, out in zip(cells, np.round(background_colours(cells)).tolist(), diff):
-        cv2.absdiff(cell, tuple(bg), dst=out)
-    planes = diff.reshape(n * h, w, 3)
-    return cv2.max(cv2.max(planes[..., 0], planes[..., 1]), planes[..., 2]).reshape(n, h, w)
+    """(N, h, w) grey crops -> their difference from each crop's background (ink is bright) as a
+    mosaic: (N, h + 1, w) uint8, a blank row after each crop so that later passes over all
+    crops at once (connected components, dilation, remap) never join two crops."""
+    n, h, w = cells.shape
+    padded = np.zeros((n, h + 1, w), np.uint8)
+    padded[:, :h] = cells
+    bg = np.repeat(np.round(background_levels(cells)).astype(np.uint8), (h + 1) * w)
+    ink = cv2.absdiff(padded.reshape(-1, w), bg.reshape(-1, w)).reshape(n, h + 1, w)
+    ink[:, h] = 0
+    return ink
 
 
 def shrink(cells: np.ndarray) -> np.ndarray:
-    """(N, h, w, 3) -> the same crops halved (2x2 block averages) until under 2 * WORK_HEIGHT high.
+    """(N, h, w) -> the same crops halved (2x2 block averages) until under 2 * WORK_HEIGHT high.
 
     Each halving is one resize of the stacked crops (blocks never straddle two crops: an odd
     last row or column, edge pixels that hold no number, is dropped first)."""
-    n, h, w, _ = cells.shape
+    n, h, w = cells.shape
     while h >= 2 * WORK_HEIGHT:
         h, w = h // 2, w // 2
-        stacked = np.ascontiguousarray(cells[:, : 2 * h, : 2 * w]).reshape(n * 2 * h, 2 * w, 3)
-        cells = cv2.resize(stacked, (w, n * h), interpolation=cv2.INTER_AREA).reshape(n, h, w, 3)
+        stacked = np.ascontiguousarray(cells[:, : 2 * h, : 2 * w]).reshape(n * 2 * h, 2 * w)
+        cells = cv2.resize(stacked, (w, n * h), interpolation=cv2.INTER_AREA).reshape(n, h, w)
     return cells
 
 
 def ink_masks(ink: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(N, h, w) ink maps -> masks of each number's strokes as a mosaic (the crops stacked, a
-    blank row after each: (N * (h + 1), w) uint8) and each crop's ink box (N, 4) as y0, y1, x0, x1
-    (y1 == 0: no ink, the cell is empty)."""
-    n, h, w = ink.shape
+    """Ink mosaic (N, h + 1, w) -> the strokes of each crop's number as a (N * (h + 1), w) uint8
+    0/1 mask, and each crop's ink box (N, 4) as y0, y1, x0, x1 (y1 == 0: no ink, the cell is empty)."""
+    n, rows, w = ink.shape
+    h = rows - 1
     peak = ink.reshape(n, -1).max(axis=1).astype(np.int32)
     # A low threshold: a grid line or a bold stroke may set the peak, and a light font's
     # strokes must still be whole. Noise this lets in is small, or touches the edge.
     threshold = np.where(peak >= MIN_CONTRAST, np.maximum(MIN_CONTRAST // 2, peak // INK_LEVEL), 255)
-    # One connected-components pass over the mosaic: the blank rows keep crops apart.
-    mosaic = np.zeros((n, h + 1, w), np.uint8)
-    mosaic[:, :h] = ink > threshold[:, None, None].astype(np.uint8)
-    count, labels, stats = components(mosaic.reshape(n * (h + 1), w))
+    mosaic = (ink > threshold[:, None, None].astype(np.uint8)).view(np.uint8).reshape(n * rows, w)
+    count, labels, stats = components(mosaic)
     x, y_abs, bw, bh, area = (stats[1:, i] for i in range(5))
-    crop, y = np.divmod(y_abs, h + 1)  # which crop, and the position inside it
+    crop, y = np.divmod(y_abs, rows)  # which crop, and the position inside it
     touches = (x == 0) | (y == 0) | (x + bw == w) | (y + bh == h)
     line_like = (bw < EDGE_THIN * w) | (bh < EDGE_THIN * h) | (bw > EDGE_SPAN * w) | (bh > EDGE_SPAN * h)
     # A number reaches into the crop's centre; corners and ends of lines at the edge do not.
@@ -98,7 +110,7 @@ def ink_masks(ink: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     # Ink mostly in the border band is a line, a corner of a frame or a neighbour's edge,
     # touching the crop or a pixel or two in from it; a number's ink is mostly inside.
     band = max(1, int(EDGE_BAND * min(h, w)))
-    crops = labels.reshape(n, h + 1, w)[:, :h]
+    crops = labels.reshape(n, rows, w)[:, :h]
     strips = (crops[:, :band], crops[:, h - band :], crops[:, band : h - band, :band], crops[:, band : h - band, w - band :])
     in_band = np.bincount(np.concatenate([s.ravel() for s in strips]), minlength=count)
     at_edge = in_band[1:] * 2 > area
@@ -117,16 +129,13 @@ def ink_masks(ink: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def glyphs(ink: np.ndarray, masks: np.ndarray, boxes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Ink maps, stroke-mask mosaic and ink boxes -> (model inputs (M, S, S) float32, has-ink flag per crop).
+    """Ink mosaic, stroke masks and ink boxes -> (model inputs (M, S, S) float32, has-ink flag per crop).
 
     The strokes keep their anti-aliased rim (the mask dilated by a pixel); everything
     else is dropped; the ink's box is scaled into INK_BOX, aspect kept, and centred.
     All crops are resampled by one bilinear remap of the mosaic."""
-    n, h, w = ink.shape
-    rows = h + 1  # mosaic rows per crop
-    source = np.zeros((n, rows, w), np.uint8)
-    source[:, :h] = ink
-    kept = cv2.multiply(source.reshape(n * rows, w), cv2.dilate(masks, _RIM), dtype=cv2.CV_32F)
+    n, rows, w = ink.shape
+    kept = cv2.multiply(ink.reshape(n * rows, w), cv2.dilate(masks, _RIM))  # masks are 0/1
     has_ink = boxes[:, 1] > 0
     idx = np.flatnonzero(has_ink)
     if len(idx) == 0:
@@ -137,46 +146,38 @@ def glyphs(ink: np.ndarray, masks: np.ndarray, boxes: np.ndarray) -> tuple[np.nd
     nh, nw = np.maximum(1, np.round(gh * scale)), np.maximum(1, np.round(gw * scale))
     oy, ox = (INPUT_SIZE - nh) // 2, (INPUT_SIZE - nw) // 2
     # Output pixel centre -> source coordinate inside the ink box (clamped: the box's edge
-    # repeats, as in cv2.resize), then into the mosaic.
-    centres = np.arange(INPUT_SIZE, dtype=np.float32) + 0.5
-    sy = (centres - oy[:, None]) / scale[:, None] - 0.5
-    sx = (centres - ox[:, None]) / scale[:, None] - 0.5
-    in_y = (centres >= oy[:, None]) & (centres < (oy + nh)[:, None])
-    in_x = (centres >= ox[:, None]) & (centres < (ox + nw)[:, None])
-    sy = np.clip(sy, 0, (gh - 1)[:, None]) + (y0 + idx * rows)[:, None]
-    sx = np.clip(sx, 0, (gw - 1)[:, None]) + x0[:, None]
+    # repeats, as in cv2.resize), then into the mosaic; outside the scaled box, a coordinate
+    # off the mosaic, which reads as 0.
+    centres = np.arange(INPUT_SIZE) + 0.5
+    sy = np.clip((centres - oy[:, None]) / scale[:, None] - 0.5, 0, (gh - 1)[:, None]) + (y0 + idx * rows)[:, None]
+    sx = np.clip((centres - ox[:, None]) / scale[:, None] - 0.5, 0, (gw - 1)[:, None]) + x0[:, None]
+    sy[(centres < oy[:, None]) | (centres >= (oy + nh)[:, None])] = _OFF
+    sx[(centres < ox[:, None]) | (centres >= (ox + nw)[:, None])] = _OFF
     m, size = len(idx), INPUT_SIZE
-    map_y = np.broadcast_to(sy[:, :, None], (m, size, size)).astype(np.float32)
-    map_x = np.broadcast_to(sx[:, None, :], (m, size, size)).astype(np.float32)
-    out = np.empty((m, size, size), np.float32)
-    # remap works in 16-bit fixed point: keep each call's source rows within its range.
-    step = max(1, 30000 // rows)
-    for a in range(0, m, step):
-        lo, hi = int(idx[a]) * rows, (int(idx[min(a + step, m) - 1]) + 1) * rows
-        out[a : a + step] = cv2.remap(
-            kept[lo:hi], map_x[a : a + step].reshape(-1, size), (map_y[a : a + step] - lo).reshape(-1, size),
-            cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT,
-        ).reshape(-1, size, size)
-    out *= in_y[:, :, None] & in_x[:, None, :]
+    map_y = np.broadcast_to(sy[:, :, None], (m, size, size)).astype(np.float32).reshape(m * size, size)
+    map_x = np.broadcast_to(sx[:, None, :], (m, size, size)).astype(np.float32).reshape(m * size, size)
+    out = cv2.remap(kept, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT).reshape(m, size, size)
     peak = out.reshape(m, -1).max(axis=1)
-    out /= np.maximum(peak, 1.0)[:, None, None]
-    return out, has_ink
+    return out * (1.0 / np.maximum(peak, 1)).astype(np.float32)[:, None, None], has_ink
 
 
 def normalize_batch(cells: list[np.ndarray]) -> tuple[np.ndarray, list[bool]]:
-    """Normalise crops (BGR or grey uint8, any sizes): returns the (N_nonempty, S, S, 1)
-    float32 inputs in crop order, and an is-empty flag per crop."""
-    cells = [cv2.cvtColor(c, cv2.COLOR_GRAY2BGR) if c.ndim == 2 or c.shape[2] == 1 else c for c in cells]
+    """Normalise crops (BGR or grey uint8, any sizes; grey is fastest): returns the
+    (N_nonempty, S, S, 1) float32 inputs in crop order, and an is-empty flag per crop."""
+    cells = [grey(c) for c in cells]
     by_shape: dict[tuple[int, int], list[int]] = defaultdict(list)
     for i, cell in enumerate(cells):
         if min(cell.shape[:2]) >= MIN_CROP:
             by_shape[cell.shape[:2]].append(i)
     results: list[np.ndarray | None] = [None] * len(cells)
-    for indices in by_shape.values():
-        ink = ink_maps(shrink(np.stack([cells[i] for i in indices])))
-        inputs, has_ink = glyphs(ink, *ink_masks(ink))
-        for i, x in zip(np.asarray(indices)[has_ink], inputs):
-            results[i] = x
+    for (h, _), same_shape in by_shape.items():
+        per_mosaic = max(1, MOSAIC_ROWS // (h + 1))
+        for start in range(0, len(same_shape), per_mosaic):
+            indices = same_shape[start : start + per_mosaic]
+            ink = ink_maps(shrink(np.stack([cells[i] for i in indices])))
+            inputs, has_ink = glyphs(ink, *ink_masks(ink))
+            for i, x in zip(np.asarray(indices)[has_ink], inputs):
+                results[i] = x
     inputs = [r for r in results if r is not None]
     arr = np.stack(inputs)[..., None] if inputs else np.zeros((0, INPUT_SIZE, INPUT_SIZE, 1), np.float32)
     return arr, [r is None for r in results]

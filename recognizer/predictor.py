@@ -4,13 +4,14 @@ from __future__ import annotations
 import functools
 from pathlib import Path
 
+import cv2
 import numpy as np
 
 from recognizer.errors import InputImageError
 from recognizer.imageio import to_bgr
 from recognizer.labels import index_to_value
 from recognizer.normalize import normalize_batch
-from recognizer.segment import crop_cells, find_grid
+from recognizer.segment import Grid, crop_cells, find_grid
 from recognizer.settings import ModelSettings, TableShape
 from recognizer.table import Cell, Table
 
@@ -29,23 +30,21 @@ class TableReader:
         return cls(load_classifier(Path(settings.path)), settings)
 
     def read(self, image: np.ndarray, shape: TableShape | None = None, source: str = "") -> Table:
-        image = self._check(image, source)
-        grid = find_grid(image, shape)
-        inputs, empty = normalize_batch(crop_cells(image, grid))
+        grid, inputs, empty = prepare(self._check(image, source), shape)
         probs = self.classifier.predict_proba(inputs)
-        best = probs.argmax(axis=1) if len(probs) else np.zeros(0, int)
-        conf = probs.max(axis=1) if len(probs) else np.zeros(0)
+        best = [index_to_value(i) for i in probs.argmax(axis=1).tolist()]
+        conf = probs.max(axis=1).tolist()
         threshold = self.settings.review_threshold
-        cells, k = [], 0
         rows, cols = grid.shape
-        for i, is_empty in enumerate(empty):
+        boxes = [grid.box(r, c) for r in range(rows) for c in range(cols)]
+        cells, k = [], 0
+        for i, (is_empty, box) in enumerate(zip(empty, boxes)):
             r, c = divmod(i, cols)
             if is_empty:
-                cells.append(Cell(r, c, None, 1.0, grid.box(r, c), False))
-                continue
-            p = float(conf[k])
-            cells.append(Cell(r, c, index_to_value(int(best[k])), p, grid.box(r, c), p < threshold))
-            k += 1
+                cells.append(Cell(r, c, None, 1.0, box, False))
+            else:
+                cells.append(Cell(r, c, best[k], conf[k], box, conf[k] < threshold))
+                k += 1
         return Table(rows, cols, tuple(cells), source=source, meta={"text_height": round(grid.text_height, 1)})
 
     def _check(self, image: np.ndarray, source: str) -> np.ndarray:
@@ -55,6 +54,15 @@ class TableReader:
         if image.shape[0] * image.shape[1] > self.settings.max_pixels:
             raise InputImageError(f"{name}: {image.shape[1]}x{image.shape[0]} pixels is over model.max_pixels")
         return to_bgr(image)
+
+
+def prepare(image: np.ndarray, shape: TableShape | None = None) -> tuple[Grid, np.ndarray, list[bool]]:
+    """BGR table image -> its grid, the model inputs of its non-empty cells and an is-empty
+    flag per cell. Everything works on luminance: converted once here, a third of the pixels."""
+    luma = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
+    grid = find_grid(luma, shape)
+    inputs, empty = normalize_batch(crop_cells(luma, grid))
+    return grid, inputs, empty
 
 
 @functools.lru_cache(maxsize=1)

@@ -77,11 +77,12 @@ def text_mask(image: np.ndarray) -> np.ndarray:
     per cell, all of which `text_boxes` drops.
     """
     gradient = cv2.morphologyEx(image, cv2.MORPH_GRADIENT, EDGE_KERNEL)
-    if gradient.ndim == 3:  # cv2.max on channel planes: numpy's max(axis=2) is 20x slower here
-        gradient = cv2.max(cv2.max(gradient[..., 0], gradient[..., 1]), gradient[..., 2])
+    if gradient.ndim == 3:  # cv2 on split planes: numpy's max(axis=2) is 20-50x slower here
+        b, g, r = cv2.split(gradient)
+        gradient = cv2.max(cv2.max(b, g), r)
     otsu, _ = cv2.threshold(gradient, 0, 255, cv2.THRESH_BINARY | cv2.THRESH_OTSU)
     threshold = float(np.clip(otsu, MIN_TEXT_CONTRAST, MAX_TEXT_CONTRAST))
-    return (gradient > threshold).astype(np.uint8)
+    return cv2.threshold(gradient, threshold, 1, cv2.THRESH_BINARY)[1]
 
 
 def text_boxes(mask: np.ndarray) -> np.ndarray:

@@ -1,7 +1,7 @@
 """One harvest: open the browser, log in, capture each table, read it, write the run folder, report.
 
 `run_once` is what `robot run-once` calls and what `robot run` schedules. The recognizer
-(and with it TensorFlow) is imported inside it, once per run, before any browser work.
+(and with it the model, run by LiteRT) is loaded inside it, once per run, before any browser work.
 Each page is tried again after a transient failure (`robot.retry`): HTTP 5xx, a time-out,
 an expired session (log in again), a crashed browser (start a new one); a page that still
 fails is recorded and the run goes on with the next. A refused login stops the run at once.
@@ -59,7 +59,7 @@ class Reader(Protocol):
 
 
 def load_reader(settings: ModelSettings) -> Reader:
-    from recognizer.predictor import TableReader  # TensorFlow loads here, not at robot start-up
+    from recognizer.predictor import TableReader  # the model loads here, not at robot start-up
 
     return TableReader.from_settings(settings)
 

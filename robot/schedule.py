@@ -10,7 +10,7 @@ stored next run time instead of starting the clock over. Runs never overlap
 the current table is finished (or, after `schedule.stop_grace_s`, dropped whole when the
 browser is quit), the scheduler shuts down, the lock is released, exit 0.
 
-Importing this module loads APScheduler and SQLAlchemy, never TensorFlow or matplotlib:
+Importing this module loads APScheduler and SQLAlchemy, never the model or matplotlib:
 `run_once` imports the recognizer inside the job.
 """
 from __future__ import annotations
@@ -172,7 +172,7 @@ def harvest(config_path: str) -> Outcome:
     """The scheduled job: load the config, then `run_once` under the time limit.
 
     Module level and given only the config's path, so that the persistent job store can
-    pickle a reference to it. `run_once` (and with it TensorFlow) is imported here, in the job.
+    pickle a reference to it. `run_once` (and with it the model) is imported here, in the job.
     """
     try:
         config = load_config(config_path)

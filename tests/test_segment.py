@@ -1,3 +1,4 @@
+import cv2
 import numpy as np
 import pytest
 
@@ -37,8 +38,10 @@ def test_finds_grid_in_every_look(look):
     grid = find_grid(image, TableShape(rows=8, cols=15))
     assert grid.shape == (8, 15)
     check_cells(image, grid, values)
-    # Without a given shape the same grid is found.
+    # Without a given shape the same grid is found, and on luminance alone (what the reader uses).
     assert find_grid(image).shape == (8, 15)
+    luma = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
+    check_cells(luma, find_grid(luma, TableShape(rows=8, cols=15)), values)
 
 
 def test_cell_boxes_contain_their_numbers():
@@ -93,8 +96,9 @@ def test_heldout_tables_all_segment():
     from bench.heldout_tables import make_tables
 
     for s in make_tables(40, seed=11):
-        grid = find_grid(s.image, TableShape(rows=8, cols=15))
-        check_cells(s.image, grid, np.array([[-1 if v is None else v for v in row] for row in s.values]))
+        luma = cv2.cvtColor(s.image, cv2.COLOR_BGR2GRAY)
+        grid = find_grid(luma, TableShape(rows=8, cols=15))
+        check_cells(luma, grid, np.array([[-1 if v is None else v for v in row] for row in s.values]))
 
 
 @pytest.mark.parametrize("look", [Look("light", scale=2.0), Look("roulette", scale=2.5, jpeg=80), Look("zebra", scale=3.0)],

@@ -23,7 +23,7 @@ log = logging.getLogger("tablebot.training")
 DATA_DIR = Path("data")
 DEFAULT_TRAIN_DATA = DATA_DIR / "synth" / "train.npz"
 DEFAULT_MODEL_OUT = DATA_DIR / "models" / "model.keras"
-DEFAULT_EPOCHS = {"seed": 20, "default": 10}
+DEFAULT_EPOCHS = {"seed": 20, "default": 12}
 DEFAULT_BATCH = {"seed": 200, "default": 128}
 VAL_FRACTION = 0.05
 FINETUNE_VAL_FRACTION = 0.25
@@ -112,7 +112,7 @@ def _generate_labels_folder(recipe, folder: Path) -> None:
 
 @click.command()
 @click.option("--arch", type=click.Choice(["seed", "default"]), default="default", show_default=True)
-@click.option("--epochs", type=click.IntRange(min=1), default=None, help="Default: 20 for seed, 10 for default.")
+@click.option("--epochs", type=click.IntRange(min=1), default=None, help="Default: 20 for seed, 12 for default.")
 @click.option("--batch-size", type=click.IntRange(min=1), default=None, help="Default: 200 for seed, 128 for default.")
 @click.option("--data", type=click.Path(dir_okay=False, path_type=Path), default=DEFAULT_TRAIN_DATA, show_default=True)
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=DEFAULT_MODEL_OUT, show_default=True,

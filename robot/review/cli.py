@@ -34,7 +34,7 @@ def image_loader(folder: Path, shape: TableShape, model: ModelSettings, reader=N
         if not files:
             raise InputImageError(f"no table images ({', '.join(IMAGE_SUFFIXES)}) in {folder}")
         if state["reader"] is None:
-            from recognizer.predictor import TableReader  # TensorFlow loads here, once
+            from recognizer.predictor import TableReader  # the model loads here, once
 
             state["reader"] = TableReader.from_settings(model)
         docs = []

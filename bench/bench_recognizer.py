@@ -1,9 +1,10 @@
 """Recognizer benchmark: speed, memory and accuracy on held-out tables, side by side with Tesseract.
 
-    .venv/bin/python bench/bench_recognizer.py [--tables 40] [--tesseract-tables 8] [--cli-images 100]
+    .venv/bin/python bench/bench_recognizer.py [--tables 40] [--repeat 5] [--tesseract-tables 4] [--cli-images 100]
 
 Prints one table of figures (medians, ratios) and writes bench/out/results.json.
-Timings come from this machine; run it on an otherwise idle machine.
+Timings come from this machine; run it on an otherwise idle machine, and more than once: a shared
+virtual machine's speed can vary from one hour to the next.
 """
 from __future__ import annotations
 

@@ -206,13 +206,12 @@ def locate(image: np.ndarray) -> tuple[list[tuple[int, int]], list[tuple[int, in
     # A sparse row or column (a history that is not full yet) is kept when its numbers line
     # up with the well-filled ones; sparse specks between rows or columns are not.
     strong_rows, strong_cols = well_supported(lines), well_supported(columns)
-    row_text = [spans(l, 1) for l, ok in zip(lines, strong_rows) if ok]
-    col_text = [spans(c, 0) for c, ok in zip(columns, strong_cols) if ok]
-    lines = [l for l, ok in zip(lines, strong_rows) if ok or inside(l[:, 0] + l[:, 2] / 2, col_text)]
-    columns = [c for c, ok in zip(columns, strong_cols) if ok or inside(c[:, 1] + c[:, 3] / 2, row_text)]
-    row_spans = fill_missing(sorted(spans(line, 1) for line in lines))
-    col_spans = fill_missing(sorted(spans(col, 0) for col in columns))
-    return row_spans, col_spans, text_h
+    line_spans, column_spans = [spans(l, 1) for l in lines], [spans(c, 0) for c in columns]
+    row_text = [sp for sp, ok in zip(line_spans, strong_rows) if ok]
+    col_text = [sp for sp, ok in zip(column_spans, strong_cols) if ok]
+    row_spans = [sp for l, sp, ok in zip(lines, line_spans, strong_rows) if ok or inside(l[:, 0] + l[:, 2] / 2, col_text)]
+    col_spans = [sp for c, sp, ok in zip(columns, column_spans, strong_cols) if ok or inside(c[:, 1] + c[:, 3] / 2, row_text)]
+    return fill_missing(sorted(row_spans)), fill_missing(sorted(col_spans)), text_h
 
 
 def locate_at(image: np.ndarray, scale: float) -> tuple[list[tuple[int, int]], list[tuple[int, int]], float]:

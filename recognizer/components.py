@@ -4,15 +4,16 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-# With 8-connectivity separate components need a blank pixel between them, so a mask holds at
-# most about a quarter of its pixels as components: below this size 16-bit labels cannot overflow.
-_MAX_16BIT_PIXELS = 4 * 65_000
+# With 8-connectivity separate components need a blank pixel between them in every direction,
+# so an h x w mask holds at most ceil(h/2) * ceil(w/2) of them.
+_MAX_16BIT_LABEL = 65_535
 
 
 def components(mask: np.ndarray) -> tuple[int, np.ndarray, np.ndarray]:
     """uint8 0/1 mask -> (count incl. background, labels, stats) with 8-connectivity.
 
     16-bit labels where they cannot overflow: a third faster than 32-bit on table-sized masks."""
-    ltype = cv2.CV_16U if mask.size < _MAX_16BIT_PIXELS else cv2.CV_32S
+    h, w = mask.shape
+    ltype = cv2.CV_16U if ((h + 1) // 2) * ((w + 1) // 2) < _MAX_16BIT_LABEL else cv2.CV_32S
     count, labels, stats, _ = cv2.connectedComponentsWithStatsWithAlgorithm(mask, 8, ltype, cv2.CCL_DEFAULT)
     return count, labels, stats

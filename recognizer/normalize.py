@@ -23,7 +23,7 @@ from collections import defaultdict
 import cv2
 import numpy as np
 
-from recognizer.components import components
+from recognizer.imageops import components, halve
 
 NORMALIZER_VERSION = 5
 INPUT_SIZE = 28
@@ -81,11 +81,10 @@ def shrink(cells: np.ndarray) -> np.ndarray:
 
     Each halving is one resize of the stacked crops (blocks never straddle two crops: an odd
     last row or column, edge pixels that hold no number, is dropped first)."""
-    n, h, w = cells.shape
-    while h >= 2 * WORK_HEIGHT:
-        h, w = h // 2, w // 2
-        stacked = np.ascontiguousarray(cells[:, : 2 * h, : 2 * w]).reshape(n * 2 * h, 2 * w)
-        cells = cv2.resize(stacked, (w, n * h), interpolation=cv2.INTER_AREA).reshape(n, h, w)
+    while cells.shape[1] >= 2 * WORK_HEIGHT:
+        n, h, w = cells.shape
+        h -= h % 2  # even crops: no 2x2 block straddles two of them once stacked
+        cells = halve(np.ascontiguousarray(cells[:, :h]).reshape(n * h, w)).reshape(n, h // 2, w // 2)
     return cells
 
 

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from recognizer.components import components
+from recognizer.imageops import components, halve
 from recognizer.errors import SegmentationError
 from recognizer.settings import TableShape
 from recognizer.table import Box
@@ -215,8 +215,8 @@ def locate(image: np.ndarray) -> tuple[list[tuple[int, int]], list[tuple[int, in
 
 
 def locate_at(image: np.ndarray, scale: float) -> tuple[list[tuple[int, int]], list[tuple[int, int]], float]:
-    """`locate` on the image resized by `scale` (2, or 1/2, 1/4, ...), with spans and text height
-    in the image's pixels. Halving is 2x2 block averaging, OpenCV's fast path (any other factor is 10-20x slower)."""
+    """`locate` on the image resized by `scale` (2, or 1/2, 1/4, ...: repeated `halve`), with spans
+    and text height in the image's pixels."""
     if scale == 1:
         return locate(image)
     if scale > 1:
@@ -224,8 +224,7 @@ def locate_at(image: np.ndarray, scale: float) -> tuple[list[tuple[int, int]], l
     else:
         resized = image
         for _ in range(round(np.log2(1 / scale))):
-            h, w = resized.shape[0] // 2, resized.shape[1] // 2
-            resized = cv2.resize(resized[: 2 * h, : 2 * w], (w, h), interpolation=cv2.INTER_AREA)
+            resized = halve(resized)
     row_spans, col_spans, text_h = locate(resized)
 
     def back(spans_: list[tuple[int, int]]) -> list[tuple[int, int]]:

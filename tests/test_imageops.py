@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from recognizer.components import components
+from recognizer.imageops import components
 
 
 @pytest.mark.parametrize("shape", [(1, 200_001), (255, 1025), (300, 300)])

@@ -1,4 +1,4 @@
-"""Connected components, the one OpenCV call that dominates segmentation and normalisation."""
+"""Image operations that segmentation and normalisation share: halving and connected components."""
 from __future__ import annotations
 
 import cv2
@@ -17,3 +17,10 @@ def components(mask: np.ndarray) -> tuple[int, np.ndarray, np.ndarray]:
     ltype = cv2.CV_16U if ((h + 1) // 2) * ((w + 1) // 2) < _MAX_16BIT_LABEL else cv2.CV_32S
     count, labels, stats, _ = cv2.connectedComponentsWithStatsWithAlgorithm(mask, 8, ltype, cv2.CCL_DEFAULT)
     return count, labels, stats
+
+
+def halve(image: np.ndarray) -> np.ndarray:
+    """The image at half size, each pixel the mean of a 2x2 block (an odd last row or column is
+    dropped). A whole factor is OpenCV's fast INTER_AREA path: any other is 10-20x slower."""
+    h, w = image.shape[0] // 2, image.shape[1] // 2
+    return cv2.resize(image[: 2 * h, : 2 * w], (w, h), interpolation=cv2.INTER_AREA)

@@ -1,4 +1,4 @@
-"""Image operations that segmentation and normalisation share: halving and connected components."""
+"""Operations that segmentation and normalisation share: halving, connected components, medians."""
 from __future__ import annotations
 
 import cv2
@@ -24,3 +24,20 @@ def halve(image: np.ndarray) -> np.ndarray:
     dropped). A whole factor is OpenCV's fast INTER_AREA path: any other is 10-20x slower."""
     h, w = image.shape[0] // 2, image.shape[1] // 2
     return cv2.resize(image[: 2 * h, : 2 * w], (w, h), interpolation=cv2.INTER_AREA)
+
+
+def median(values: np.ndarray) -> float:
+    """np.median of a 1-D array, without its overhead: ~4 us instead of ~30 on a table's few
+    hundred boxes, which adds up over the medians of one table."""
+    v = np.sort(values, axis=None)
+    n = len(v)
+    return float(v[n // 2]) if n % 2 else (float(v[n // 2 - 1]) + float(v[n // 2])) / 2
+
+
+def row_medians(values: np.ndarray) -> np.ndarray:
+    """np.median(values, axis=1) for a 2-D array, by partial sorting only (about twice as fast)."""
+    k = values.shape[1]
+    if k % 2:
+        return np.partition(values, k // 2, axis=1)[:, k // 2].astype(np.float64)
+    part = np.partition(values, (k // 2 - 1, k // 2), axis=1)
+    return (part[:, k // 2 - 1].astype(np.float64) + part[:, k // 2]) / 2

@@ -23,7 +23,7 @@ from collections import defaultdict
 import cv2
 import numpy as np
 
-from recognizer.imageops import components, halve
+from recognizer.imageops import components, halve, row_medians
 
 NORMALIZER_VERSION = 5
 INPUT_SIZE = 28
@@ -60,7 +60,7 @@ def background_levels(cells: np.ndarray) -> np.ndarray:
     # About BG_SAMPLES evenly spaced pixels vote: the same answer as all of them, for a
     # fraction of the sorting.
     step = max(1, round(((h - 2 * my) * (w - 2 * mx) / BG_SAMPLES) ** 0.5))
-    return np.median(cells[:, my : h - my : step, mx : w - mx : step].reshape(n, -1), axis=1)
+    return row_medians(cells[:, my : h - my : step, mx : w - mx : step].reshape(n, -1))
 
 
 def ink_maps(cells: np.ndarray) -> np.ndarray:
@@ -88,9 +88,10 @@ def shrink(cells: np.ndarray) -> np.ndarray:
     return cells
 
 
-def ink_masks(ink: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Ink mosaic (N, h + 1, w) -> the strokes of each crop's number as a (N * (h + 1), w) uint8
-    0/1 mask, and each crop's ink box (N, 4) as y0, y1, x0, x1 (y1 == 0: no ink, the cell is empty)."""
+def ink_components(ink: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Ink mosaic (N, h + 1, w) -> the number's strokes in each crop: connected-component labels
+    (N, h + 1, w), a 0/1 keep flag per label, and each crop's ink box (N, 4) as y0, y1, x0, x1,
+    the union of its kept components (y1 == 0: no ink, the cell is empty)."""
     n, rows, w = ink.shape
     h = rows - 1
     peak = ink.reshape(n, -1).max(axis=1).astype(np.int32)
@@ -111,7 +112,7 @@ def ink_masks(ink: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     band = max(1, int(EDGE_BAND * min(h, w)))
     crops = labels.reshape(n, rows, w)[:, :h]
     strips = (crops[:, :band], crops[:, h - band :], crops[:, band : h - band, :band], crops[:, band : h - band, w - band :])
-    in_band = np.bincount(np.concatenate([s.ravel() for s in strips]), minlength=count)
+    in_band = sum(np.bincount(s.ravel(), minlength=count) for s in strips)
     at_edge = in_band[1:] * 2 > area
     kept = (area >= max(2.0, SPECK_AREA * h * w)) & ~at_edge & ~(touches & (line_like | off_centre))
     keep = np.zeros(count, np.uint8)
@@ -124,21 +125,34 @@ def ink_masks(ink: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     np.maximum.at(boxes[:, 1], k, (y + bh)[kept])
     np.minimum.at(boxes[:, 2], k, x[kept])
     np.maximum.at(boxes[:, 3], k, (x + bw)[kept])
-    return np.take(keep, labels), boxes
+    return labels.reshape(n, rows, w), keep, boxes
 
 
-def glyphs(ink: np.ndarray, masks: np.ndarray, boxes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Ink mosaic, stroke masks and ink boxes -> (model inputs (M, S, S) float32, has-ink flag per crop).
+def glyphs(ink: np.ndarray, labels: np.ndarray, keep: np.ndarray, boxes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Ink mosaic and its kept components -> (model inputs (M, S, S) float32, has-ink flag per crop).
 
     The strokes keep their anti-aliased rim (the mask dilated by a pixel); everything
     else is dropped; the ink's box is scaled into INK_BOX, aspect kept, and centred.
     All crops are resampled by one bilinear remap of the mosaic."""
     n, rows, w = ink.shape
-    kept = cv2.multiply(ink.reshape(n * rows, w), cv2.dilate(masks, _RIM))  # masks are 0/1
     has_ink = boxes[:, 1] > 0
     idx = np.flatnonzero(has_ink)
     if len(idx) == 0:
         return np.zeros((0, INPUT_SIZE, INPUT_SIZE), np.float32), has_ink
+    # Only the ink boxes are resampled, so the masking works on the window that holds all of
+    # them (a third of a crop, typically), plus the rim and the bilinear neighbours, with a
+    # blank row after each crop's window again; the result goes back into a mosaic of the
+    # crops' size, so that the remap below reads exactly the coordinates it always has.
+    wy0, wx0 = np.maximum(boxes[idx, ::2].min(axis=0) - 2, 0)
+    wy1, wx1 = np.minimum(boxes[idx, 1::2].max(axis=0) + 2, (rows - 1, w))
+    wrows, ww = wy1 - wy0 + 1, wx1 - wx0
+    mask = np.zeros((n, wrows, ww), np.uint8)
+    mask[:, :-1] = np.take(keep, labels[:, wy0:wy1, wx0:wx1])
+    window = np.zeros((n, wrows, ww), np.uint8)
+    window[:, :-1] = ink[:, wy0:wy1, wx0:wx1]
+    strokes = cv2.multiply(window.reshape(-1, ww), cv2.dilate(mask.reshape(-1, ww), _RIM))  # mask is 0/1
+    kept = np.zeros((n, rows, w), np.uint8)
+    kept[:, wy0:wy1, wx0:wx1] = strokes.reshape(n, wrows, ww)[:, :-1]
     y0, y1, x0, x1 = boxes[idx].T
     gh, gw = y1 - y0, x1 - x0
     scale = INK_BOX / np.maximum(gh, gw)
@@ -146,40 +160,55 @@ def glyphs(ink: np.ndarray, masks: np.ndarray, boxes: np.ndarray) -> tuple[np.nd
     oy, ox = (INPUT_SIZE - nh) // 2, (INPUT_SIZE - nw) // 2
     # Output pixel centre -> source coordinate inside the ink box (clamped: the box's edge
     # repeats, as in cv2.resize), then into the mosaic; outside the scaled box, a coordinate
-    # off the mosaic, which reads as 0.
+    # off the mosaic, which reads as 0. (float32 maps: coordinates far down a mosaic are a
+    # little coarser, so a crop's glyph may differ by a grey level from `normalize_cell`'s.)
     centres = np.arange(INPUT_SIZE) + 0.5
     sy = np.clip((centres - oy[:, None]) / scale[:, None] - 0.5, 0, (gh - 1)[:, None]) + (y0 + idx * rows)[:, None]
     sx = np.clip((centres - ox[:, None]) / scale[:, None] - 0.5, 0, (gw - 1)[:, None]) + x0[:, None]
     sy[(centres < oy[:, None]) | (centres >= (oy + nh)[:, None])] = _OFF
     sx[(centres < ox[:, None]) | (centres >= (ox + nw)[:, None])] = _OFF
     m, size = len(idx), INPUT_SIZE
-    map_y = np.broadcast_to(sy[:, :, None], (m, size, size)).astype(np.float32).reshape(m * size, size)
-    map_x = np.broadcast_to(sx[:, None, :], (m, size, size)).astype(np.float32).reshape(m * size, size)
-    out = cv2.remap(kept, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT).reshape(m, size, size)
+    map_y = np.repeat(sy.astype(np.float32).reshape(-1, 1), size, axis=1)  # row coordinate: same along a row
+    map_x = np.tile(sx.astype(np.float32), (1, size)).reshape(m * size, size)  # column coordinate: same down a column
+    out = cv2.remap(kept.reshape(n * rows, w), map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT).reshape(m, size, size)
     peak = out.reshape(m, -1).max(axis=1)
     return out * (1.0 / np.maximum(peak, 1)).astype(np.float32)[:, None, None], has_ink
 
 
-def normalize_batch(cells: list[np.ndarray]) -> tuple[np.ndarray, list[bool]]:
-    """Normalise crops (BGR or grey uint8, any sizes; grey is fastest): returns the
-    (N_nonempty, S, S, 1) float32 inputs in crop order, and an is-empty flag per crop."""
+def normalize_batch(cells: list[np.ndarray] | np.ndarray) -> tuple[np.ndarray, list[bool]]:
+    """Normalise crops: a list (BGR or grey uint8, any sizes) or one (N, h, w) stack of grey
+    crops, which is fastest (`segment.crop_cells` gives one). Returns the (N_nonempty, S, S, 1)
+    float32 inputs in crop order, and an is-empty flag per crop."""
+    if isinstance(cells, np.ndarray) and cells.ndim == 3:
+        inputs, has_ink = normalize_stack(cells)
+        return inputs[..., None], (~has_ink).tolist()
     cells = [grey(c) for c in cells]
     by_shape: dict[tuple[int, int], list[int]] = defaultdict(list)
     for i, cell in enumerate(cells):
-        if min(cell.shape[:2]) >= MIN_CROP:
-            by_shape[cell.shape[:2]].append(i)
+        by_shape[cell.shape[:2]].append(i)
     results: list[np.ndarray | None] = [None] * len(cells)
-    for (h, _), same_shape in by_shape.items():
-        per_mosaic = max(1, MOSAIC_ROWS // (h + 1))
-        for start in range(0, len(same_shape), per_mosaic):
-            indices = same_shape[start : start + per_mosaic]
-            ink = ink_maps(shrink(np.stack([cells[i] for i in indices])))
-            inputs, has_ink = glyphs(ink, *ink_masks(ink))
-            for i, x in zip(np.asarray(indices)[has_ink], inputs):
-                results[i] = x
+    for same_shape in by_shape.values():
+        inputs, has_ink = normalize_stack(np.stack([cells[i] for i in same_shape]))
+        for i, x in zip(np.asarray(same_shape)[has_ink], inputs):
+            results[i] = x
     inputs = [r for r in results if r is not None]
     arr = np.stack(inputs)[..., None] if inputs else np.zeros((0, INPUT_SIZE, INPUT_SIZE, 1), np.float32)
     return arr, [r is None for r in results]
+
+
+def normalize_stack(cells: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(N, h, w) grey crops -> (model inputs (M, S, S) float32 of the crops with ink, has-ink flag (N,))."""
+    n, h, w = cells.shape
+    if min(h, w) < MIN_CROP:
+        return np.zeros((0, INPUT_SIZE, INPUT_SIZE), np.float32), np.zeros(n, bool)
+    per_mosaic = max(1, MOSAIC_ROWS // (min(h, 2 * WORK_HEIGHT) + 1))
+    parts = []
+    for start in range(0, n, per_mosaic):
+        ink = ink_maps(shrink(cells[start : start + per_mosaic]))
+        parts.append(glyphs(ink, *ink_components(ink)))
+    if len(parts) == 1:
+        return parts[0]
+    return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
 
 
 def normalize_cell(cell: np.ndarray) -> np.ndarray | None:

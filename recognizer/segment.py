@@ -24,7 +24,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from recognizer.imageops import components, halve
+from recognizer.imageops import components, halve, median
 from recognizer.errors import SegmentationError
 from recognizer.settings import TableShape
 from recognizer.table import Box
@@ -108,7 +108,7 @@ def text_boxes(mask: np.ndarray) -> np.ndarray:
     glyph_like = (h >= MIN_TEXT_HEIGHT) & (w >= GLYPH_ASPECT[0] * h) & (w <= GLYPH_ASPECT[1] * h)
     if not glyph_like.any():
         return boxes[:0]
-    med_h = float(np.median(h[glyph_like]))
+    med_h = median(h[glyph_like])
     keep = (h >= SPECK_HEIGHT * med_h) & (h <= TALL_HEIGHT * med_h) & (w <= MAX_NUMBER_WIDTH * med_h)
     return boxes[keep]
 
@@ -117,25 +117,43 @@ def containers(boxes: np.ndarray) -> np.ndarray:
     """Boxes with a smaller box's centre inside: the outline of a cell background around its
     number, never a glyph (a digit's holes hold no other component)."""
     x, y, w, h = (boxes[:, i, None] for i in range(4))
-    cx, cy = (x + w / 2).T, (y + h / 2).T
-    inside = (x < cx) & (cx < x + w) & (y < cy) & (cy < y + h) & (h.T < CONTAINED_HEIGHT * h)
+    cx2, cy2 = (2 * x + w).T, (2 * y + h).T  # doubled centres: integer arithmetic, exact
+    inside = (2 * x < cx2) & (cx2 < 2 * (x + w)) & (2 * y < cy2) & (cy2 < 2 * (y + h)) & (h.T < CONTAINED_HEIGHT * h)
     return inside.any(axis=1)
 
 
-def group(centres: np.ndarray, max_step: float) -> list[np.ndarray]:
-    """Indices grouped by centre: a new group where consecutive centres are more than max_step apart."""
+def group_spans(boxes: np.ndarray, axis: int, max_step: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Group (N, 4) x, y, w, h boxes by centre along `axis` (0: x, 1: y): a new group where
+    consecutive centres are more than max_step apart. Returns the group of each box, the size
+    of each group and each group's (start, end) span along the axis, groups in centre order."""
+    start, size = boxes[:, axis], boxes[:, axis + 2]
+    centres = start + size / 2
     order = np.argsort(centres, kind="stable")
-    return np.split(order, np.nonzero(np.diff(centres[order]) > max_step)[0] + 1)
+    new = np.ones(len(order), bool)
+    new[1:] = np.diff(centres[order]) > max_step
+    firsts = np.flatnonzero(new)
+    group_of = np.empty(len(order), np.int64)
+    group_of[order] = np.cumsum(new) - 1
+    lo = np.minimum.reduceat(start[order], firsts)
+    hi = np.maximum.reduceat((start + size)[order], firsts)
+    return group_of, np.diff(np.append(firsts, len(order))), np.stack([lo, hi], axis=1)
 
 
-def well_supported(groups: list[np.ndarray]) -> np.ndarray:
+def well_supported(sizes: np.ndarray) -> np.ndarray:
     """Groups with at least MIN_SUPPORT * the median number of members."""
-    sizes = np.array([len(g) for g in groups])
-    return sizes >= MIN_SUPPORT * float(np.median(sizes))
+    return sizes >= MIN_SUPPORT * median(sizes)
 
 
-def inside(centres: np.ndarray, spans_: list[tuple[int, int]]) -> bool:
-    return any(a <= c <= b for c in centres for a, b in spans_)
+def kept_spans(
+    boxes: np.ndarray, group_of: np.ndarray, strong: np.ndarray, spans_: np.ndarray, other_axis: int, lined_up: np.ndarray
+) -> list[tuple[int, int]]:
+    """Sorted spans of the strong groups, and of the sparse ones with a member centred inside
+    one of the `lined_up` spans along the other axis."""
+    if not strong.all() and len(lined_up):
+        centres = boxes[:, other_axis] + boxes[:, other_axis + 2] / 2
+        hits = ((lined_up[:, 0] <= centres[:, None]) & (centres[:, None] <= lined_up[:, 1])).any(axis=1)
+        strong = strong | (np.bincount(group_of[hits], minlength=len(strong)) > 0)
+    return sorted((int(a), int(b)) for a, b in spans_[strong])
 
 
 def merge_numbers(boxes: np.ndarray, line_of: np.ndarray, max_gap: float) -> np.ndarray:
@@ -156,17 +174,13 @@ def merge_numbers(boxes: np.ndarray, line_of: np.ndarray, max_gap: float) -> np.
     return np.stack([x0, y0, x1 - x0, y1 - y0], axis=1)
 
 
-def spans(boxes: np.ndarray, axis: int) -> tuple[int, int]:
-    return int(boxes[:, axis].min()), int((boxes[:, axis] + boxes[:, axis + 2]).max())
-
-
 def fill_missing(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
     """Insert spans for entirely empty rows/columns where a gap is a whole multiple of the pitch."""
     if len(spans) < 3:
         return spans
-    centres = np.array([(a + b) / 2 for a, b in spans])
-    steps = np.diff(centres)
-    pitch = float(np.median(steps))
+    centres = [(a + b) / 2 for a, b in spans]
+    steps = [c1 - c0 for c0, c1 in zip(centres, centres[1:])]  # plain floats: a few dozen of them
+    pitch = median(np.array(steps))
     out = [spans[0]]
     for (a, b), step in zip(spans[1:], steps):
         k = round(step / pitch)
@@ -183,7 +197,7 @@ def fill_missing(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
 def bounds(spans: list[tuple[int, int]], limit: int, fallback_gap: float) -> tuple[tuple[int, int], ...]:
     """Cell boundaries at the midlines between neighbouring spans; outer ones half a gap out."""
     gaps = [spans[i + 1][0] - spans[i][1] for i in range(len(spans) - 1)]
-    half = (float(np.median(gaps)) if gaps else fallback_gap) / 2
+    half = (median(np.array(gaps)) if gaps else fallback_gap) / 2
     cuts = [max(0, int(spans[0][0] - half))]
     cuts += [int(round((spans[i][1] + spans[i + 1][0]) / 2)) for i in range(len(spans) - 1)]
     cuts.append(min(limit, int(spans[-1][1] + half + 1)))
@@ -195,23 +209,16 @@ def locate(image: np.ndarray) -> tuple[list[tuple[int, int]], list[tuple[int, in
     boxes = text_boxes(text_mask(image))
     if len(boxes) == 0:
         raise SegmentationError("no table found: the image has no text-like marks (is it blank or not a table?)")
-    text_h = float(np.median(boxes[:, 3]))
-    line_groups = group(boxes[:, 1] + boxes[:, 3] / 2, LINE_STEP * text_h)
-    lines = [boxes[g] for g in line_groups]
-    line_of = np.empty(len(boxes), np.int64)
-    for i, g in enumerate(line_groups):
-        line_of[g] = i
+    text_h = median(boxes[:, 3])
+    line_of, line_sizes, line_spans = group_spans(boxes, 1, LINE_STEP * text_h)
     numbers = merge_numbers(boxes, line_of, DIGIT_GAP * text_h)
-    columns = [numbers[g] for g in group(numbers[:, 0] + numbers[:, 2] / 2, COLUMN_STEP * text_h)]
+    column_of, column_sizes, column_spans = group_spans(numbers, 0, COLUMN_STEP * text_h)
     # A sparse row or column (a history that is not full yet) is kept when its numbers line
     # up with the well-filled ones; sparse specks between rows or columns are not.
-    strong_rows, strong_cols = well_supported(lines), well_supported(columns)
-    line_spans, column_spans = [spans(l, 1) for l in lines], [spans(c, 0) for c in columns]
-    row_text = [sp for sp, ok in zip(line_spans, strong_rows) if ok]
-    col_text = [sp for sp, ok in zip(column_spans, strong_cols) if ok]
-    row_spans = [sp for l, sp, ok in zip(lines, line_spans, strong_rows) if ok or inside(l[:, 0] + l[:, 2] / 2, col_text)]
-    col_spans = [sp for c, sp, ok in zip(columns, column_spans, strong_cols) if ok or inside(c[:, 1] + c[:, 3] / 2, row_text)]
-    return fill_missing(sorted(row_spans)), fill_missing(sorted(col_spans)), text_h
+    strong_rows, strong_cols = well_supported(line_sizes), well_supported(column_sizes)
+    row_spans = kept_spans(boxes, line_of, strong_rows, line_spans, 0, column_spans[strong_cols])
+    col_spans = kept_spans(numbers, column_of, strong_cols, column_spans, 1, line_spans[strong_rows])
+    return fill_missing(row_spans), fill_missing(col_spans), text_h
 
 
 def locate_at(image: np.ndarray, scale: float) -> tuple[list[tuple[int, int]], list[tuple[int, int]], float]:
@@ -286,8 +293,9 @@ def find_grid(image: np.ndarray, shape: TableShape | None = None) -> Grid:
     )
 
 
-def crop_cells(image: np.ndarray, grid: Grid) -> list[np.ndarray]:
-    """Row-major list of equal-sized cell crops, each centred on its cell.
+def crop_cells(image: np.ndarray, grid: Grid) -> np.ndarray:
+    """(rows * cols, ch, cw[, channels]) stack of equal-sized cell crops, row-major, each
+    centred on its cell.
 
     Equal sizes let the normaliser process the whole table as one array batch. Cells a
     pixel or two narrower than the widest get that much of their neighbours' edges, which
@@ -299,4 +307,7 @@ def crop_cells(image: np.ndarray, grid: Grid) -> list[np.ndarray]:
     padded = cv2.copyMakeBorder(image, py, py, px, px, cv2.BORDER_REPLICATE)
     ys = [py + (a + b) // 2 - ch // 2 for a, b in grid.rows]
     xs = [px + (a + b) // 2 - cw // 2 for a, b in grid.cols]
-    return [padded[y : y + ch, x : x + cw] for y in ys for x in xs]
+    cells = np.empty((len(ys) * len(xs), ch, cw, *image.shape[2:]), image.dtype)
+    for i, (y, x) in enumerate((y, x) for y in ys for x in xs):
+        cells[i] = padded[y : y + ch, x : x + cw]
+    return cells

@@ -5,6 +5,7 @@
 #
 #   scripts/train-shipped-model.sh            # the shipped recipe
 #   N=20000 EPOCHS=2 scripts/train-shipped-model.sh   # a quick trial (writes the same paths)
+#   ARCH=seed OUT=data/models/seed.keras scripts/train-shipped-model.sh   # another network, elsewhere
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -13,6 +14,7 @@ N=${N:-200000}            # training cells
 MNIST_SHARE=${MNIST_SHARE:-0.15}  # handwritten MNIST share; the rest is font-rendered
 TEST_N=${TEST_N:-10000}   # held-out test cells
 EPOCHS=${EPOCHS:-12}
+ARCH=${ARCH:-default}
 BATCH=${BATCH:-128}
 SEED=${SEED:-1}
 WORKERS=${WORKERS:-2}
@@ -23,7 +25,7 @@ export TF_CPP_MIN_LOG_LEVEL=${TF_CPP_MIN_LOG_LEVEL:-2}
 start=$(date +%s)
 "$RECOGNIZER" generate --n "$N" --seed "$SEED" --split train --sources mnist,fonts --mnist-share "$MNIST_SHARE" \
     --workers "$WORKERS" --out data/synth/train.npz
-"$RECOGNIZER" train --arch default --epochs "$EPOCHS" --batch-size "$BATCH" --seed "$SEED" \
+"$RECOGNIZER" train --arch "$ARCH" --epochs "$EPOCHS" --batch-size "$BATCH" --seed "$SEED" \
     --data data/synth/train.npz --out "$OUT" --reports "data/models/$NAME"
 echo "generate + train: $(( $(date +%s) - start )) s"
 

@@ -76,3 +76,16 @@ def test_input_does_not_depend_on_screenshot_scale():
     small = cell_of(17, Look("light", cell_w=40, cell_h=30, size=18))
     big = cv2.resize(small, None, fx=3, fy=3, interpolation=cv2.INTER_CUBIC)
     assert np.abs(normalize_cell(small) - normalize_cell(big)).mean() < 0.04
+
+
+def test_a_whole_table_at_once_matches_one_cell_at_a_time():
+    """Inference normalises a table's crops as one stack; the training tooling one crop at a time.
+    Both must give the model the same input (up to a grey level or two of remap rounding)."""
+    values = np.arange(8 * 15).reshape(8, 15) % 38 - 1  # 0..36 and some empty cells
+    for look in (Look("roulette", cell_w=40, cell_h=30, size=18), Look("zebra", size=13, jpeg=70)):
+        grey = cv2.cvtColor(render(values, look), cv2.COLOR_BGR2GRAY)
+        crops = crop_cells(grey, find_grid(grey, TableShape(rows=8, cols=15)))
+        inputs, is_empty = normalize_batch(crops)
+        singles = [normalize_cell(c) for c in crops]
+        assert is_empty == [s is None for s in singles] == (values.ravel() < 0).tolist()
+        assert np.abs(inputs[..., 0] - np.stack([s for s in singles if s is not None])).max() <= 3 / 255

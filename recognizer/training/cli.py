@@ -16,6 +16,7 @@ import numpy as np
 
 from recognizer.atomic import atomic_open, write_bytes_atomic
 from recognizer.errors import DataError
+from recognizer.model import ARCHS
 from recognizer.settings import DEFAULT_MODEL, ModelSettings
 
 log = logging.getLogger("tablebot.training")
@@ -111,7 +112,7 @@ def _generate_labels_folder(recipe, folder: Path) -> None:
 # --- train -------------------------------------------------------------------------------------------
 
 @click.command()
-@click.option("--arch", type=click.Choice(["seed", "default"]), default="default", show_default=True)
+@click.option("--arch", type=click.Choice(list(ARCHS)), default="default", show_default=True)
 @click.option("--epochs", type=click.IntRange(min=1), default=None, help="Default: 20 for seed, 12 for default.")
 @click.option("--batch-size", type=click.IntRange(min=1), default=None, help="Default: 200 for seed, 128 for default.")
 @click.option("--data", type=click.Path(dir_okay=False, path_type=Path), default=DEFAULT_TRAIN_DATA, show_default=True)

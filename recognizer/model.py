@@ -65,7 +65,7 @@ def build_model(arch: str):
         ]
     elif arch == "default":
         # Strided convolutions instead of pooling: ~0.64 M multiply-adds per cell (a sixth of a
-        # pooled net of the same widths), so a 120-cell table runs in ~1.5 ms on two CPU cores.
+        # pooled net of the same widths), so a 120-cell table runs in 1.2-1.8 ms on two CPU cores.
         # 'same' padding on the first two keeps thin strokes and both digits' outer edges. A
         # 64-channel third layer (1.5x the work) read held-out fonts no better.
         body = [

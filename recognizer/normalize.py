@@ -161,7 +161,7 @@ def glyphs(ink: np.ndarray, labels: np.ndarray, keep: np.ndarray, boxes: np.ndar
     # Output pixel centre -> source coordinate inside the ink box (clamped: the box's edge
     # repeats, as in cv2.resize), then into the mosaic; outside the scaled box, a coordinate
     # off the mosaic, which reads as 0. (float32 maps: coordinates far down a mosaic are a
-    # little coarser, so a crop's glyph may differ by a grey level from `normalize_cell`'s.)
+    # little coarser, so a crop's glyph may differ by a grey level or two from `normalize_cell`'s.)
     centres = np.arange(INPUT_SIZE) + 0.5
     sy = np.clip((centres - oy[:, None]) / scale[:, None] - 0.5, 0, (gh - 1)[:, None]) + (y0 + idx * rows)[:, None]
     sx = np.clip((centres - ox[:, None]) / scale[:, None] - 0.5, 0, (gw - 1)[:, None]) + x0[:, None]
@@ -170,7 +170,8 @@ def glyphs(ink: np.ndarray, labels: np.ndarray, keep: np.ndarray, boxes: np.ndar
     m, size = len(idx), INPUT_SIZE
     map_y = np.repeat(sy.astype(np.float32).reshape(-1, 1), size, axis=1)  # row coordinate: same along a row
     map_x = np.tile(sx.astype(np.float32), (1, size)).reshape(m * size, size)  # column coordinate: same down a column
-    out = cv2.remap(kept.reshape(n * rows, w), map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT).reshape(m, size, size)
+    out = cv2.remap(kept.reshape(n * rows, w), map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT)
+    out = out.reshape(m, size, size)
     peak = out.reshape(m, -1).max(axis=1)
     return out * (1.0 / np.maximum(peak, 1)).astype(np.float32)[:, None, None], has_ink
 
@@ -201,7 +202,7 @@ def normalize_stack(cells: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     n, h, w = cells.shape
     if min(h, w) < MIN_CROP:
         return np.zeros((0, INPUT_SIZE, INPUT_SIZE), np.float32), np.zeros(n, bool)
-    per_mosaic = max(1, MOSAIC_ROWS // (min(h, 2 * WORK_HEIGHT) + 1))
+    per_mosaic = max(1, MOSAIC_ROWS // (min(h, 2 * WORK_HEIGHT) + 1))  # crops are shrunk under 2 * WORK_HEIGHT
     parts = []
     for start in range(0, n, per_mosaic):
         ink = ink_maps(shrink(cells[start : start + per_mosaic]))

@@ -3,9 +3,11 @@ from __future__ import annotations
 
 import click
 
-from recognizer.cli_support import lazy_group, run_cli, setup_logging
+from tablebot.cli import lazy_group, run_cli, setup_logging
 
 _VERBOSE = {"on": False}
+# Third-party chatter kept out of normal output.
+NOISY_LOGGERS = ("tensorflow", "absl", "PIL", "matplotlib")
 
 # Training commands live off the read path: imported only when invoked.
 LAZY_COMMANDS = {
@@ -22,7 +24,7 @@ LAZY_COMMANDS = {
 def cli(verbose: bool) -> None:
     """Read pictures of tables of numbers 0..36; generate data and train the model."""
     _VERBOSE["on"] = verbose
-    setup_logging(verbose)
+    setup_logging(verbose, NOISY_LOGGERS)
 
 
 def main() -> None:

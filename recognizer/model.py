@@ -23,25 +23,21 @@ import io
 import json
 import logging
 import os
-import tempfile
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from recognizer.atomic import atomic_open
-from recognizer.errors import ModelError, OutputError
+from recognizer.errors import ModelError
 from recognizer.labels import CLASSES, NUM_CLASSES
 from recognizer.normalize import INPUT_SIZE, NORMALIZER_VERSION
+from tablebot.errors import OutputError
+from tablebot.files import atomic_open, replacing
 
 INPUT_SHAPE = (INPUT_SIZE, INPUT_SIZE, 1)
 ARCHS = ("seed", "default")
 RETRAIN_HINT = "retrain with `recognizer train` (or run scripts/train-shipped-model.sh)"
-_UMASK = os.umask(0)
-os.umask(_UMASK)
-_FILE_MODE = 0o666 & ~_UMASK  # like a plain open(): temp files are created private
 PROB_FLOOR = 1e-12  # probabilities are clipped here before taking logs for temperature scaling
 INFERENCE_THREADS = 2  # the robot's machine has two cores
 log = logging.getLogger(__name__)
@@ -116,36 +112,15 @@ def save_model(model, path: Path, metadata: dict) -> None:
         raise OutputError(f"model path {path} must end in .keras")
     clean = _inference_copy(model)
     tflite = _to_tflite(clean)  # before any file is replaced: a failed conversion leaves the old model whole
-    with _replacing(path) as tmp:
+    with replacing(path, suffix=path.suffix) as tmp:  # Keras wants its suffix
         clean.save(tmp)
         keras_sha = _sha256(tmp)
-    with _replacing(tflite_path(path)) as tmp:
+    with replacing(tflite_path(path)) as tmp:
         tmp.write_bytes(tflite)
     meta = {**base_metadata(), **metadata, "model_sha256": keras_sha,
             "tflite_sha256": hashlib.sha256(tflite).hexdigest()}
     with atomic_open(metadata_path(path)) as f:
         json.dump(meta, f, indent=2, default=str)
-    os.chmod(metadata_path(path), _FILE_MODE)
-
-
-@contextlib.contextmanager
-def _replacing(path: Path) -> Iterator[Path]:
-    """A temp file beside `path` for the caller to fill; renamed over `path` if that succeeds, removed if not."""
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=path.suffix, dir=path.parent)  # Keras wants the suffix
-        os.close(fd)
-    except OSError as exc:
-        raise OutputError(f"cannot write {path}: {exc.strerror or exc}") from exc
-    try:
-        yield Path(tmp)
-        os.chmod(tmp, _FILE_MODE)
-        os.replace(tmp, path)
-    except OSError as exc:
-        raise OutputError(f"cannot write {path}: {exc.strerror or exc}") from exc
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
 
 
 def _inference_copy(model):

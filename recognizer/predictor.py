@@ -25,7 +25,9 @@ class TableReader:
 
     @classmethod
     def from_settings(cls, settings: ModelSettings) -> "TableReader":
-        from recognizer.model import load_classifier  # the model loads here, once per process
+        from recognizer.model import (
+            load_classifier,  # the model loads here, once per process
+        )
 
         return cls(load_classifier(Path(settings.path)), settings)
 

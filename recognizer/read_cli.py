@@ -7,10 +7,11 @@ from pathlib import Path
 
 import click
 
-from recognizer.atomic import atomic_open
-from recognizer.errors import ExitCode, InputImageError
+from recognizer.errors import InputImageError
 from recognizer.settings import DEFAULT_MODEL, ModelSettings, TableShape
 from recognizer.table import write_grid_csv, write_table_json
+from tablebot.errors import ExitCode
+from tablebot.files import atomic_open
 
 log = logging.getLogger("tablebot.read")
 

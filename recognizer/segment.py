@@ -24,8 +24,8 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from recognizer.imageops import components, halve, median
 from recognizer.errors import SegmentationError
+from recognizer.imageops import components, halve, median
 from recognizer.settings import TableShape
 from recognizer.table import Box
 

@@ -1,6 +1,6 @@
 """The one result type: a `Table` of `Cell`s, flowing from the recognizer to CSV and review.
 
-Writers take open text streams; callers own the files (see `recognizer.atomic`).
+Writers take open text streams; callers own the files (see `tablebot.files`).
 """
 from __future__ import annotations
 

@@ -28,10 +28,17 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support.wait import WebDriverWait
 from urllib3.exceptions import HTTPError as Urllib3Error
 
-from recognizer.atomic import atomic_open, write_bytes_atomic
-from recognizer.errors import TableBotError
 from robot.config import Browser
-from robot.errors import BrowserCrashed, BrowserError, PageLoadFailed, PageNotFound, SiteUnreachable, TableNotFound
+from robot.errors import (
+    BrowserCrashed,
+    BrowserError,
+    PageLoadFailed,
+    PageNotFound,
+    SiteUnreachable,
+    TableNotFound,
+)
+from tablebot.errors import TableBotError
+from tablebot.files import atomic_open, write_bytes_atomic
 
 log = logging.getLogger("tablebot.robot.browser")
 

@@ -10,9 +10,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Sequence
 
-from recognizer.errors import DataError
 from recognizer.table import read_grid_csv, table_from_dict
 from robot.results import table_stem
+from tablebot.errors import DataError
 
 MIN_ACCURACY = 0.99
 

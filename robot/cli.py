@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import click
 
-from recognizer.cli_support import lazy_group, run_cli, setup_logging
+from tablebot.cli import lazy_group, run_cli, setup_logging
 
 _VERBOSE = {"on": False}
+# Third-party chatter kept out of normal output (the recognizer's own CLI quiets its libraries).
+NOISY_LOGGERS = ("selenium", "urllib3", "werkzeug", "apscheduler", "tensorflow", "absl", "PIL", "matplotlib")
 
 # name -> "module:click_command". Add a line here to register a new command.
 COMMANDS = {
@@ -25,7 +27,7 @@ COMMANDS = {
 def cli(verbose: bool) -> None:
     """Harvest tables of numbers from web pages into CSV."""
     _VERBOSE["on"] = verbose
-    setup_logging(verbose)
+    setup_logging(verbose, NOISY_LOGGERS)
 
 
 def main() -> None:

@@ -13,8 +13,8 @@ from pathlib import Path
 import yaml
 from pydantic import Field, ValidationError, field_validator, model_validator
 
-from recognizer.errors import ConfigError
 from recognizer.settings import ModelSettings, Strict, TableShape
+from tablebot.errors import ConfigError
 
 DEFAULT_CONFIG = Path("config.yaml")
 

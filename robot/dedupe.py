@@ -21,7 +21,8 @@ from typing import Sequence
 import numpy as np
 
 from recognizer.table import Table
-from robot.state import connect, iso, state_path
+from robot.state import connect, state_path
+from tablebot.clock import utc_iso
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS captures (
@@ -86,7 +87,7 @@ class CaptureIndex:
     def record(self, page: str, table: str, *, image_sha256: str | None, values_sha256: str, run_id: str,
                captured_at: datetime | str) -> None:
         """Remember a table as captured (an image already known is left as it is)."""
-        at = captured_at if isinstance(captured_at, str) else iso(captured_at)
+        at = captured_at if isinstance(captured_at, str) else utc_iso(captured_at)
         with connect(self.path, SCHEMA) as con:
             con.execute(
                 "INSERT OR IGNORE INTO captures (page, table_name, image_sha256, values_sha256, run_id, captured_at) "

@@ -22,8 +22,17 @@ from typing import Callable
 
 import click
 
-from recognizer.errors import ExitCode, TableBotError
-from robot.config import DEFAULT_CONFIG, AppConfig, Browser, Login, Output, Target, TargetKind, load_config
+from robot.config import (
+    DEFAULT_CONFIG,
+    AppConfig,
+    Browser,
+    Login,
+    Output,
+    Target,
+    TargetKind,
+    load_config,
+)
+from tablebot.errors import ExitCode, TableBotError
 
 log = logging.getLogger("tablebot.robot.doctor")
 
@@ -153,7 +162,7 @@ def check_model(config: AppConfig, load: Callable | None = None) -> Check:
 
 
 def check_output(output: Output) -> Check:
-    from recognizer.atomic import atomic_open
+    from tablebot.files import atomic_open
 
     probe = output.folder / WRITE_PROBE
     try:

@@ -4,7 +4,7 @@ Every message says what went wrong and what to do about it; none ever holds a pa
 """
 from __future__ import annotations
 
-from recognizer.errors import ExitCode, TableBotError
+from tablebot.errors import ExitCode, TableBotError
 
 
 class BrowserError(TableBotError):

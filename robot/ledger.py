@@ -19,7 +19,8 @@ import click
 from robot.config import DEFAULT_CONFIG, load_config
 from robot.dedupe import CaptureIndex
 from robot.results import Failure
-from robot.state import connect, iso, state_path
+from robot.state import connect, state_path
+from tablebot.clock import parse_utc_iso, utc_iso
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
@@ -86,7 +87,7 @@ class RunRow:
     def seconds(self) -> float | None:
         if not self.finished_at:
             return None
-        return (_parse(self.finished_at) - _parse(self.started_at)).total_seconds()
+        return (parse_utc_iso(self.finished_at) - parse_utc_iso(self.started_at)).total_seconds()
 
 
 @dataclass(frozen=True)
@@ -114,13 +115,13 @@ class Ledger:
     def run_started(self, run_id: str, started_at: datetime, folder: Path | None = None) -> None:
         with connect(self.path, SCHEMA) as con:
             con.execute("INSERT INTO runs (run_id, started_at, status, folder) VALUES (?, ?, ?, ?)",
-                        (run_id, iso(started_at), RunStatus.RUNNING.value, str(folder) if folder else None))
+                        (run_id, utc_iso(started_at), RunStatus.RUNNING.value, str(folder) if folder else None))
 
     def failure(self, run_id: str, failure: Failure, snapshot: str | None = None, at: datetime | None = None) -> None:
         with connect(self.path, SCHEMA) as con:
             con.execute(
                 "INSERT INTO failures (run_id, at, page, table_name, error, message, snapshot) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (run_id, iso(at or _now()), failure.page, failure.table_name, failure.error, failure.message, snapshot),
+                (run_id, utc_iso(at), failure.page, failure.table_name, failure.error, failure.message, snapshot),
             )
 
     def run_finished(self, run_id: str, finished_at: datetime, status: RunStatus, counts: RunCounts,
@@ -129,7 +130,7 @@ class Ledger:
             con.execute(
                 "UPDATE runs SET finished_at = ?, status = ?, pages = ?, tables = ?, unchanged = ?, cells = ?, "
                 "flagged = ?, error = ? WHERE run_id = ?",
-                (iso(finished_at), status.value, counts.pages, counts.tables, counts.unchanged, counts.cells,
+                (utc_iso(finished_at), status.value, counts.pages, counts.tables, counts.unchanged, counts.cells,
                  counts.flagged, error, run_id),
             )
 
@@ -139,7 +140,7 @@ class Ledger:
         with connect(self.path, SCHEMA) as con:
             con.execute(
                 "INSERT OR IGNORE INTO runs (run_id, started_at, finished_at, status, error) VALUES (?, ?, ?, ?, ?)",
-                (run_id, iso(scheduled_for), iso(_now()), RunStatus.MISSED.value, reason),
+                (run_id, utc_iso(scheduled_for), utc_iso(), RunStatus.MISSED.value, reason),
             )
         return run_id
 
@@ -187,14 +188,6 @@ def recover_cut_off_runs(output_folder: Path) -> list[str]:
         added = index.index_run_folder(Path(output_folder) / run_id)
         log.warning("run %s was cut off when its process ended; %d of its tables are kept and indexed", run_id, added)
     return cut_off
-
-
-def _parse(text: str) -> datetime:
-    return datetime.fromisoformat(text.replace("Z", "+00:00"))
-
-
-def _now() -> datetime:
-    return datetime.now(timezone.utc)
 
 
 def _has_table(con: sqlite3.Connection, name: str) -> bool:

@@ -13,12 +13,12 @@ import fcntl
 import json
 import os
 from dataclasses import dataclass
-from datetime import datetime, timezone
 from pathlib import Path
 from types import TracebackType
 
-from recognizer.errors import OutputError
 from robot.errors import OutputLocked
+from tablebot.clock import utc_iso
+from tablebot.errors import OutputError
 
 LOCK_FILE = "robot.lock"
 
@@ -69,7 +69,7 @@ class OutputLock:
                 ) from None
             raise OutputError(f"cannot lock {self.path}: {exc.strerror or exc}") from None
         try:
-            _write_holder(fd, Holder(os.getpid(), _now(), self.command or None))
+            _write_holder(fd, Holder(os.getpid(), utc_iso(), self.command or None))
         except OSError as exc:
             os.close(fd)
             raise OutputError(f"cannot write the lock file {self.path}: {exc.strerror or exc}; "
@@ -135,7 +135,3 @@ def _write_holder(fd: int, holder: Holder) -> None:
     os.ftruncate(fd, 0)
     os.pwrite(fd, (text + "\n").encode("utf-8"), 0)
     os.fsync(fd)
-
-
-def _now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")

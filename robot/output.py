@@ -9,7 +9,7 @@ Layout of `<output.folder>/<run_id>/`, run_id = `YYYYmmddTHHMMSSZ-<6 hex>`:
     run.json                       the run's summary (tables written, tables unchanged since an earlier run, errors)
     failure__<label>.png/.html     the page at a failure, saved once (label: page__table, page, or error class)
 
-Writers take open streams; every file is written through `recognizer.atomic`.
+Writers take open streams; every file is written through `tablebot.files`.
 `annotate` is a pure image function.
 """
 from __future__ import annotations
@@ -25,10 +25,11 @@ from urllib.parse import urlsplit, urlunsplit
 import cv2
 import numpy as np
 
-from recognizer.atomic import atomic_open, write_bytes_atomic
 from recognizer.imageio import to_bgr
 from recognizer.table import Table, write_grid_csv, write_table_json
 from robot.results import CapturedTable, Failure, RunResult
+from tablebot.clock import utc_iso, utc_now
+from tablebot.files import atomic_open, write_bytes_atomic
 
 CELLS_CSV = "cells.csv"
 RUN_JSON = "run.json"
@@ -48,13 +49,8 @@ MIN_FONT_SCALE = 0.3
 
 
 def new_run_id(now: datetime | None = None) -> str:
-    now = (now or datetime.now(timezone.utc)).astimezone(timezone.utc)
+    now = (now or utc_now()).astimezone(timezone.utc)
     return f"{now:%Y%m%dT%H%M%SZ}-{secrets.token_hex(RUN_ID_HEX_BYTES)}"
-
-
-def utc_iso(moment: datetime) -> str:
-    """ISO-8601 in UTC with a Z, to the millisecond."""
-    return moment.astimezone(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def public_url(url: str) -> str:

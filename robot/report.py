@@ -18,10 +18,10 @@ from typing import IO, Iterable
 import click
 import pandas as pd
 
-from recognizer.atomic import atomic_open
-from recognizer.errors import DataError
 from recognizer.labels import CLASSES
 from robot.config import DEFAULT_CONFIG, load_config
+from tablebot.errors import DataError
+from tablebot.files import atomic_open
 
 log = logging.getLogger("tablebot.robot.report")
 

@@ -5,8 +5,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from recognizer.errors import ExitCode, TableBotError
 from recognizer.table import Table
+from tablebot.errors import ExitCode, TableBotError
 
 
 def table_stem(page: str, table: str) -> str:

@@ -11,10 +11,10 @@ from __future__ import annotations
 import logging
 from typing import Callable, TypeVar
 
-from recognizer.errors import TableBotError
 from robot.config import Retry
 from robot.control import RunControl
 from robot.errors import TRANSIENT_ERRORS
+from tablebot.errors import TableBotError
 
 log = logging.getLogger("tablebot.robot.retry")
 

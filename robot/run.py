@@ -15,28 +15,55 @@ import logging
 import os
 import secrets
 import sys
-from datetime import datetime, timezone
+from datetime import datetime
 from pathlib import Path
 from typing import Callable, Iterator, Protocol
 
 import click
 import numpy as np
 
-from recognizer.errors import ExitCode, InputImageError, TableBotError
+from recognizer.errors import InputImageError
 from recognizer.imageio import decode_image
 from recognizer.settings import ModelSettings, TableShape
 from recognizer.table import Table
 from robot.browser import open_browser, secrets_hidden_from_logs
-from robot.config import DEFAULT_CONFIG, AppConfig, Page, TableSpec, TargetKind, load_config
+from robot.config import (
+    DEFAULT_CONFIG,
+    AppConfig,
+    Page,
+    TableSpec,
+    TargetKind,
+    load_config,
+)
 from robot.control import RunControl
 from robot.dedupe import CaptureIndex, image_digest, table_digest
-from robot.errors import DemoCheckFailed, PageNotFound, RunStopped, SiteUnreachable, TableNotFound
+from robot.errors import (
+    DemoCheckFailed,
+    PageNotFound,
+    RunStopped,
+    SiteUnreachable,
+    TableNotFound,
+)
 from robot.ledger import Ledger, RunCounts, RunStatus, recover_cut_off_runs
 from robot.lock import OutputLock
-from robot.output import new_run_id, write_cells_file, write_run_files, write_table_files
-from robot.results import CapturedTable, Failure, Progress, RunResult, Unchanged, table_stem
+from robot.output import (
+    new_run_id,
+    write_cells_file,
+    write_run_files,
+    write_table_files,
+)
+from robot.results import (
+    CapturedTable,
+    Failure,
+    Progress,
+    RunResult,
+    Unchanged,
+    table_stem,
+)
 from robot.retry import retrying
 from robot.session import BrowserSession, Site
+from tablebot.clock import utc_now
+from tablebot.errors import ExitCode, TableBotError
 
 log = logging.getLogger("tablebot.robot.run")
 
@@ -59,7 +86,9 @@ class Reader(Protocol):
 
 
 def load_reader(settings: ModelSettings) -> Reader:
-    from recognizer.predictor import TableReader  # the model loads here, not at robot start-up
+    from recognizer.predictor import (
+        TableReader,  # the model loads here, not at robot start-up
+    )
 
     return TableReader.from_settings(settings)
 
@@ -165,10 +194,6 @@ def demo_credentials(username_env: str, password_env: str) -> tuple[str, str, st
     user, password = os.environ.get(username_env), os.environ.get(password_env)
     label = user or DEMO_USER_LABEL
     return (user or secrets.token_urlsafe(DEMO_SECRET_BYTES), password or secrets.token_urlsafe(DEMO_SECRET_BYTES), label)
-
-
-def utc_now() -> datetime:
-    return datetime.now(timezone.utc)
 
 
 # ---------------------------------------------------------------------------- recording

@@ -39,12 +39,13 @@ from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
-from recognizer.errors import ConfigError, TableBotError
 from robot.config import DEFAULT_CONFIG, AppConfig, Schedule, load_config
 from robot.control import RunControl
 from robot.errors import RunStopped
 from robot.ledger import Ledger, RunStatus, recover_cut_off_runs
 from robot.lock import OutputLock
+from tablebot.clock import utc_now
+from tablebot.errors import ConfigError, TableBotError
 
 log = logging.getLogger("tablebot.robot.schedule")
 
@@ -85,7 +86,7 @@ def misfire_grace_s(schedule: Schedule, trigger: BaseTrigger, now: datetime | No
     """How late a run may still start: `schedule.misfire_grace_s`, else half the period (at least 1 s)."""
     if schedule.misfire_grace_s is not None:
         return schedule.misfire_grace_s
-    return max(1, int(period_s(trigger, now or datetime.now(timezone.utc)) / 2))
+    return max(1, int(period_s(trigger, now or utc_now()) / 2))
 
 
 def jobstore_url(config: AppConfig) -> str:
@@ -257,7 +258,7 @@ def install_job(scheduler: BackgroundScheduler, trigger: BaseTrigger, config_pat
         job = scheduler.add_job(harvest, trigger, args=list(args), id=JOB_ID, name="harvest", replace_existing=True,
                                 coalesce=True, max_instances=1, misfire_grace_time=grace_s)
     if run_now:
-        job = scheduler.modify_job(JOB_ID, next_run_time=datetime.now(timezone.utc))
+        job = scheduler.modify_job(JOB_ID, next_run_time=utc_now())
     return job.next_run_time
 
 
@@ -342,7 +343,7 @@ def _when(moment: datetime | None) -> str:
 
 def stored_next_run(config: AppConfig) -> datetime | None:
     """The next run time in the job store, without starting a scheduler (None: nothing scheduled)."""
-    from sqlalchemy import create_engine, inspect, select, table, column
+    from sqlalchemy import column, create_engine, inspect, select, table
     from sqlalchemy.engine import make_url
 
     url = make_url(jobstore_url(config))
@@ -367,7 +368,7 @@ def describe_next_run(config: AppConfig) -> str:
         return f"unknown: cannot read the job store {jobstore_url(config)} ({str(exc).splitlines()[0]})"
     if moment is None:
         return f"none scheduled: start `robot run` ({describe_schedule(config.schedule)})"
-    late = datetime.now(timezone.utc) - moment
+    late = utc_now() - moment
     note = " (overdue: it runs when `robot run` is running, if within the misfire grace)" if late.total_seconds() > 0 else ""
     return f"{_when(moment)} ({describe_schedule(config.schedule)}){note}"
 

@@ -16,12 +16,18 @@ from pathlib import Path
 from types import TracebackType
 from typing import Callable, ContextManager, Iterator
 
-from recognizer.errors import TableBotError
 from robot.browser import Driver, FailureSnapshots, browser_errors
 from robot.capture import capture_table, login, open_page
 from robot.config import AppConfig, Browser, Page, TableSpec
 from robot.control import RunControl
-from robot.errors import BrowserCrashed, BrowserError, LoginFailed, RunStopped, SessionExpired
+from robot.errors import (
+    BrowserCrashed,
+    BrowserError,
+    LoginFailed,
+    RunStopped,
+    SessionExpired,
+)
+from tablebot.errors import TableBotError
 
 log = logging.getLogger("tablebot.robot.session")
 

@@ -8,11 +8,10 @@ from __future__ import annotations
 
 import contextlib
 import sqlite3
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Iterator
 
-from recognizer.errors import OutputError
+from tablebot.errors import OutputError
 
 STATE_FILE = "robot.sqlite"
 BUSY_TIMEOUT_S = 30.0  # how long a writer waits for another process's transaction
@@ -20,11 +19,6 @@ BUSY_TIMEOUT_S = 30.0  # how long a writer waits for another process's transacti
 
 def state_path(output_folder: Path) -> Path:
     return Path(output_folder) / STATE_FILE
-
-
-def iso(moment: datetime) -> str:
-    """UTC, ISO-8601 with a Z, to the millisecond: sorts as text in time order."""
-    return moment.astimezone(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 @contextlib.contextmanager

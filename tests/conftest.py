@@ -14,7 +14,15 @@ from typing import Callable
 import pytest
 import yaml
 
-from tests.robot_fakes import FAKE_PASSWORD, FAKE_USER, FakeDriver, FakeElement, FakeReader, FakeSite, grid_png
+from tests.robot_fakes import (
+    FAKE_PASSWORD,
+    FAKE_USER,
+    FakeDriver,
+    FakeElement,
+    FakeReader,
+    FakeSite,
+    grid_png,
+)
 
 PROJECT = Path(__file__).resolve().parents[1]
 PROJECT_CONFIG = PROJECT / "config.yaml"

@@ -4,8 +4,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from recognizer.errors import ConfigError
 from robot.config import TargetKind, load_config
+from tablebot.errors import ConfigError
 
 ROOT = Path(__file__).resolve().parents[1]
 PAGES = [{"name": "p", "path": "/t", "tables": [{"name": "main", "selector": "#t", "rows": 8, "cols": 15}]}]

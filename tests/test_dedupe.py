@@ -13,7 +13,13 @@ import pytest
 import robot.run
 from recognizer.table import Box, Cell, Table
 from robot.config import load_config
-from robot.dedupe import CaptureIndex, image_digest, read_long_csv, table_digest, values_digest
+from robot.dedupe import (
+    CaptureIndex,
+    image_digest,
+    read_long_csv,
+    table_digest,
+    values_digest,
+)
 from robot.ledger import Ledger, RunStatus, recover_cut_off_runs
 from robot.output import decode_png
 from robot.results import Unchanged

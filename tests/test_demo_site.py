@@ -20,12 +20,21 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from recognizer.errors import ConfigError, DataError
 from robot.demo import render
 from robot.demo.app import LOGIN_ERROR, create_app
-from robot.demo.render import Align, Style, TableLook, check_fits, demo_fonts, render_table, table_geometry, text_extent
+from robot.demo.render import (
+    Align,
+    Style,
+    TableLook,
+    check_fits,
+    demo_fonts,
+    render_table,
+    table_geometry,
+    text_extent,
+)
 from robot.demo.server import DemoServer, DemoServerError
 from robot.demo.site import MAIN_SHAPE, SMALL_SHAPE, build_catalogue
+from tablebot.errors import ConfigError, DataError
 
 USER, PASSWORD = "alice", "correct horse"
 PAGES = ["light", "dark", "roulette", "zebra"]

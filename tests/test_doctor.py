@@ -11,8 +11,9 @@ import pytest
 import robot.cli
 import robot.doctor as doctor
 import robot.run
-from recognizer.errors import ExitCode, ModelError
+from recognizer.errors import ModelError
 from robot.config import Browser, Login, Output, Target, TargetKind
+from tablebot.errors import ExitCode
 from tests import fs_faults
 from tests.robot_fakes import FAKE_PASSWORD, FakeReader, robot_cli
 

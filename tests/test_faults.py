@@ -17,13 +17,19 @@ from pathlib import Path
 import pytest
 
 import robot.run
-from recognizer.errors import ExitCode, OutputError
 from robot.config import Retry, load_config
 from robot.control import RunControl
-from robot.errors import BrowserError, LoginFailed, PageLoadFailed, RunStopped, SiteUnreachable
+from robot.errors import (
+    BrowserError,
+    LoginFailed,
+    PageLoadFailed,
+    RunStopped,
+    SiteUnreachable,
+)
 from robot.ledger import Ledger, RunStatus
 from robot.retry import backoff_s, retrying
 from robot.run import run_once
+from tablebot.errors import ExitCode, OutputError
 from tests import fs_faults
 from tests.robot_fakes import FAKE_PASSWORD, FAKE_USER, FakeDriver
 

@@ -20,12 +20,12 @@ import pytest
 
 import robot.control
 import robot.run
-from recognizer.errors import ExitCode
 from robot.config import load_config
 from robot.control import descendants
 from robot.errors import LoginFailed
 from robot.ledger import Ledger, RunStatus
 from robot.run import run_once
+from tablebot.errors import ExitCode
 from tests.robot_fakes import FakeReader
 
 pytestmark = [

@@ -5,12 +5,12 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from recognizer.errors import OutputError
 from robot.errors import TableNotFound
 from robot.ledger import Ledger, RunCounts, RunStatus, format_runs, recover_cut_off_runs
 from robot.lock import OutputLock
 from robot.results import Failure
 from robot.state import STATE_FILE
+from tablebot.errors import OutputError
 from tests import fs_faults
 from tests.robot_fakes import robot_cli
 

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from recognizer.errors import ExitCode
 from robot.errors import OutputLocked
 from robot.lock import LOCK_FILE, OutputLock, current_holder, read_holder
+from tablebot.errors import ExitCode
 
 PROJECT = Path(__file__).resolve().parents[1]
 HOLD = ("import sys, time; from pathlib import Path; from robot.lock import OutputLock\n"

@@ -7,9 +7,9 @@ import pytest
 from click.testing import CliRunner
 
 from recognizer.cli import cli
-from recognizer.errors import ExitCode
 from recognizer.settings import DEFAULT_MODEL
 from recognizer.table import read_grid_csv
+from tablebot.errors import ExitCode
 from tests.tables import Look, random_values, render
 
 pytestmark = pytest.mark.skipif(not DEFAULT_MODEL.exists(), reason="no shipped model")

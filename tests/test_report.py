@@ -12,7 +12,6 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from recognizer.errors import DataError, ExitCode
 from robot.report import (
     Period,
     ReportFiles,
@@ -25,6 +24,7 @@ from robot.report import (
     select_period,
     write_cells,
 )
+from tablebot.errors import DataError, ExitCode
 from tests.robot_fakes import robot_cli
 
 HEADER = "run_id,captured_at,page,table,row,col,value,confidence,needs_review,confirmed\n"

@@ -6,7 +6,6 @@ import csv
 import numpy as np
 import pytest
 
-from recognizer.errors import DataError
 from recognizer.labels import CLASSES
 from recognizer.table import Box, Cell, Table
 from robot.review.pictures import context_view, crop_box, histogram_bars, overlay_cells
@@ -20,6 +19,7 @@ from robot.review.store import (
     label_id,
     run_source,
 )
+from tablebot.errors import DataError
 
 
 def crop(value: int = 0) -> np.ndarray:

@@ -13,14 +13,21 @@ import cv2
 import numpy as np
 import pytest
 
-from recognizer.errors import DataError
-from recognizer.table import Box, Cell, Table, read_grid_csv, write_grid_csv, write_table_json
+from recognizer.table import (
+    Box,
+    Cell,
+    Table,
+    read_grid_csv,
+    write_grid_csv,
+    write_table_json,
+)
 from robot.output import annotate, encode_png
 from robot.review.app import PageSettings, create_app, start_server
 from robot.review.cli import image_loader, run_loader
 from robot.review.runs import RunTable, find_run_tables, load_table, set_cell
 from robot.review.store import NOT_A_NUMBER, BadLabel, LabelStore, label_id, run_source
 from robot.review.workspace import UnknownCell, Workspace
+from tablebot.errors import DataError
 
 # ------------------------------------------------------------------ a generated harvest run
 

@@ -7,7 +7,6 @@ from pathlib import Path
 import pytest
 from selenium.common.exceptions import WebDriverException
 
-from recognizer.errors import ExitCode
 from robot import browser
 from robot.browser import (
     FailureSnapshots,
@@ -22,6 +21,7 @@ from robot.browser import (
 )
 from robot.config import Browser
 from robot.errors import BrowserError, LoginFailed, SiteUnreachable, TableNotFound
+from tablebot.errors import ExitCode
 from tests.robot_fakes import FAKE_PASSWORD
 
 SHORT = 0.3  # seconds: waits that are meant to time out

@@ -3,10 +3,10 @@ from __future__ import annotations
 
 import pytest
 
-from recognizer.errors import ExitCode
 from robot.capture import capture_table, login, open_page
 from robot.config import Login, Page, TableSpec
 from robot.errors import LoginFailed, SiteUnreachable, TableNotFound
+from tablebot.errors import ExitCode
 from tests.robot_fakes import FAKE_PASSWORD, FAKE_USER
 
 BASE = "http://fake.test"

@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import pytest
 
-from recognizer.errors import DataError
 from recognizer.table import Box, Cell, Table, write_grid_csv, write_table_json
 from robot.check import DemoCheck, check_run, check_table
+from tablebot.errors import DataError
 
 TRUTH = [[1, 2, 3], [4, 5, None]]
 

@@ -16,10 +16,10 @@ import numpy as np
 import pytest
 
 import robot.run
-from recognizer.errors import ExitCode
 from robot.config import load_config
 from robot.output import decode_png
 from robot.run import run_once
+from tablebot.errors import ExitCode
 from tests.robot_fakes import FakeReader
 
 pytestmark = [

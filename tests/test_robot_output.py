@@ -11,7 +11,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from recognizer.errors import OutputError
 from recognizer.table import Box, Cell, Table, read_grid_csv, table_from_dict
 from robot import output
 from robot.errors import TableNotFound
@@ -21,12 +20,13 @@ from robot.output import (
     decode_png,
     new_run_id,
     public_url,
-    utc_iso,
     write_cells_csv,
     write_run_files,
     write_table_files,
 )
 from robot.results import CapturedTable, Failure, RunResult
+from tablebot.clock import utc_iso
+from tablebot.errors import OutputError
 from tests.robot_fakes import grid_png
 
 AT = datetime(2024, 5, 6, 7, 8, 9, 123456, tzinfo=timezone.utc)

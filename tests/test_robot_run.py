@@ -13,12 +13,13 @@ import pytest
 
 import robot.cli
 import robot.run
-from recognizer.errors import ExitCode, ModelError
+from recognizer.errors import ModelError
 from robot.config import load_config
 from robot.errors import LoginFailed, SiteUnreachable
 from robot.ledger import Ledger, RunStatus
 from robot.results import CapturedTable, Failure
 from robot.run import demo_credentials, run_once
+from tablebot.errors import ExitCode
 from tests.robot_fakes import FAKE_PASSWORD, FAKE_USER, FakeReader, robot_cli
 
 STEMS = ["light__main", "dark__main", "roulette__main", "roulette__small", "zebra__main"]

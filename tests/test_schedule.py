@@ -20,13 +20,14 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 import robot.run
 import robot.schedule as schedule
-from recognizer.errors import ConfigError, ExitCode, ModelError
+from recognizer.errors import ModelError
 from robot.config import Schedule, load_config
 from robot.control import RunControl
 from robot.errors import RunStopped
 from robot.ledger import Ledger, RunStatus
 from robot.lock import LOCK_FILE, OutputLock, current_holder
 from robot.results import Failure, RunResult
+from tablebot.errors import ConfigError, ExitCode
 from tests.robot_fakes import FakeDriver, FakeSite
 
 PROJECT = Path(__file__).resolve().parents[1]

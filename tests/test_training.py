@@ -10,13 +10,18 @@ import pytest
 from click.testing import CliRunner
 
 from recognizer.cli import cli
-from recognizer.errors import DataError, ExitCode
 from recognizer.labels import CLASSES, NUM_CLASSES
 from recognizer.normalize import normalize_cell
 from recognizer.training import dataset as D
 from recognizer.training import synth
-from recognizer.training.labelled import HEADER, load_labelled, read_label_rows, write_labels_folder
+from recognizer.training.labelled import (
+    HEADER,
+    load_labelled,
+    read_label_rows,
+    write_labels_folder,
+)
 from recognizer.training.train import evaluate_probs, fit_temperature, stratified_split
+from tablebot.errors import DataError, ExitCode
 
 
 @pytest.fixture(scope="module")

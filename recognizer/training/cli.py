@@ -8,16 +8,16 @@ import json
 import logging
 import shlex
 import sys
-from datetime import datetime, timezone
 from pathlib import Path
 
 import click
 import numpy as np
 
-from recognizer.atomic import atomic_open, write_bytes_atomic
-from recognizer.errors import DataError
 from recognizer.model import ARCHS
 from recognizer.settings import DEFAULT_MODEL, ModelSettings
+from tablebot.clock import utc_iso
+from tablebot.errors import DataError
+from tablebot.files import atomic_open, write_bytes_atomic
 
 log = logging.getLogger("tablebot.training")
 
@@ -32,10 +32,6 @@ FINETUNE_CHECK_N = 3000  # synthetic held-out cells generated when finetune gets
 MIN_CALIBRATION_CELLS = 100  # fewer labelled validation cells than this: keep the model's temperature
 FORGETTING_WARN = 0.005  # warn when fine-tuning costs more synthetic accuracy than this
 REVIEW_THRESHOLD = ModelSettings().review_threshold
-
-
-def _now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
 def _command_line() -> str:
@@ -81,7 +77,7 @@ def generate(n, out, seed, sources, split, mnist_path, mnist_share, font_paths, 
         return
     ds, raws = D.generate(recipe, workers=workers)
     ds.recipe["command"] = _command_line()
-    ds.recipe["created_at"] = _now()
+    ds.recipe["created_at"] = utc_iso()
     D.save_dataset(ds, out)
     write_bytes_atomic(out.with_suffix(".png"), D.preview_png(ds, raws))
     click.echo(f"wrote {len(ds.y)} samples to {out} (recipe {D.sidecar(out)}, preview {out.with_suffix('.png')})")
@@ -163,7 +159,7 @@ def train(arch, epochs, batch_size, data, out, reports, seed, val_fraction, lear
             "history": result.history,
         },
         "params": int(model.count_params()),
-        "created_at": _now(),
+        "created_at": utc_iso(),
         "command": _command_line(),
     }
     save_model(model, out, meta)
@@ -193,7 +189,7 @@ def evaluate(model_path, data, labels, out, threshold):
     clf = load_classifier(model_path)
     ev = T.evaluate_probs(clf.predict_proba((x.astype(np.float32) / 255.0)[..., None]), y, threshold)
     out = out or DATA_DIR / "eval" / f"{Path(model_path).stem}-{name}"
-    report = {"model": str(model_path), "data": str(data or labels), "created_at": _now(), **ev.summary()}
+    report = {"model": str(model_path), "data": str(data or labels), "created_at": utc_iso(), **ev.summary()}
     _write_json(out / "report.json", report)
     write_bytes_atomic(out / "confusion.png", T.confusion_png(ev.confusion, f"{Path(model_path).name} on {name}"))
     write_bytes_atomic(out / "classes.png", T.histogram_png(y, f"class distribution of {name}"))
@@ -285,7 +281,7 @@ def finetune(model_path, labels, epochs, batch_size, freeze_conv, out, data, rep
     meta = {k: v for k, v in base.metadata.items() if k not in ("model_sha256",)}
     meta.update({
         "temperature": temperature,
-        "created_at": _now(),
+        "created_at": utc_iso(),
         "command": _command_line(),
         "finetune": {
             "base_model": str(model_path),

@@ -17,11 +17,11 @@ from typing import Sequence
 
 import numpy as np
 
-from recognizer.atomic import atomic_open, write_bytes_atomic
-from recognizer.errors import DataError
 from recognizer.labels import CLASSES, NUM_CLASSES
 from recognizer.normalize import INPUT_SIZE, NORMALIZER_VERSION, normalize_cell
 from recognizer.training import synth
+from tablebot.errors import DataError
+from tablebot.files import atomic_open, write_bytes_atomic
 
 log = logging.getLogger("tablebot.training")
 

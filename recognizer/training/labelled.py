@@ -10,17 +10,17 @@ import csv
 import io
 import logging
 from dataclasses import dataclass
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Iterable
 
 import cv2
 import numpy as np
 
-from recognizer.atomic import atomic_open, write_bytes_atomic
-from recognizer.errors import DataError
 from recognizer.labels import parse_label
 from recognizer.normalize import normalize_cell
+from tablebot.clock import utc_iso
+from tablebot.errors import DataError
+from tablebot.files import atomic_open, write_bytes_atomic
 
 log = logging.getLogger("tablebot.training")
 
@@ -112,7 +112,7 @@ def load_labelled(folder: Path) -> LabelledCells:
 def write_labels_folder(folder: Path, cells: Iterable[tuple[str, int | None, np.ndarray, str]]) -> int:
     """Write (id, label, BGR crop, source) cells as a labels folder, in the review tool's format."""
     folder = Path(folder)
-    stamp = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    stamp = utc_iso()
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
     writer.writerow(HEADER)

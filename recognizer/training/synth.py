@@ -19,8 +19,8 @@ import cv2
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
-from recognizer.errors import DataError
 from recognizer.labels import CLASSES
+from tablebot.errors import DataError
 
 BGR = tuple[int, int, int]
 

@@ -18,13 +18,23 @@ import time
 from typing import Any, Callable
 from urllib.parse import urlsplit
 
-from flask import Flask, Response, abort, jsonify, redirect, render_template, request, session, url_for
+from flask import (
+    Flask,
+    Response,
+    abort,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from PIL import Image
 
-from recognizer.errors import ConfigError
 from robot.demo.faults import LOGIN_PAGE, Faults
 from robot.demo.render import render_table, table_geometry
 from robot.demo.site import PageSpec, TableSpec, build_catalogue
+from tablebot.errors import ConfigError
 
 log = logging.getLogger(__name__)
 

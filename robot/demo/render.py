@@ -17,8 +17,8 @@ from typing import Sequence
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
-from recognizer.errors import DataError
 from recognizer.labels import CLASSES, MAX_VALUE, MIN_VALUE, is_valid_value
+from tablebot.errors import DataError
 
 Value = int | None
 RGB = tuple[int, int, int]

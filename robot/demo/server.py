@@ -12,11 +12,11 @@ from types import TracebackType
 from flask import Flask
 from werkzeug.serving import BaseWSGIServer, make_server
 
-from recognizer.errors import ExitCode, TableBotError
 from robot.demo.app import CATALOGUE_KEY, FAULTS_KEY, create_app
 from robot.demo.faults import Faults
 from robot.demo.render import Value
 from robot.demo.site import PageSpec
+from tablebot.errors import ExitCode, TableBotError
 
 HOST = "127.0.0.1"  # loopback only: the demo site is never reachable from outside this machine
 STOP_TIMEOUT_S = 10.0

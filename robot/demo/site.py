@@ -13,7 +13,15 @@ from typing import Sequence
 import numpy as np
 
 from recognizer.labels import NUM_CLASSES
-from robot.demo.render import MIN_TEXT_PAD_PX, Align, Style, TableLook, Value, demo_fonts, text_extent
+from robot.demo.render import (
+    MIN_TEXT_PAD_PX,
+    Align,
+    Style,
+    TableLook,
+    Value,
+    demo_fonts,
+    text_extent,
+)
 
 MAIN_SHAPE = (8, 15)  # rows, cols of every page's #table-main
 SMALL_SHAPE = (4, 10)  # the roulette page's #table-small

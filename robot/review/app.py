@@ -12,14 +12,24 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
-from flask import Flask, Response, abort, flash, redirect, render_template, request, send_file, url_for
+from flask import (
+    Flask,
+    Response,
+    abort,
+    flash,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
 from werkzeug.serving import BaseWSGIServer, make_server
 
-from recognizer.errors import TableBotError
 from recognizer.labels import MAX_VALUE, MIN_VALUE
 from robot.review.pictures import encode_png, histogram_bars, overlay_cells
 from robot.review.store import NOT_A_NUMBER, BadLabel, class_counts
 from robot.review.workspace import Item, UnknownCell, Workspace
+from tablebot.errors import TableBotError
 
 RECENT_COUNT = 12  # thumbnails of the latest labels under the current cell
 UPCOMING_COUNT = 8  # thumbnails of the next cells in the queue

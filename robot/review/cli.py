@@ -7,7 +7,7 @@ from typing import Callable
 
 import click
 
-from recognizer.errors import ConfigError, InputImageError
+from recognizer.errors import InputImageError
 from recognizer.imageio import read_image
 from recognizer.settings import ModelSettings, TableShape
 from robot.config import DEFAULT_CONFIG, load_config
@@ -15,6 +15,7 @@ from robot.review.app import PageSettings, create_app, is_loopback
 from robot.review.runs import find_run_tables
 from robot.review.store import LabelStore
 from robot.review.workspace import TableDoc, Workspace, image_doc, run_doc
+from tablebot.errors import ConfigError
 
 log = logging.getLogger(__name__)
 

@@ -16,9 +16,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable
 
-from recognizer.atomic import atomic_open, write_bytes_atomic
-from recognizer.errors import DataError
 from recognizer.table import Cell, Table, table_from_dict, write_grid_csv
+from tablebot.errors import DataError
+from tablebot.files import atomic_open, write_bytes_atomic
 
 log = logging.getLogger(__name__)
 

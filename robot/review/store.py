@@ -17,16 +17,16 @@ import hashlib
 import io
 from collections import Counter
 from dataclasses import dataclass
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import IO, Iterable
 
 import cv2
 import numpy as np
 
-from recognizer.atomic import atomic_open, write_bytes_atomic
-from recognizer.errors import DataError, OutputError
 from recognizer.labels import CLASSES, MAX_VALUE, MIN_VALUE, parse_label
+from tablebot.clock import utc_iso
+from tablebot.errors import DataError, OutputError
+from tablebot.files import atomic_open, write_bytes_atomic
 
 LABELS_FILE = "labels.csv"
 CELLS_DIR = "cells"
@@ -63,10 +63,6 @@ def run_source(run_id: str, stem: str, row: int, col: int) -> str:
 
 def image_source(file: str, row: int, col: int) -> str:
     return f"image:{file}:{row},{col}"
-
-
-def utc_now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 @dataclass(frozen=True)
@@ -151,7 +147,7 @@ class LabelStore:
         if not ok:
             raise OutputError(f"cannot encode the cell image of {source} as PNG")
         write_bytes_atomic(self.folder / image, png.tobytes())
-        record = LabelRecord(record_id, label, image, source, labelled_at or utc_now())
+        record = LabelRecord(record_id, label, image, source, labelled_at or utc_iso())
         self._save({**self._records, record_id: record})
         return record
 

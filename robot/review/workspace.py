@@ -21,7 +21,16 @@ from recognizer.imageio import read_image
 from recognizer.table import Cell, Table
 from robot.review import runs
 from robot.review.pictures import context_view, crop_box
-from robot.review.store import NOT_A_NUMBER, Label, LabelRecord, LabelStore, check_label, image_source, label_id, run_source
+from robot.review.store import (
+    NOT_A_NUMBER,
+    Label,
+    LabelRecord,
+    LabelStore,
+    check_label,
+    image_source,
+    label_id,
+    run_source,
+)
 
 log = logging.getLogger(__name__)
 

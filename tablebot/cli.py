@@ -1,26 +1,27 @@
-"""The one place where exceptions become a log line and an exit code, for both CLIs."""
+"""The one place where exceptions become a log line and an exit code, for both console scripts."""
 from __future__ import annotations
 
 import functools
 import importlib
 import logging
 import sys
-from typing import Callable
+from typing import Callable, Iterable
 
-from recognizer.errors import ExitCode, TableBotError
+from tablebot.errors import ExitCode, TableBotError
 
 log = logging.getLogger("tablebot")
 
 
-def setup_logging(verbose: bool) -> None:
+def setup_logging(verbose: bool, noisy: Iterable[str] = ()) -> None:
+    """Plain messages on stderr (timestamps and logger names with `verbose`); the `noisy`
+    third-party loggers only say warnings unless `verbose`."""
     logging.basicConfig(
         level=logging.DEBUG if verbose else logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s" if verbose else "%(message)s",
         stream=sys.stderr,
         force=True,
     )
-    # Third-party chatter stays out of normal output.
-    for name in ("selenium", "urllib3", "werkzeug", "apscheduler", "tensorflow", "absl", "PIL", "matplotlib"):
+    for name in noisy:
         logging.getLogger(name).setLevel(logging.DEBUG if verbose else logging.WARNING)
 
 

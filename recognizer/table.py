@@ -7,7 +7,10 @@ from __future__ import annotations
 import csv
 import json
 from dataclasses import asdict, dataclass, field, replace
-from typing import IO, Iterator
+from typing import IO, Iterator, Sequence
+
+# A table's values row by row, None for an empty cell (what `Table.to_grid` gives).
+ValueGrid = Sequence[Sequence["int | None"]]
 
 
 @dataclass(frozen=True)

@@ -5,18 +5,15 @@ was flagged `needs_review` (a wrong value that nobody is asked to look at is the
 """
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Sequence
 
-from recognizer.table import read_grid_csv, table_from_dict
+from recognizer.table import ValueGrid
 from robot.results import table_stem
-from tablebot.errors import DataError
+from robot.runfolder import RunTable, read_grid, read_table
 
 MIN_ACCURACY = 0.99
-
-Grid = Sequence[Sequence["int | None"]]
 
 
 @dataclass(frozen=True)
@@ -58,7 +55,7 @@ class DemoCheck:
         return bool(self.tables) and self.accuracy >= self.min_accuracy and self.wrong_unflagged == 0
 
 
-def check_table(page: str, table: str, read: Grid, flags: Grid, truth: Grid) -> TableCheck:
+def check_table(page: str, table: str, read: ValueGrid, flags: Sequence[Sequence[bool]], truth: ValueGrid) -> TableCheck:
     """Cell by cell; a read grid of another shape counts every true cell as wrong and unflagged."""
     cells = sum(len(row) for row in truth)
     if [len(r) for r in read] != [len(r) for r in truth]:
@@ -75,19 +72,14 @@ def check_table(page: str, table: str, read: Grid, flags: Grid, truth: Grid) -> 
 def check_run(
     folder: Path,
     tables: Sequence[tuple[str, str]],
-    truth: Callable[[str, str], Grid],
+    truth: Callable[[str, str], ValueGrid],
     min_accuracy: float = MIN_ACCURACY,
 ) -> DemoCheck:
     """Check each `(page, table)` from its written `<page>__<table>.csv`, with flags from its `.json`."""
     checks = []
     for page, table in tables:
-        stem = table_stem(page, table)
-        try:
-            with open(folder / f"{stem}.csv", encoding="utf-8", newline="") as stream:
-                read = read_grid_csv(stream)
-            written = table_from_dict(json.loads((folder / f"{stem}.json").read_text(encoding="utf-8")))
-        except (OSError, ValueError, KeyError) as exc:
-            raise DataError(f"cannot check {folder / stem}: {exc}") from None
+        rt = RunTable(folder, table_stem(page, table))
+        read, written = read_grid(rt), read_table(rt)
         flags = [[written.cell(r, c).needs_review for c in range(written.cols)] for r in range(written.rows)]
         checks.append(check_table(page, table, read, flags, truth(page, table)))
     return DemoCheck(tuple(checks), min_accuracy)

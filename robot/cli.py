@@ -1,5 +1,5 @@
-"""`robot` command line. Each command lives in its own module and is imported only when invoked,
-so starting the scheduler never pulls in training code or matplotlib."""
+"""`robot` command line. Each command lives in its own module of `robot.commands` and is imported
+only when invoked, so starting the scheduler never pulls in training code or matplotlib."""
 from __future__ import annotations
 
 import click
@@ -11,15 +11,8 @@ _VERBOSE = {"on": False}
 NOISY_LOGGERS = ("selenium", "urllib3", "werkzeug", "apscheduler", "tensorflow", "absl", "PIL", "matplotlib")
 
 # name -> "module:click_command". Add a line here to register a new command.
-COMMANDS = {
-    "run-once": "robot.run:run_once_command",
-    "demo-site": "robot.demo.cli:demo_site_command",
-    "review": "robot.review.cli:review_command",
-    "run": "robot.schedule:run_command",
-    "status": "robot.ledger:status_command",
-    "report": "robot.report:report_command",
-    "doctor": "robot.doctor:doctor_command",
-}
+COMMANDS = {name: f"robot.commands.{name.replace('-', '_')}:command"
+            for name in ("run-once", "run", "status", "report", "doctor", "review", "demo-site")}
 
 
 @click.group(cls=lazy_group(COMMANDS))
@@ -30,8 +23,9 @@ def cli(verbose: bool) -> None:
     setup_logging(verbose, NOISY_LOGGERS)
 
 
-def main() -> None:
-    run_cli(cli, _VERBOSE)
+def main(obj: object = None) -> None:
+    """The console script. `obj` becomes the click context's object (`robot.run.RunParts` for tests)."""
+    run_cli(cli, _VERBOSE, obj)
 
 
 if __name__ == "__main__":

@@ -10,17 +10,16 @@ after writing its `cells.csv`, so that a restart does not write them a second ti
 """
 from __future__ import annotations
 
-import csv
 import hashlib
 import json
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 
-from recognizer.table import Table
+from recognizer.table import Table, ValueGrid
+from robot.runfolder import CELLS_CSV, read_cells_file, tables_in
 from robot.state import connect, state_path
 from tablebot.clock import utc_iso
 
@@ -38,9 +37,6 @@ CREATE UNIQUE INDEX IF NOT EXISTS captures_image ON captures (page, table_name, 
     WHERE image_sha256 IS NOT NULL;
 CREATE INDEX IF NOT EXISTS captures_values ON captures (page, table_name, values_sha256);
 """
-CELLS_CSV = "cells.csv"  # the long CSV of a run folder (see robot.output)
-
-Grid = Sequence[Sequence[int | None]]
 
 
 @dataclass(frozen=True)
@@ -59,7 +55,7 @@ def image_digest(image: np.ndarray) -> str:
     return h.hexdigest()
 
 
-def values_digest(grid: Grid) -> str:
+def values_digest(grid: ValueGrid) -> str:
     """sha256 of a table's values, row by row (None for empty cells), shape included."""
     rows = [[None if v is None else int(v) for v in row] for row in grid]
     text = json.dumps({"rows": len(rows), "cols": len(rows[0]) if rows else 0, "values": rows}, separators=(",", ":"))
@@ -98,8 +94,9 @@ class CaptureIndex:
     def index_run_folder(self, run_folder: Path) -> int:
         """Index the tables in a run folder's `cells.csv` that are not indexed yet; returns how many were added."""
         added = 0
-        for (page, table), (run_id, captured_at, grid) in read_long_csv(Path(run_folder) / CELLS_CSV).items():
-            digest = values_digest(grid)
+        rows = read_cells_file(Path(run_folder) / CELLS_CSV)
+        for (page, table), found in tables_in(rows).items():
+            run_id, captured_at, digest = found.run_id, utc_iso(found.captured_at), values_digest(found.grid)
             with connect(self.path, SCHEMA) as con:
                 known = con.execute(
                     "SELECT 1 FROM captures WHERE page = ? AND table_name = ? AND values_sha256 = ? AND run_id = ?",
@@ -123,22 +120,3 @@ class CaptureIndex:
             ).fetchone()
         return Seen(row["run_id"], row["captured_at"], by) if row else None
 
-
-def read_long_csv(path: Path) -> dict[tuple[str, str], tuple[str, str, list[list[int | None]]]]:
-    """A run's `cells.csv` as {(page, table): (run_id, captured_at, grid)}; {} when there is none."""
-    if not path.is_file():
-        return {}
-    cells: dict[tuple[str, str], dict[tuple[int, int], int | None]] = {}
-    meta: dict[tuple[str, str], tuple[str, str]] = {}
-    with open(path, newline="", encoding="utf-8") as stream:
-        for row in csv.DictReader(stream):
-            key = (row["page"], row["table"])
-            meta.setdefault(key, (row["run_id"], row["captured_at"]))
-            value = row["value"].strip()
-            cells.setdefault(key, {})[(int(row["row"]), int(row["col"]))] = int(value) if value else None
-    tables = {}
-    for key, by_pos in cells.items():
-        rows, cols = max(r for r, _ in by_pos) + 1, max(c for _, c in by_pos) + 1
-        grid = [[by_pos.get((r, c)) for c in range(cols)] for r in range(rows)]
-        tables[key] = (*meta[key], grid)
-    return tables

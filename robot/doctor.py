@@ -1,4 +1,4 @@
-"""`robot doctor`: check what an unattended robot needs, and say what to fix for each failure.
+"""What an unattended robot needs, checked one by one, each failure with what to fix (`robot doctor`).
 
 Checks, in order: the config loads; the schedule is valid; the login's environment variables
 are set (names only: values are never printed); chromium and chromedriver are there with the
@@ -20,10 +20,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-import click
-
+from recognizer.settings import ModelSettings
 from robot.config import (
-    DEFAULT_CONFIG,
     AppConfig,
     Browser,
     Login,
@@ -32,19 +30,15 @@ from robot.config import (
     TargetKind,
     load_config,
 )
-from tablebot.errors import ExitCode, TableBotError
+from tablebot.errors import TableBotError
 
-log = logging.getLogger("tablebot.robot.doctor")
+log = logging.getLogger(__name__)
 
 VERSION_TIMEOUT_S = 30.0  # `chromium --version` may be slow on a cold start
 STATUS_TIMEOUT_S = 10.0  # the remote WebDriver's /status
 VERSION = re.compile(r"(\d+)\.(\d+)\.(\d+)\.(\d+)")
 WRITE_PROBE = ".doctor-write-test"
 BYTES_PER_MIB = 1024 * 1024
-
-
-class DoctorFailed(TableBotError):
-    exit_code = ExitCode.FAILED
 
 
 @dataclass(frozen=True)
@@ -151,11 +145,9 @@ def check_remote(remote_url: str) -> Check:
     return Check("browser", True, f"remote WebDriver at {remote_url} is ready")
 
 
-def check_model(config: AppConfig, load: Callable | None = None) -> Check:
-    from robot.run import load_reader
-
+def check_model(config: AppConfig, load_reader: Callable[[ModelSettings], object]) -> Check:
     try:
-        (load or load_reader)(config.model)
+        load_reader(config.model)
     except TableBotError as exc:
         return Check("model", False, str(exc), "train or copy a model there, or fix model.path")
     return Check("model", True, f"{config.model.path} loads")
@@ -186,7 +178,8 @@ def check_lock(output: Output) -> Check:
     return Check("lock", True, f"the output folder is in use by {holder.describe()} (fine while `robot run` runs)")
 
 
-def run_checks(config_path: Path) -> list[Check]:
+def run_checks(config_path: Path, load_reader: Callable[[ModelSettings], object]) -> list[Check]:
+    """Every check, in order; `load_reader` is how a run loads the model (`robot.run.RunParts`)."""
     first, config = check_config(config_path)
     if config is None:
         return [first]
@@ -195,22 +188,7 @@ def run_checks(config_path: Path) -> list[Check]:
         check_schedule(config),
         check_credentials(config.target, config.login),
         check_browser(config.browser),
-        check_model(config),
+        check_model(config, load_reader),
         check_output(config.output),
         check_lock(config.output),
     ]
-
-
-@click.command("doctor")
-@click.option("--config", "config_path", type=click.Path(path_type=Path, dir_okay=False), default=DEFAULT_CONFIG,
-              show_default=True, help="The config file.")
-def doctor_command(config_path: Path) -> None:
-    """Check the config, credentials, browser, model and output folder; say what to fix."""
-    checks = run_checks(config_path)
-    for check in checks:
-        for line in check.lines():
-            click.echo(line)
-    failed = [c.name for c in checks if not c.ok]
-    if failed:
-        raise DoctorFailed(f"{len(failed)} of {len(checks)} checks failed ({', '.join(failed)}): fix them as shown above")
-    click.echo(f"all {len(checks)} checks passed")

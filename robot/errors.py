@@ -37,6 +37,12 @@ class DemoCheckFailed(TableBotError):
     exit_code = ExitCode.FAILED
 
 
+class DoctorFailed(TableBotError):
+    """`robot doctor`: one or more checks failed (each printed with what to fix)."""
+
+    exit_code = ExitCode.FAILED
+
+
 class BrowserCrashed(BrowserError):
     """The browser or its driver stopped answering in the middle of a run; the run restarts it."""
 

@@ -1,4 +1,4 @@
-"""The run ledger: one row per run (id, start, end, status, counts, error) and one per failure, and `robot status`.
+"""The run ledger: one row per run (id, start, end, status, counts, error) and one per failure.
 
 It lives in `<output.folder>/robot.sqlite` beside the run folders. `run_once` writes it as it
 goes: a `running` row at the start, a failure row (with the page, the table and the saved
@@ -14,9 +14,6 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
-import click
-
-from robot.config import DEFAULT_CONFIG, load_config
 from robot.dedupe import CaptureIndex
 from robot.results import Failure
 from robot.state import connect, state_path
@@ -51,7 +48,7 @@ CREATE INDEX IF NOT EXISTS failures_run ON failures (run_id);
 """
 DEFAULT_LAST_RUNS = 10
 
-log = logging.getLogger("tablebot.robot.ledger")
+log = logging.getLogger(__name__)
 
 
 class RunStatus(str, enum.Enum):
@@ -197,52 +194,3 @@ def _has_table(con: sqlite3.Connection, name: str) -> bool:
 def _run_row(r: sqlite3.Row) -> RunRow:
     counts = RunCounts(r["pages"], r["tables"], r["unchanged"], r["cells"], r["flagged"])
     return RunRow(r["run_id"], r["started_at"], r["finished_at"], RunStatus(r["status"]), counts, r["error"], r["folder"])
-
-
-# ---------------------------------------------------------------------------- `robot status`
-
-def format_runs(runs: list[RunRow], failures: dict[str, list[FailureRow]] | None = None) -> list[str]:
-    """The table `robot status` prints, newest run first; each run's failures indented below it."""
-    if not runs:
-        return ["no runs yet"]
-    header = f"{'run':<26} {'started (UTC)':<20} {'secs':>6} {'status':<9} {'pages':>5} {'tables':>6} " \
-             f"{'same':>4} {'cells':>6} {'flag':>5}  error"
-    lines = [header]
-    for run in runs:
-        secs = "" if run.seconds is None else f"{run.seconds:.0f}"
-        c = run.counts
-        started = run.started_at[:19].replace("T", " ")
-        lines.append(f"{run.run_id:<26} {started:<20} {secs:>6} {run.status.value:<9} {c.pages:>5} {c.tables:>6} "
-                     f"{c.unchanged:>4} {c.cells:>6} {c.flagged:>5}  {_one_line(run.error)}")
-        for f in (failures or {}).get(run.run_id, []):
-            where = "/".join(p for p in (f.page, f.table) if p) or "run"
-            shot = f" [{f.snapshot}]" if f.snapshot else ""
-            lines.append(f"    {where}: {f.error}: {_one_line(f.message)}{shot}")
-    return lines
-
-
-def _one_line(text: str | None) -> str:
-    return (text or "").splitlines()[0] if text else ""
-
-
-@click.command("status")
-@click.option("--config", "config_path", type=click.Path(path_type=Path, dir_okay=False), default=DEFAULT_CONFIG,
-              show_default=True, help="The config file.")
-@click.option("--last", "count", type=click.IntRange(1, 1000), default=DEFAULT_LAST_RUNS, show_default=True,
-              help="How many of the latest runs to show.")
-@click.option("--failures/--no-failures", default=True, show_default=True, help="List each run's failures below it.")
-def status_command(config_path: Path, count: int, failures: bool) -> None:
-    """Show whether the robot is running, when it runs next, and its last runs."""
-    from robot.lock import current_holder
-    from robot.schedule import describe_next_run
-
-    config = load_config(config_path)
-    folder = config.output.folder
-    holder = current_holder(folder)
-    click.echo(f"robot: {'running, ' + holder.describe() if holder else 'not running'} (output folder {folder})")
-    click.echo(f"next run: {describe_next_run(config)}")
-    ledger = Ledger.in_folder(folder)
-    runs = ledger.last_runs(count)
-    found = {r.run_id: ledger.failures_of(r.run_id) for r in runs} if failures else None
-    for line in format_runs(runs, found):
-        click.echo(line)

@@ -8,10 +8,12 @@ from pathlib import Path
 from recognizer.table import Table
 from tablebot.errors import ExitCode, TableBotError
 
+STEM_SEPARATOR = "__"
+
 
 def table_stem(page: str, table: str) -> str:
-    """The file-name stem of one table's outputs: `<page>__<table>`."""
-    return f"{page}__{table}"
+    """A table's key within a run, and the stem of its files in the run folder: `<page>__<table>`."""
+    return f"{page}{STEM_SEPARATOR}{table}"
 
 
 @dataclass(frozen=True)

@@ -1,12 +1,14 @@
 """One harvest: open the browser, log in, capture each table, read it, write the run folder, report.
 
-`run_once` is what `robot run-once` calls and what `robot run` schedules. The recognizer
-(and with it the model, run by LiteRT) is loaded inside it, once per run, before any browser work.
+`run_once` is what `robot run-once` calls and what `robot run` schedules. Its collaborators
+(the browser opener and the reader factory, `RunParts`) are passed in; the recognizer (and
+with it the model, run by LiteRT) is loaded once per run, before any browser work.
 Each page is tried again after a transient failure (`robot.retry`): HTTP 5xx, a time-out,
 an expired session (log in again), a crashed browser (start a new one); a page that still
 fails is recorded and the run goes on with the next. A refused login stops the run at once.
-Every table is written as soon as it is read, and a table an earlier run already captured
-is skipped (`robot.dedupe`). The run and its failures go into the ledger (`robot.ledger`).
+Every table goes through the run's sinks as soon as it is read (its files in the run folder,
+then the capture index), and a table an earlier run already captured is skipped
+(`robot.dedupe`). The run and its failures go into the ledger (`robot.ledger`).
 """
 from __future__ import annotations
 
@@ -14,12 +16,11 @@ import contextlib
 import logging
 import os
 import secrets
-import sys
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Callable, Iterator, Protocol
 
-import click
 import numpy as np
 
 from recognizer.errors import InputImageError
@@ -27,31 +28,11 @@ from recognizer.imageio import decode_image
 from recognizer.settings import ModelSettings, TableShape
 from recognizer.table import Table
 from robot.browser import open_browser, secrets_hidden_from_logs
-from robot.config import (
-    DEFAULT_CONFIG,
-    AppConfig,
-    Page,
-    TableSpec,
-    TargetKind,
-    load_config,
-)
+from robot.config import AppConfig, Page, TableSpec, TargetKind
 from robot.control import RunControl
 from robot.dedupe import CaptureIndex, image_digest, table_digest
-from robot.errors import (
-    DemoCheckFailed,
-    PageNotFound,
-    RunStopped,
-    SiteUnreachable,
-    TableNotFound,
-)
-from robot.ledger import Ledger, RunCounts, RunStatus, recover_cut_off_runs
-from robot.lock import OutputLock
-from robot.output import (
-    new_run_id,
-    write_cells_file,
-    write_run_files,
-    write_table_files,
-)
+from robot.errors import PageNotFound, RunStopped, SiteUnreachable, TableNotFound
+from robot.ledger import Ledger, RunCounts, RunStatus
 from robot.results import (
     CapturedTable,
     Failure,
@@ -61,11 +42,18 @@ from robot.results import (
     table_stem,
 )
 from robot.retry import retrying
-from robot.session import BrowserSession, Site
+from robot.runfolder import (
+    cell_rows,
+    new_run_id,
+    write_cells_file,
+    write_run_files,
+    write_table_files,
+)
+from robot.session import BrowserSession, Opener, Site
 from tablebot.clock import utc_now
 from tablebot.errors import ExitCode, TableBotError
 
-log = logging.getLogger("tablebot.robot.run")
+log = logging.getLogger(__name__)
 
 DEMO_SECRET_BYTES = 16  # length of a generated one-off demo login
 DEMO_USER_LABEL = "(one-off demo user)"  # how messages name a generated demo user
@@ -77,6 +65,7 @@ TABLE_ERRORS = (TableNotFound, InputImageError)
 PAGE_ERRORS = (SiteUnreachable, PageNotFound)
 
 ProgressCallback = Callable[[Progress], None]
+Sink = Callable[[CapturedTable], None]  # takes each table as it is read, in order
 
 
 class Reader(Protocol):
@@ -86,15 +75,23 @@ class Reader(Protocol):
 
 
 def load_reader(settings: ModelSettings) -> Reader:
-    from recognizer.predictor import (
-        TableReader,  # the model loads here, not at robot start-up
-    )
+    # The model loads here, not at robot start-up.
+    from recognizer.predictor import TableReader
 
     return TableReader.from_settings(settings)
 
 
-def run_once(config: AppConfig, *, keep_artifacts: bool = True, on_progress: ProgressCallback | None = None,
-             control: RunControl | None = None, deduplicate: bool | None = None) -> RunResult:
+@dataclass(frozen=True)
+class RunParts:
+    """What a run uses besides its config. The defaults are the real ones; tests pass fakes."""
+
+    open_browser: Opener = open_browser
+    load_reader: Callable[[ModelSettings], Reader] = load_reader
+
+
+def run_once(config: AppConfig, *, parts: RunParts = RunParts(), keep_artifacts: bool = True,
+             on_progress: ProgressCallback | None = None, control: RunControl | None = None,
+             deduplicate: bool | None = None) -> RunResult:
     """Harvest every table of `config.pages` once into `<output.folder>/<run_id>/`.
 
     A table that is missing or unreadable, or a page that still fails after its retries, is
@@ -105,16 +102,20 @@ def run_once(config: AppConfig, *, keep_artifacts: bool = True, on_progress: Pro
     """
     control = control or RunControl()
     started_at = utc_now()
-    reader = load_reader(config.model)
-    dedupe = config.output.deduplicate if deduplicate is None else deduplicate
-    run = _RunRecord(new_run_id(started_at), started_at, config, on_progress,
-                     screenshots=keep_artifacts and config.output.keep_screenshots,
-                     index=CaptureIndex.in_folder(config.output.folder) if dedupe else None)
+    reader = parts.load_reader(config.model)
+    run_id = new_run_id(started_at)
+    folder = config.output.folder / run_id
+    index = CaptureIndex.in_folder(config.output.folder) \
+        if (config.output.deduplicate if deduplicate is None else deduplicate) else None
+    files = RunFolderSink(folder, run_id, screenshots=keep_artifacts and config.output.keep_screenshots)
+    sinks: list[Sink] = [files] + ([IndexSink(index, run_id)] if index is not None else [])
+    run = RunRecord(run_id, started_at, folder, config.pages, Ledger.in_folder(config.output.folder),
+                    attempts=config.retry.attempts, sinks=sinks, on_progress=on_progress, files=files.files)
     run.start()
-    log.info("run %s: %d tables on %d pages", run.run_id, run.total, len(config.pages))
+    log.info("run %s: %d tables on %d pages", run_id, run.total, len(config.pages))
     try:
         with target_site(config) as site, secrets_hidden_from_logs(site.secrets), \
-                BrowserSession(config, site, run.folder if keep_artifacts else None, control, open_browser) as browser, \
+                BrowserSession(config, site, folder if keep_artifacts else None, control, parts.open_browser) as browser, \
                 browser.snapshot_on_failure():
             run.target_url = site.base_url
             retrying(browser.login, config.retry, control, what=LOGIN_STEP, recover=browser.recover,
@@ -122,8 +123,9 @@ def run_once(config: AppConfig, *, keep_artifacts: bool = True, on_progress: Pro
             for page in config.pages:
                 control.check()
                 try:
-                    retrying(lambda: read_page(browser, reader, page, config, run), config.retry, control,
-                             what=f"page {page.name}", recover=browser.recover, on_retry=run.retried(page.name))
+                    retrying(lambda: read_page(browser, reader, page, run, index, config.model.max_pixels),
+                             config.retry, control, what=f"page {page.name}", recover=browser.recover,
+                             on_retry=run.retried(page.name))
                 except PAGE_ERRORS as exc:
                     browser.snapshot(page.name, exc)
                     log.warning("%s: %s", page.name, exc)
@@ -134,25 +136,24 @@ def run_once(config: AppConfig, *, keep_artifacts: bool = True, on_progress: Pro
         raise
 
 
-def read_page(browser: BrowserSession, reader: Reader, page: Page, config: AppConfig, run: "_RunRecord") -> None:
+def read_page(browser: BrowserSession, reader: Reader, page: Page, run: "RunRecord", index: CaptureIndex | None,
+              max_pixels: int) -> None:
     """Open one page and read those of its tables this run has not done yet (a retry skips the others)."""
     browser.open(page)
     for spec in run.pending(page):
         browser.control.check()
-        run.add(read_table(browser, reader, page, spec, config, run.run_id, run.index))
+        run.add(read_table(browser, reader, page, spec, run.run_id, index, max_pixels))
 
 
-def read_table(
-    browser: BrowserSession, reader: Reader, page: Page, spec: TableSpec, config: AppConfig, run_id: str,
-    index: CaptureIndex | None,
-) -> CapturedTable | Unchanged | Failure:
+def read_table(browser: BrowserSession, reader: Reader, page: Page, spec: TableSpec, run_id: str,
+               index: CaptureIndex | None, max_pixels: int) -> CapturedTable | Unchanged | Failure:
     """Capture and read one table of the open page. A table an earlier run captured becomes `Unchanged`
     (checked on the image before reading, and on the values after); a missing or unreadable one a `Failure`."""
     stem = table_stem(page.name, spec.name)
     try:
         png = browser.capture(page, spec)
         captured_at = utc_now()
-        image = decode_image(png, config.model.max_pixels, f"the screenshot of {page.name}/{spec.name}")
+        image = decode_image(png, max_pixels, f"the screenshot of {page.name}/{spec.name}")
         image_sha = image_digest(image)
         if index is not None and (seen := index.seen_image(page.name, spec.name, image_sha)):
             return Unchanged(page.name, spec.name, seen.run_id, seen.by)
@@ -196,25 +197,51 @@ def demo_credentials(username_env: str, password_env: str) -> tuple[str, str, st
     return (user or secrets.token_urlsafe(DEMO_SECRET_BYTES), password or secrets.token_urlsafe(DEMO_SECRET_BYTES), label)
 
 
-# ---------------------------------------------------------------------------- recording
+# ---------------------------------------------------------------------------- sinks: where a read table goes
 
-class _RunRecord:
-    """Collects a run's tables as they come: writes each table's files and the run's cells.csv at once,
-    then indexes the table; records failures in the ledger; reports progress."""
+class RunFolderSink:
+    """Writes each table's files, then the run's `cells.csv` with every table so far (a run cut off keeps
+    every table written before it: `robot.ledger.recover_cut_off_runs` indexes them at the next start)."""
 
-    def __init__(self, run_id: str, started_at: datetime, config: AppConfig, on_progress: ProgressCallback | None,
-                 *, screenshots: bool, index: CaptureIndex | None):
-        self.run_id, self.started_at = run_id, started_at
-        self.pages = config.pages
-        self.total = sum(len(page.tables) for page in config.pages)
-        self.folder = config.output.folder / run_id
-        self.attempts = config.retry.attempts
-        self.on_progress, self.screenshots, self.index = on_progress, screenshots, index
-        self.ledger = Ledger.in_folder(config.output.folder)
+    def __init__(self, folder: Path, run_id: str, *, screenshots: bool) -> None:
+        self.folder, self.run_id, self.screenshots = folder, run_id, screenshots
+        self.files: dict[str, list[str]] = {}  # stem -> the files written for it, for run.json
+        self._rows: list = []
+
+    def __call__(self, item: CapturedTable) -> None:
+        self.files[item.stem] = write_table_files(self.folder, item, screenshots=self.screenshots)
+        self._rows += cell_rows(self.run_id, item)
+        write_cells_file(self.folder, self._rows)
+
+
+class IndexSink:
+    """Records each written table in the capture index, so that later runs do not write it again.
+    It comes after the run folder's sink: a crash in between captures the table again rather than lose it."""
+
+    def __init__(self, index: CaptureIndex, run_id: str) -> None:
+        self.index, self.run_id = index, run_id
+
+    def __call__(self, item: CapturedTable) -> None:
+        self.index.record(item.page, item.table_name, image_sha256=item.image_sha256,
+                          values_sha256=item.values_sha256, run_id=self.run_id, captured_at=item.captured_at)
+
+
+# ---------------------------------------------------------------------------- the run's record
+
+class RunRecord:
+    """A run's outcomes as they come: each read table goes through the sinks, each failure into the
+    ledger, each outcome to `on_progress`; `finish` writes run.json and closes the ledger row."""
+
+    def __init__(self, run_id: str, started_at: datetime, folder: Path, pages: list[Page], ledger: Ledger, *,
+                 attempts: int, sinks: list[Sink], on_progress: ProgressCallback | None,
+                 files: dict[str, list[str]]) -> None:
+        self.run_id, self.started_at, self.folder, self.pages = run_id, started_at, folder, pages
+        self.ledger, self.attempts, self.sinks, self.on_progress = ledger, attempts, sinks, on_progress
+        self.files = files  # stem -> file names, as the run folder's sink wrote them
+        self.total = sum(len(page.tables) for page in pages)
         self.target_url = ""
         self.items: list[CapturedTable | Unchanged | Failure] = []
         self.done = 0  # tables settled: written, unchanged or failed
-        self.files: dict[str, list[str]] = {}
 
     def start(self) -> None:
         """The ledger's `running` row; an unwritable output folder fails here, before any browser work."""
@@ -225,18 +252,11 @@ class _RunRecord:
         done = {i.table_name for i in self.items if i.page == page.name}
         return [spec for spec in page.tables if spec.name not in done]
 
-    @property
-    def captured(self) -> list[CapturedTable]:
-        return [i for i in self.items if isinstance(i, CapturedTable)]
-
     def add(self, item: CapturedTable | Unchanged | Failure, tables: int = 1) -> None:
         """Record one table's outcome (or a page's failure, which settles `tables` tables)."""
         if isinstance(item, CapturedTable):
-            self.files[item.stem] = write_table_files(self.folder, item, screenshots=self.screenshots)
-            write_cells_file(self.folder, self.run_id, [*self.captured, item])
-            if self.index is not None:
-                self.index.record(item.page, item.table_name, image_sha256=item.image_sha256,
-                                  values_sha256=item.values_sha256, run_id=self.run_id, captured_at=item.captured_at)
+            for sink in self.sinks:
+                sink(item)
         elif isinstance(item, Failure):
             self._ledger(self.ledger.failure, self.run_id, item, item.snapshot)
         self.items.append(item)
@@ -259,7 +279,7 @@ class _RunRecord:
         failures = tuple(i for i in self.items if isinstance(i, Failure))
         result = RunResult(
             run_id=self.run_id, started_at=self.started_at, finished_at=utc_now(), folder=self.folder,
-            target_url=self.target_url, tables=tuple(self.captured),
+            target_url=self.target_url, tables=tuple(i for i in self.items if isinstance(i, CapturedTable)),
             errors=failures + ((fatal,) if fatal else ()),
             unchanged=tuple(i for i in self.items if isinstance(i, Unchanged)),
         )
@@ -298,65 +318,3 @@ class _RunRecord:
             write(*args)
         except TableBotError as exc:
             log.warning("could not write the run ledger: %s", exc)
-
-
-# ---------------------------------------------------------------------------- the command
-
-@click.command("run-once")
-@click.option("--config", "config_path", type=click.Path(path_type=Path, dir_okay=False), default=DEFAULT_CONFIG,
-              show_default=True, help="The config file.")
-@click.option("--check-demo", is_flag=True,
-              help="Demo target only: compare the written CSVs with the demo site's true values; "
-                   "fail below 99% or if any wrong cell is not flagged for review.")
-def run_once_command(config_path: Path, check_demo: bool) -> None:
-    """Harvest every configured table once and write the run folder."""
-    config = load_config(config_path)
-    if check_demo and config.target.kind is not TargetKind.DEMO:
-        raise click.UsageError("--check-demo needs target.kind: demo in the config")
-    with OutputLock(config.output.folder, "robot run-once"):
-        recover_cut_off_runs(config.output.folder)
-        # the check compares fresh reads with the truth: nothing is skipped as already captured
-        result = run_once(config, on_progress=_echo_progress, deduplicate=False if check_demo else None)
-    unchanged = f", {len(result.unchanged)} unchanged since earlier runs" if result.unchanged else ""
-    click.echo(f"{len(result.tables)} tables{unchanged}, {result.cells} cells, {result.flagged} flagged for review, "
-               f"{result.seconds:.1f} s -> {result.folder}")
-    if result.errors:
-        for failure in result.errors:
-            click.echo(f"error: {failure.where}: {failure.message}", err=True)
-        sys.exit(result.exit_code)
-    if check_demo:
-        _check_demo(config, result)
-
-
-def _echo_progress(progress: Progress) -> None:
-    item, head = progress.item, f"[{progress.done}/{progress.total}]"
-    if isinstance(item, CapturedTable):
-        empty = sum(c.value is None for c in item.table)
-        click.echo(f"{head} {item.page}/{item.table_name}: {item.table.rows}x{item.table.cols}, "
-                   f"{empty} empty, {len(item.table.flagged)} flagged")
-    elif isinstance(item, Unchanged):
-        click.echo(f"{head} {item.page}/{item.table_name}: unchanged (same {item.by} as run {item.same_as_run}), "
-                   "not written again")
-    else:
-        click.echo(f"{head} {item.where}: FAILED ({item.error})")
-
-
-def _check_demo(config: AppConfig, result: RunResult) -> None:
-    from robot.check import check_run
-    from robot.demo.server import DemoServer
-
-    # The truth follows from the seed alone; this server is never started.
-    truth_site = DemoServer(username="check", password=secrets.token_urlsafe(DEMO_SECRET_BYTES), seed=config.target.demo.seed)
-    report = check_run(result.folder, [(t.page, t.table_name) for t in result.tables], truth_site.truth)
-    for t in report.tables:
-        click.echo(f"check {t.page}/{t.table}: {t.accuracy:.2%} right ({t.wrong} wrong of {t.cells}, "
-                   f"{t.wrong_unflagged} not flagged)")
-    click.echo(f"check overall: {report.accuracy:.2%} right, {report.wrong} wrong of {report.cells}, "
-               f"{report.wrong_unflagged} wrong and not flagged")
-    if not report.passed:
-        raise DemoCheckFailed(
-            f"the demo check failed: {report.accuracy:.2%} right (needs {report.min_accuracy:.0%}) and "
-            f"{report.wrong_unflagged} wrong cells not flagged for review"
-        )
-    click.echo("check passed")
-

@@ -1,4 +1,4 @@
-"""`robot run`: `run_once` on the schedule in config.yaml, for weeks, unattended.
+"""`run_once` on the schedule in config.yaml, for weeks, unattended (what `robot run` starts).
 
 APScheduler runs one job, `harvest(config_path)`, from a persistent job store (SQLite in the
 output folder unless `schedule.jobstore_url` names a database), so a restart picks up the
@@ -11,7 +11,7 @@ the current table is finished (or, after `schedule.stop_grace_s`, dropped whole 
 browser is quit), the scheduler shuts down, the lock is released, exit 0.
 
 Importing this module loads APScheduler and SQLAlchemy, never the model or matplotlib:
-`run_once` imports the recognizer inside the job.
+the run (`robot.run`) is imported inside the job, and the recognizer inside the run.
 """
 from __future__ import annotations
 
@@ -22,9 +22,8 @@ import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Iterator
+from typing import TYPE_CHECKING, Callable, Iterator
 
-import click
 from apscheduler.events import (
     EVENT_JOB_ERROR,
     EVENT_JOB_EXECUTED,
@@ -39,7 +38,7 @@ from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
-from robot.config import DEFAULT_CONFIG, AppConfig, Schedule, load_config
+from robot.config import AppConfig, Schedule, load_config
 from robot.control import RunControl
 from robot.errors import RunStopped
 from robot.ledger import Ledger, RunStatus, recover_cut_off_runs
@@ -47,7 +46,7 @@ from robot.lock import OutputLock
 from tablebot.clock import utc_now
 from tablebot.errors import ConfigError, TableBotError
 
-log = logging.getLogger("tablebot.robot.schedule")
+log = logging.getLogger(__name__)
 
 JOB_ID = "harvest"
 JOBSTORE_FILE = "schedule.sqlite"
@@ -109,13 +108,34 @@ class Outcome:
     message: str
 
 
+if TYPE_CHECKING:
+    from robot.results import RunResult
+    from robot.run import RunParts
+
+# What a scheduled run calls: `robot.run.run_once` with the scheduler's `RunParts`.
+Runner = Callable[[AppConfig, RunControl], "RunResult"]
+
+
+def runner_for(parts: "RunParts | None" = None) -> Runner:
+    def run(config: AppConfig, control: RunControl) -> "RunResult":
+        from robot.run import (  # the run's imports load in the job, not at start-up
+            RunParts,
+            run_once,
+        )
+
+        return run_once(config, parts=parts or RunParts(), control=control)
+
+    return run
+
+
 class ActiveRuns:
-    """The runs going on in this process, so that a signal handler can stop them."""
+    """The runs going on in this process, so that a signal handler can stop them, and what they call."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._controls: set[RunControl] = set()
         self._closing = ""
+        self.runner: Runner = runner_for()  # set by `run_scheduler` for its jobs
 
     @contextlib.contextmanager
     def run(self, time_limit_s: float) -> Iterator[RunControl]:
@@ -169,22 +189,21 @@ def _time_up(control: RunControl, limit_s: float) -> None:
                      "raise it, or check why the site or the recognizer is slow")
 
 
-def harvest(config_path: str) -> Outcome:
-    """The scheduled job: load the config, then `run_once` under the time limit.
+def harvest(config_path: str, runner: Runner | None = None) -> Outcome:
+    """The scheduled job: load the config, then the run (`runner`, default `ACTIVE.runner`) under the time limit.
 
     Module level and given only the config's path, so that the persistent job store can
-    pickle a reference to it. `run_once` (and with it the model) is imported here, in the job.
+    pickle a reference to it.
     """
     try:
         config = load_config(config_path)
     except TableBotError as exc:
         return Outcome(RunStatus.FAILED, f"{type(exc).__name__}: {exc}")
-    from robot.run import run_once
-
+    runner = runner or ACTIVE.runner
     with ACTIVE.run(config.schedule.run_time_limit_s) as control:
         try:
             control.check()
-            result = run_once(config, control=control)
+            result = runner(config, control)
         except RunStopped as exc:
             return Outcome(RunStatus.STOPPED, str(exc))
         except TableBotError as exc:
@@ -262,8 +281,11 @@ def install_job(scheduler: BackgroundScheduler, trigger: BaseTrigger, config_pat
     return job.next_run_time
 
 
-def run_scheduler(config_path: Path, *, run_now: bool = False, stop: threading.Event | None = None) -> None:
-    """Hold the output folder's lock and run the schedule until SIGINT/SIGTERM (or `stop` is set)."""
+def run_scheduler(config_path: Path, *, run_now: bool = False, stop: threading.Event | None = None,
+                  parts: "RunParts | None" = None, runner: Runner | None = None) -> None:
+    """Hold the output folder's lock and run the schedule until SIGINT/SIGTERM (or `stop` is set).
+
+    Each run is `runner(config, control)`, by default `run_once` with `parts`."""
     config_path = Path(config_path).resolve()
     config = load_config(config_path)
     trigger = build_trigger(config.schedule)
@@ -280,6 +302,7 @@ def run_scheduler(config_path: Path, *, run_now: bool = False, stop: threading.E
         scheduler.add_listener(_Listener(Ledger.in_folder(config.output.folder), grace_s),
                                EVENT_JOB_MISSED | EVENT_JOB_ERROR | EVENT_JOB_EXECUTED | EVENT_JOB_MAX_INSTANCES)
         ACTIVE.reopen()
+        ACTIVE.runner = runner or runner_for(parts)
         with _stop_on_signals(stop):
             try:
                 next_run = install_job(scheduler, trigger, config_path, grace_s, run_now=run_now)
@@ -306,6 +329,7 @@ def _shut_down(scheduler: BackgroundScheduler, grace_s: float) -> None:
     finally:
         killer.cancel()
         ACTIVE.reopen()
+        ACTIVE.runner = runner_for()
 
 
 @contextlib.contextmanager
@@ -371,14 +395,3 @@ def describe_next_run(config: AppConfig) -> str:
     late = utc_now() - moment
     note = " (overdue: it runs when `robot run` is running, if within the misfire grace)" if late.total_seconds() > 0 else ""
     return f"{_when(moment)} ({describe_schedule(config.schedule)}){note}"
-
-
-# ---------------------------------------------------------------------------- the command
-
-@click.command("run")
-@click.option("--config", "config_path", type=click.Path(path_type=Path, dir_okay=False), default=DEFAULT_CONFIG,
-              show_default=True, help="The config file.")
-@click.option("--now", "run_now", is_flag=True, help="Also run once right away, then follow the schedule.")
-def run_command(config_path: Path, run_now: bool) -> None:
-    """Harvest on the schedule in config.yaml until stopped (Ctrl+C or SIGTERM stop cleanly, exit 0)."""
-    run_scheduler(config_path, run_now=run_now)

@@ -72,6 +72,6 @@ def lazy_group(lazy_commands: dict[str, str]):
     return LazyGroup
 
 
-def run_cli(group, verbose_state: dict) -> None:
-    """Entry point shared by both console scripts."""
-    handle_errors(lambda: verbose_state["on"])(group.main)(standalone_mode=True)
+def run_cli(group, verbose_state: dict, obj: object = None) -> None:
+    """Entry point shared by both console scripts; `obj` is the click context's object."""
+    handle_errors(lambda: verbose_state["on"])(group.main)(standalone_mode=True, obj=obj)

@@ -111,10 +111,6 @@ def closed_port() -> int:
 
 
 @pytest.fixture
-def reader(monkeypatch) -> FakeReader:
-    """run_once reads tables with a fake reader (no TensorFlow): what it returns is set per test."""
-    import robot.run
-
-    fake = FakeReader()
-    monkeypatch.setattr(robot.run, "load_reader", lambda settings: fake)
-    return fake
+def reader() -> FakeReader:
+    """A fake reader (no TensorFlow) for runs: what it returns is set per test."""
+    return FakeReader()

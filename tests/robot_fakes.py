@@ -5,6 +5,7 @@ They implement the same small interfaces as the real things (`robot.browser.Driv
 """
 from __future__ import annotations
 
+import contextlib
 import sys
 from typing import Callable
 from urllib.parse import urlsplit
@@ -207,14 +208,40 @@ FAKE_USER = "robot-user"
 FAKE_PASSWORD = "pw-" + "Zq7" * 4  # distinctive, easy to grep for
 
 
-def robot_cli(monkeypatch, capsys, *args: str) -> tuple[int, str, str]:
-    """Run the `robot` CLI in-process: (exit code, stdout, stderr)."""
+class FakeOpener(list):
+    """An `open_browser` for `RunParts`: yields `driver` each time, and records each call's settings."""
+
+    def __init__(self, driver: "FakeDriver") -> None:
+        super().__init__()
+        self.driver = driver
+
+    @contextlib.contextmanager
+    def __call__(self, settings):
+        self.append(settings)
+        self.driver.quit_called = False
+        try:
+            yield self.driver
+        finally:
+            self.driver.quit()
+
+
+def fake_parts(reader: FakeReader | None = None, opener=None):
+    """`RunParts` with the fake reader (and a fake or recording opener); the real opener when none is given."""
+    from robot.run import RunParts
+
+    reader = reader or FakeReader()
+    return RunParts(load_reader=lambda settings: reader) if opener is None else \
+        RunParts(open_browser=opener, load_reader=lambda settings: reader)
+
+
+def robot_cli(monkeypatch, capsys, *args: str, parts=None) -> tuple[int, str, str]:
+    """Run the `robot` CLI in-process with `parts` (`RunParts`) for its runs: (exit code, stdout, stderr)."""
     import pytest
 
     import robot.cli
 
     monkeypatch.setattr(sys, "argv", ["robot", *args])
     with pytest.raises(SystemExit) as info:
-        robot.cli.main()
+        robot.cli.main(obj=parts)
     out = capsys.readouterr()
     return info.value.code or 0, out.out, out.err

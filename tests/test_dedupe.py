@@ -1,7 +1,6 @@
 """Idempotent output: robot/dedupe.py and run_once never writing a table twice, also across a cut-off run."""
 from __future__ import annotations
 
-import contextlib
 import csv
 import json
 from pathlib import Path
@@ -10,21 +9,27 @@ import cv2
 import numpy as np
 import pytest
 
-import robot.run
 from recognizer.table import Box, Cell, Table
+from robot.annotate import decode_png
 from robot.config import load_config
 from robot.dedupe import (
     CaptureIndex,
     image_digest,
-    read_long_csv,
     table_digest,
     values_digest,
 )
 from robot.ledger import Ledger, RunStatus, recover_cut_off_runs
-from robot.output import decode_png
 from robot.results import Unchanged
-from robot.run import run_once
-from tests.robot_fakes import FAKE_PASSWORD, FAKE_USER, FakeReader, grid_png
+from robot.run import RunParts, run_once
+from robot.runfolder import read_cells_file, tables_in
+from tests.robot_fakes import (
+    FAKE_PASSWORD,
+    FAKE_USER,
+    FakeOpener,
+    FakeReader,
+    fake_parts,
+    grid_png,
+)
 
 STEMS = ["light__main", "dark__main", "roulette__main", "roulette__small", "zebra__main"]
 
@@ -49,7 +54,8 @@ def test_values_digest_is_the_same_from_a_table_and_from_its_cells_csv(tmp_path)
         "run_id,captured_at,page,table,row,col,value,confidence,needs_review,confirmed\n"
         + "".join(f"R,2026-01-01T00:00:00.000Z,p,t,{c.row},{c.col},{'' if c.value is None else c.value},0.9,false,false\n"
                   for c in reversed(cells)))
-    (run_id, at, grid), = read_long_csv(tmp_path / "cells.csv").values()
+    (found,) = tables_in(read_cells_file(tmp_path / "cells.csv")).values()
+    grid = found.grid
     assert grid == [[0, 1, 2], [3, 4, None]] and values_digest(grid) == table_digest(table)
     assert values_digest([[0, 1, 2], [3, 4, 5]]) != table_digest(table)
     assert values_digest([[0, 1, 2, 3, 4]]) != values_digest([[0, 1], [2, 3], [4, None]])
@@ -76,14 +82,13 @@ def config(write_config, monkeypatch):
 
 
 @pytest.fixture
-def fake_browser(monkeypatch, fake_driver):
-    @contextlib.contextmanager
-    def open_fake(settings):
-        fake_driver.quit_called = False
-        yield fake_driver
-
-    monkeypatch.setattr(robot.run, "open_browser", open_fake)
+def fake_browser(fake_driver):
     return fake_driver
+
+
+@pytest.fixture
+def parts(fake_driver, reader) -> RunParts:
+    return fake_parts(reader, FakeOpener(fake_driver))
 
 
 def all_cells(output: Path) -> list[dict]:
@@ -94,11 +99,11 @@ def all_cells(output: Path) -> list[dict]:
     return rows
 
 
-def test_a_second_run_of_an_unchanged_site_writes_nothing_again(config, fake_browser, reader):
-    first = run_once(config)
+def test_a_second_run_of_an_unchanged_site_writes_nothing_again(parts, config, fake_browser, reader):
+    first = run_once(config, parts=parts)
     assert len(first.tables) == 5 and not first.unchanged
     reader.calls.clear()
-    second = run_once(config)
+    second = run_once(config, parts=parts)
     assert second.ok and second.tables == () and reader.calls == []  # skipped before recognition
     assert [(u.stem, u.same_as_run, u.by) for u in second.unchanged] == [(s, first.run_id, "image") for s in STEMS]
     assert sorted(p.name for p in second.folder.iterdir()) == ["cells.csv", "run.json"]
@@ -109,31 +114,31 @@ def test_a_second_run_of_an_unchanged_site_writes_nothing_again(config, fake_bro
     assert len(all_cells(config.output.folder)) == 520
 
 
-def test_same_values_from_another_image_are_not_written_again(config, fake_browser, reader):
-    first = run_once(config)
+def test_same_values_from_another_image_are_not_written_again(parts, config, fake_browser, reader):
+    first = run_once(config, parts=parts)
     light = fake_browser.site.tables["/tables/light"]["#table-main"]
     light.png = grid_png(8, 15, cell_w=32)  # looks different, reads the same
-    second = run_once(config)
+    second = run_once(config, parts=parts)
     assert [(u.stem, u.by) for u in second.unchanged if u.page == "light"] == [("light__main", "values")]
-    third = run_once(config)  # the new image is known now: skipped before recognition
+    third = run_once(config, parts=parts)  # the new image is known now: skipped before recognition
     assert [(u.stem, u.by) for u in third.unchanged if u.page == "light"] == [("light__main", "image")]
     assert len(all_cells(config.output.folder)) == 520 and first.ok
 
 
-def test_changed_values_are_written(config, fake_browser, reader, monkeypatch):
-    run_once(config)
+def test_changed_values_are_written(parts, config, fake_browser, reader, monkeypatch):
+    run_once(config, parts=parts)
     shifted = FakeReader(values=lambda page, table: [[(r + c + 1) % 37 for c in range(15 if table == "main" else 10)]
                                                       for r in range(8 if table == "main" else 4)])
-    monkeypatch.setattr(robot.run, "load_reader", lambda s: shifted)
+    parts = fake_parts(shifted, FakeOpener(fake_browser))
     fake_browser.site.tables["/tables/zebra"]["#table-main"].png = grid_png(8, 15, cell_h=21)
-    second = run_once(config)
+    second = run_once(config, parts=parts)
     assert [t.stem for t in second.tables] == ["zebra__main"]  # new image, new values
     assert len(all_cells(config.output.folder)) == 640
 
 
-def test_deduplicate_off_writes_everything_again(config, fake_browser, reader):
-    run_once(config)
-    again = run_once(config, deduplicate=False)
+def test_deduplicate_off_writes_everything_again(parts, config, fake_browser, reader):
+    run_once(config, parts=parts)
+    again = run_once(config, parts=parts, deduplicate=False)
     assert len(again.tables) == 5 and not again.unchanged
 
 
@@ -141,7 +146,7 @@ class Killed(BaseException):
     """Stands for the process dying (power loss, kill -9): nothing in the run catches it."""
 
 
-def test_a_run_cut_off_between_writing_and_indexing_is_neither_lost_nor_duplicated(config, fake_browser, reader,
+def test_a_run_cut_off_between_writing_and_indexing_is_neither_lost_nor_duplicated(parts, config, fake_browser, reader,
                                                                                    monkeypatch):
     real_record = CaptureIndex.record
     recorded = []
@@ -154,7 +159,7 @@ def test_a_run_cut_off_between_writing_and_indexing_is_neither_lost_nor_duplicat
 
     monkeypatch.setattr(CaptureIndex, "record", dies_on_the_third)
     with pytest.raises(Killed):
-        run_once(config)
+        run_once(config, parts=parts)
     monkeypatch.setattr(CaptureIndex, "record", real_record)
     (cut,) = Ledger.in_folder(config.output.folder).last_runs()
     assert cut.status is RunStatus.RUNNING
@@ -162,7 +167,7 @@ def test_a_run_cut_off_between_writing_and_indexing_is_neither_lost_nor_duplicat
     assert {(r["page"], r["table"]) for r in cut_rows} == {("light", "main"), ("dark", "main"), ("roulette", "main")}
 
     assert recover_cut_off_runs(config.output.folder) == [cut.run_id]  # what `robot run`/`run-once` do first
-    after = run_once(config)
+    after = run_once(config, parts=parts)
     assert [u.stem for u in after.unchanged] == ["light__main", "dark__main", "roulette__main"]
     assert [t.stem for t in after.tables] == ["roulette__small", "zebra__main"]
     rows = all_cells(config.output.folder)
@@ -171,10 +176,10 @@ def test_a_run_cut_off_between_writing_and_indexing_is_neither_lost_nor_duplicat
     assert Ledger.in_folder(config.output.folder).run(cut.run_id).status is RunStatus.ABANDONED
 
 
-def test_unchanged_tables_show_in_progress(config, fake_browser, reader):
-    run_once(config)
+def test_unchanged_tables_show_in_progress(parts, config, fake_browser, reader):
+    run_once(config, parts=parts)
     progress = []
-    run_once(config, on_progress=progress.append)
+    run_once(config, parts=parts, on_progress=progress.append)
     assert [(p.done, p.total) for p in progress] == [(i, 5) for i in range(1, 6)]
     assert all(isinstance(p.item, Unchanged) for p in progress)
 

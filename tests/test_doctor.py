@@ -8,14 +8,13 @@ import threading
 
 import pytest
 
-import robot.cli
 import robot.doctor as doctor
-import robot.run
 from recognizer.errors import ModelError
 from robot.config import Browser, Login, Output, Target, TargetKind
+from robot.run import RunParts
 from tablebot.errors import ExitCode
 from tests import fs_faults
-from tests.robot_fakes import FAKE_PASSWORD, FakeReader, robot_cli
+from tests.robot_fakes import FAKE_PASSWORD, fake_parts, robot_cli
 
 CHROMIUM_156 = "Chromium 156.0.8078.108 built on Debian GNU/Linux 12 (bookworm)"
 DRIVER_156 = "ChromeDriver 156.0.8078.108 (730482a940ce25ae7cf051320d8340e793acf8b9-refs/branch-heads/8078@{#2244})"
@@ -39,10 +38,9 @@ def versions(monkeypatch, chromium: str, chromedriver: str) -> None:
 
 def test_all_checks_pass(write_config, binaries, monkeypatch, capsys):
     versions(monkeypatch, CHROMIUM_156, DRIVER_156)
-    monkeypatch.setattr(robot.run, "load_reader", lambda settings: FakeReader())
     config = write_config({"browser": {"chromium_path": str(binaries["chromium"]),
                                        "chromedriver_path": str(binaries["chromedriver"])}})
-    code, out, err = robot_cli(monkeypatch, capsys, "doctor", "--config", str(config))
+    code, out, err = robot_cli(monkeypatch, capsys, "doctor", "--config", str(config), parts=fake_parts())
     assert code == 0, out + err
     names = [line.split()[1] for line in out.splitlines() if line.startswith("ok")]
     assert names == ["config", "schedule", "credentials", "browser", "model", "output", "lock"]
@@ -57,7 +55,6 @@ def test_failures_say_what_to_fix_and_exit_non_zero(write_config, binaries, monk
     def no_model(settings):
         raise ModelError(f"model file {settings.path} not found: retrain")
 
-    monkeypatch.setattr(robot.run, "load_reader", no_model)
     monkeypatch.delenv("SITE_USER", raising=False)
     monkeypatch.setenv("SITE_PASS", FAKE_PASSWORD)
     config = write_config({
@@ -65,7 +62,7 @@ def test_failures_say_what_to_fix_and_exit_non_zero(write_config, binaries, monk
         "login": {"username_env": "SITE_USER", "password_env": "SITE_PASS"},
         "browser": {"chromium_path": str(binaries["chromium"]), "chromedriver_path": str(binaries["chromedriver"])},
     })
-    code, out, err = robot_cli(monkeypatch, capsys, "doctor", "--config", str(config))
+    code, out, err = robot_cli(monkeypatch, capsys, "doctor", "--config", str(config), parts=RunParts(load_reader=no_model))
     assert code == ExitCode.FAILED
     lines = out.splitlines()
     failed = [line.split()[1] for line in lines if line.startswith("FAIL")]

@@ -16,7 +16,6 @@ from pathlib import Path
 
 import pytest
 
-import robot.run
 from robot.config import Retry, load_config
 from robot.control import RunControl
 from robot.errors import (
@@ -28,10 +27,10 @@ from robot.errors import (
 )
 from robot.ledger import Ledger, RunStatus
 from robot.retry import backoff_s, retrying
-from robot.run import run_once
+from robot.run import RunParts, run_once
 from tablebot.errors import ExitCode, OutputError
 from tests import fs_faults
-from tests.robot_fakes import FAKE_PASSWORD, FAKE_USER, FakeDriver
+from tests.robot_fakes import FAKE_PASSWORD, FAKE_USER, FakeDriver, fake_parts
 
 STEMS = ["light__main", "dark__main", "roulette__main", "roulette__small", "zebra__main"]
 
@@ -73,10 +72,14 @@ class Browsers:
 
 
 @pytest.fixture
-def browsers(monkeypatch, fake_site) -> Browsers:
-    opened = Browsers(fake_site)
-    monkeypatch.setattr(robot.run, "open_browser", opened.open)
-    return opened
+def browsers(fake_site) -> Browsers:
+    return Browsers(fake_site)
+
+
+@pytest.fixture
+def parts(browsers, reader) -> RunParts:
+    # Looked up at each start, so that a test can replace `browsers.open`.
+    return fake_parts(reader, lambda settings: browsers.open(settings))
 
 
 def ledger_of(config):
@@ -143,10 +146,10 @@ def test_a_stop_request_ends_the_backoff_at_once():
 
 # ---------------------------------------------------------------------------- transient site errors
 
-def test_http_500_twice_is_retried_and_the_run_completes(config_for, browsers, reader, fake_site):
+def test_http_500_twice_is_retried_and_the_run_completes(parts, config_for, browsers, reader, fake_site):
     config = config_for()
     fake_site.http_errors["/tables/dark"] = [500, 503]
-    result = run_once(config)
+    result = run_once(config, parts=parts)
     assert result.ok and [t.stem for t in result.tables] == STEMS
     run, failures = ledger_of(config)
     assert run.status is RunStatus.OK and run.counts.tables == 5
@@ -155,10 +158,10 @@ def test_http_500_twice_is_retried_and_the_run_completes(config_for, browsers, r
     assert not list(result.folder.glob("failure__*"))  # retried tries save no snapshot
 
 
-def test_a_page_failing_every_try_is_recorded_once_and_the_run_goes_on(config_for, browsers, reader, fake_site):
+def test_a_page_failing_every_try_is_recorded_once_and_the_run_goes_on(parts, config_for, browsers, reader, fake_site):
     config = config_for(retry={"attempts": 2})
     fake_site.http_errors["/tables/roulette"] = [500] * 5
-    result = run_once(config)
+    result = run_once(config, parts=parts)
     assert [t.stem for t in result.tables] == ["light__main", "dark__main", "zebra__main"]
     (failure,) = result.errors
     assert (failure.where, failure.error, failure.snapshot) == ("roulette", "PageLoadFailed", "failure__roulette")
@@ -170,54 +173,54 @@ def test_a_page_failing_every_try_is_recorded_once_and_the_run_goes_on(config_fo
     assert json.loads((result.folder / "run.json").read_text())["errors"][0]["snapshot"] == "failure__roulette"
 
 
-def test_http_404_is_not_retried(config_for, browsers, reader, fake_site):
+def test_http_404_is_not_retried(parts, config_for, browsers, reader, fake_site):
     config = config_for()
     fake_site.http_errors["/tables/zebra"] = [404, 404, 404]
-    result = run_once(config)
+    result = run_once(config, parts=parts)
     assert [(f.where, f.error) for f in result.errors] == [("zebra", "PageNotFound")]
     assert fake_site.http_errors["/tables/zebra"] == [404, 404]  # visited once
     assert "check the page's path" in result.errors[0].message
 
 
-def test_http_500_on_the_login_form_is_retried(config_for, browsers, reader, fake_site):
+def test_http_500_on_the_login_form_is_retried(parts, config_for, browsers, reader, fake_site):
     fake_site.http_errors["/login"] = [502]
-    result = run_once(config_for())
+    result = run_once(config_for(), parts=parts)
     assert result.ok and len(result.tables) == 5
     assert [(f.page, f.error) for f in ledger_of(config_for())[1]] == [("login", "PageLoadFailed")]
 
 
 # ---------------------------------------------------------------------------- the session and the browser
 
-def test_an_expired_session_logs_in_again_and_the_run_goes_on(config_for, browsers, reader, fake_site):
+def test_an_expired_session_logs_in_again_and_the_run_goes_on(parts, config_for, browsers, reader, fake_site):
     config = config_for()
 
     def expire():
         for driver in browsers.drivers:
             driver.logged_in = False  # the site forgot the session
 
-    result = run_once(config, on_progress=after_tables(2, expire))
+    result = run_once(config, parts=parts, on_progress=after_tables(2, expire))
     assert result.ok and [t.stem for t in result.tables] == STEMS
     assert browsers.login_pages == 2  # logged in twice
     run, failures = ledger_of(config)
     assert run.status is RunStatus.OK and [(f.page, f.error) for f in failures] == [("roulette", "SessionExpired")]
 
 
-def test_a_session_that_keeps_expiring_stops_the_run_after_the_relogin_budget(config_for, browsers, reader, fake_site):
+def test_a_session_that_keeps_expiring_stops_the_run_after_the_relogin_budget(parts, config_for, browsers, reader, fake_site):
     config = config_for(retry={"relogins": 1, "attempts": 5})
     fake_site.expired = True
     with pytest.raises(LoginFailed, match="the session expired 2 times in this run"):
-        run_once(config)
+        run_once(config, parts=parts)
     run, _ = ledger_of(config)
     assert run.status is RunStatus.FAILED and "retry.relogins" in run.error
 
 
-def test_a_crashed_browser_is_restarted_and_the_run_goes_on_with_the_remaining_pages(config_for, browsers, reader):
+def test_a_crashed_browser_is_restarted_and_the_run_goes_on_with_the_remaining_pages(parts, config_for, browsers, reader):
     config = config_for()
 
     def crash():
         browsers.drivers[-1].crashed = True
 
-    result = run_once(config, on_progress=after_tables(1, crash))
+    result = run_once(config, parts=parts, on_progress=after_tables(1, crash))
     assert result.ok and [t.stem for t in result.tables] == STEMS
     assert len(browsers.drivers) == 2 and all(d.quit_called for d in browsers.drivers)
     assert reader.calls.count(f"{result.run_id}/light__main") == 1  # the table done before the crash is not redone
@@ -240,34 +243,30 @@ def test_a_browser_that_keeps_crashing_stops_the_run(config_for, browsers, reade
                 driver.crashed = True
             yield driver
 
-    robot.run.open_browser = crashing
-    try:
-        with pytest.raises(BrowserError, match="the browser crashed 2 times in this run") as info:
-            run_once(config, on_progress=crash_every_browser)
-    finally:
-        robot.run.open_browser = real_open
+    with pytest.raises(BrowserError, match="the browser crashed 2 times in this run") as info:
+        run_once(config, parts=fake_parts(reader, crashing), on_progress=crash_every_browser)
     assert type(info.value) is BrowserError and info.value.exit_code == ExitCode.BROWSER
     run, _ = ledger_of(config)
     assert run.status is RunStatus.FAILED and len(browsers.drivers) == 2
 
 
-def test_bad_credentials_fail_fast_without_retrying(config_for, browsers, reader, monkeypatch):
+def test_bad_credentials_fail_fast_without_retrying(parts, config_for, browsers, reader, monkeypatch):
     config = config_for(retry={"attempts": 5, "backoff_s": 30})
     monkeypatch.setenv("ROBOT_PASSWORD", "wrong-" + FAKE_PASSWORD)
     started = time.monotonic()
     with pytest.raises(LoginFailed, match="refused the login"):
-        run_once(config)
+        run_once(config, parts=parts)
     assert time.monotonic() - started < 5 and browsers.login_pages == 1 and len(browsers.drivers) == 1
     run, failures = ledger_of(config)
     assert run.status is RunStatus.FAILED
     assert [(f.page, f.error, f.snapshot) for f in failures] == [(None, "LoginFailed", "failure__LoginFailed")]
 
 
-def test_a_stop_request_finishes_the_current_table_and_records_the_run(config_for, browsers, reader):
+def test_a_stop_request_finishes_the_current_table_and_records_the_run(parts, config_for, browsers, reader):
     config = config_for()
     control = RunControl()
     with pytest.raises(RunStopped, match="SIGTERM"):
-        run_once(config, control=control, on_progress=after_tables(2, lambda: control.request_stop("SIGTERM")))
+        run_once(config, parts=parts, control=control, on_progress=after_tables(2, lambda: control.request_stop("SIGTERM")))
     run, failures = ledger_of(config)
     assert run.status is RunStatus.STOPPED and run.counts.tables == 2 and failures == []
     folder = config.output.folder / run.run_id
@@ -282,29 +281,29 @@ def earlier_files(folder: Path) -> dict[str, bytes]:
     return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
-def test_an_unwritable_output_folder_fails_before_any_browser_work(config_for, browsers, reader, tmp_path):
+def test_an_unwritable_output_folder_fails_before_any_browser_work(parts, config_for, browsers, reader, tmp_path):
     out = tmp_path / "ro"
     config = config_for(output={"folder": str(out)})
     with fs_faults.tmpfs(out, "4m"):
-        first = run_once(config)
+        first = run_once(config, parts=parts)
         before = earlier_files(out)
         with fs_faults.readonly(out):
             with pytest.raises(OutputError, match=r"cannot write .*robot\.sqlite.*choose a writable output.folder"):
-                run_once(config)
+                run_once(config, parts=parts)
             assert earlier_files(out) == before
     assert len(browsers.drivers) == 1 and first.ok  # the failed run never opened a browser
 
 
-def test_a_full_disk_fails_with_a_clear_message_and_leaves_earlier_files_intact(config_for, browsers, reader, tmp_path):
+def test_a_full_disk_fails_with_a_clear_message_and_leaves_earlier_files_intact(parts, config_for, browsers, reader, tmp_path):
     """'Full' is a real tmpfs of 2 MiB filled to the last ~12 KiB (needs root; skipped elsewhere)."""
     out = tmp_path / "small"
     config = config_for(output={"folder": str(out)})
     with fs_faults.tmpfs(out, "2m"):
-        first = run_once(config)
+        first = run_once(config, parts=parts)
         filler = fs_faults.fill(out, leave_bytes=12 * 1024)
         before = {k: v for k, v in earlier_files(out).items() if k != filler.name}
         with pytest.raises(OutputError, match="disk full while writing .*free some space; earlier (files|runs) are intact"):
-            run_once(config, deduplicate=False)  # the ledger or a table file: whichever meets the full disk first
+            run_once(config, parts=parts, deduplicate=False)  # the ledger or a table file: whichever meets the full disk first
         after = {k: v for k, v in earlier_files(out).items() if k != filler.name}
         assert {k: v for k, v in after.items() if k in before and k != "robot.sqlite"} == \
                {k: v for k, v in before.items() if k != "robot.sqlite"}
@@ -312,10 +311,10 @@ def test_a_full_disk_fails_with_a_clear_message_and_leaves_earlier_files_intact(
     assert first.ok
 
 
-def test_disk_full_without_a_tmpfs(config_for, browsers, reader, monkeypatch):
+def test_disk_full_without_a_tmpfs(parts, config_for, browsers, reader, monkeypatch):
     """The same fault where no tmpfs can be mounted: os.replace (atomic_open's rename) raises ENOSPC."""
     config = config_for()
-    first = run_once(config)
+    first = run_once(config, parts=parts)
     before = earlier_files(config.output.folder)
     real_replace = os.replace
 
@@ -326,7 +325,7 @@ def test_disk_full_without_a_tmpfs(config_for, browsers, reader, monkeypatch):
 
     monkeypatch.setattr(os, "replace", full)
     with pytest.raises(OutputError, match="disk full while writing .*light__main.csv"):
-        run_once(config, deduplicate=False)
+        run_once(config, parts=parts, deduplicate=False)
     monkeypatch.setattr(os, "replace", real_replace)
     after = earlier_files(config.output.folder)
     assert {k: after[k] for k in before if k != "robot.sqlite"} == {k: v for k, v in before.items() if k != "robot.sqlite"}

@@ -20,13 +20,14 @@ import pytest
 
 import robot.control
 import robot.run
+from robot.browser import open_browser
 from robot.config import load_config
 from robot.control import descendants
 from robot.errors import LoginFailed
 from robot.ledger import Ledger, RunStatus
-from robot.run import run_once
+from robot.run import RunParts, run_once
 from tablebot.errors import ExitCode
-from tests.robot_fakes import FakeReader
+from tests.robot_fakes import FakeReader, fake_parts
 
 pytestmark = [
     pytest.mark.e2e,
@@ -52,7 +53,6 @@ def site_config(demo_server, demo_password, write_config, monkeypatch):
     """config(**sections) for the demo site as a `url` target, with short waits and backoffs."""
     monkeypatch.setenv("ROBOT_USERNAME", "robot")
     monkeypatch.setenv("ROBOT_PASSWORD", demo_password)
-    monkeypatch.setattr(robot.run, "load_reader", lambda settings: FakeReader(values=demo_server.truth))
 
     def make(pages=PAGES, **sections):
         base = {"target": {"kind": "url", "url": demo_server.url}, "pages": pages,
@@ -65,20 +65,25 @@ def site_config(demo_server, demo_password, write_config, monkeypatch):
     return make
 
 
-@pytest.fixture
-def opened(monkeypatch) -> list:
-    """Every real driver run_once opens, in order."""
-    drivers = []
-    real = robot.run.open_browser
+class Recording(list):
+    """The real `open_browser`, remembering every driver it opens, in order."""
 
     @contextlib.contextmanager
-    def recording(settings):
-        with real(settings) as driver:
-            drivers.append(driver)
+    def __call__(self, settings):
+        with open_browser(settings) as driver:
+            self.append(driver)
             yield driver
 
-    monkeypatch.setattr(robot.run, "open_browser", recording)
-    return drivers
+
+@pytest.fixture
+def opened() -> Recording:
+    return Recording()
+
+
+@pytest.fixture
+def parts(opened, demo_server) -> RunParts:
+    """Runs drive real Chromium (recorded in `opened`) with a reader that knows the demo site's truth."""
+    return fake_parts(FakeReader(values=demo_server.truth), opened)
 
 
 @pytest.fixture
@@ -124,10 +129,10 @@ def after_tables(n: int, action):
 
 # ---------------------------------------------------------------------------- the site misbehaves
 
-def test_http_500_is_retried_with_backoff_and_the_run_completes(site_config, demo_server, opened, requests):
+def test_http_500_is_retried_with_backoff_and_the_run_completes(parts, site_config, demo_server, opened, requests):
     config = site_config()
     demo_server.faults.http_error("dark", 500, times=2)
-    result = run_once(config)
+    result = run_once(config, parts=parts)
     assert result.ok and [t.stem for t in result.tables] == ALL
     assert requests.count(("GET", "/tables/dark")) == 3
     run, failures = ledger_of(config)
@@ -135,11 +140,11 @@ def test_http_500_is_retried_with_backoff_and_the_run_completes(site_config, dem
     assert "answered HTTP 500" in failures[0].message and len(opened) == 1
 
 
-def test_slow_pages_within_the_timeout_work_and_beyond_it_fail_after_bounded_retries(site_config, demo_server, requests):
+def test_slow_pages_within_the_timeout_work_and_beyond_it_fail_after_bounded_retries(parts, site_config, demo_server, requests):
     config = site_config(pages=PAGES[:2] + PAGES[3:], browser={"page_load_timeout_s": 2}, retry={"attempts": 2})
     demo_server.faults.slow("light", 0.5)
     demo_server.faults.slow("dark", 6)
-    result = run_once(config)
+    result = run_once(config, parts=parts)
     assert [t.stem for t in result.tables] == ["light__main", "zebra__main"]
     (failure,) = result.errors
     assert (failure.where, failure.error) == ("dark", "SiteUnreachable") and "did not finish loading" in failure.message
@@ -149,20 +154,20 @@ def test_slow_pages_within_the_timeout_work_and_beyond_it_fail_after_bounded_ret
     assert run.status is RunStatus.PARTIAL and [f.page for f in failures] == ["dark", "dark"]
 
 
-def test_session_expiry_in_the_middle_of_a_run_logs_in_again(site_config, demo_server, requests):
+def test_session_expiry_in_the_middle_of_a_run_logs_in_again(parts, site_config, demo_server, requests):
     config = site_config()
-    result = run_once(config, on_progress=after_tables(1, demo_server.faults.expire_sessions))
+    result = run_once(config, parts=parts, on_progress=after_tables(1, demo_server.faults.expire_sessions))
     assert result.ok and [t.stem for t in result.tables] == ALL
     assert requests.count(("POST", "/login")) == 2
     run, failures = ledger_of(config)
     assert [(f.page, f.error) for f in failures] == [("dark", "SessionExpired")] and run.status is RunStatus.OK
 
 
-def test_a_missing_table_and_a_changed_selector_are_recorded_with_one_snapshot_each(site_config, demo_server):
+def test_a_missing_table_and_a_changed_selector_are_recorded_with_one_snapshot_each(parts, site_config, demo_server):
     config = site_config(browser={"wait_timeout_s": 1.5})
     demo_server.faults.drop_table("roulette", "small")
     demo_server.faults.rename_table("zebra", "main", "zebra-grid")
-    result = run_once(config)
+    result = run_once(config, parts=parts)
     assert [t.stem for t in result.tables] == ["light__main", "dark__main", "roulette__main"]
     assert [(f.where, f.error) for f in result.errors] == [("roulette/small", "TableNotFound"), ("zebra/main", "TableNotFound")]
     shots = sorted(p.name for p in result.folder.glob("failure__*"))
@@ -175,12 +180,12 @@ def test_a_missing_table_and_a_changed_selector_are_recorded_with_one_snapshot_e
         ("roulette", "small", "failure__roulette__small"), ("zebra", "main", "failure__zebra__main")]
 
 
-def test_bad_credentials_fail_fast_with_no_retry_storm(site_config, monkeypatch, requests, demo_password, opened):
+def test_bad_credentials_fail_fast_with_no_retry_storm(parts, site_config, monkeypatch, requests, demo_password, opened):
     config = site_config(retry={"attempts": 5, "backoff_s": 30})
     monkeypatch.setenv("ROBOT_PASSWORD", "not-" + demo_password)
     started = time.monotonic()
     with pytest.raises(LoginFailed, match="refused the login for user robot"):
-        run_once(config)
+        run_once(config, parts=parts)
     assert time.monotonic() - started < 30 and requests.count(("POST", "/login")) == 1 and len(opened) == 1
     run, failures = ledger_of(config)
     assert run.status is RunStatus.FAILED and [(f.error, f.snapshot) for f in failures] == [("LoginFailed", "failure__LoginFailed")]
@@ -191,7 +196,7 @@ def test_bad_credentials_fail_fast_with_no_retry_storm(site_config, monkeypatch,
 # ---------------------------------------------------------------------------- the machine misbehaves
 
 @pytest.mark.parametrize("victim", ["chromium", "chromedriver"])
-def test_a_browser_killed_mid_run_is_restarted_and_the_run_goes_on(victim, site_config, opened):
+def test_a_browser_killed_mid_run_is_restarted_and_the_run_goes_on(parts, victim, site_config, opened):
     config = site_config()
     killed = []
     before = chromium_profiles()
@@ -202,7 +207,7 @@ def test_a_browser_killed_mid_run_is_restarted_and_the_run_goes_on(victim, site_
         os.kill(pid, signal.SIGKILL)
         killed.append(pid)
 
-    result = run_once(config, on_progress=after_tables(1, kill))
+    result = run_once(config, parts=parts, on_progress=after_tables(1, kill))
     assert result.ok and [t.stem for t in result.tables] == ALL
     assert len(opened) == 2 and killed
     run, failures = ledger_of(config)
@@ -220,19 +225,17 @@ def test_the_time_limit_quits_the_browser_and_stops_the_run(site_config, demo_se
     config = site_config(schedule={"run_time_limit_s": limit_s}, browser={"page_load_timeout_s": 60})
     demo_server.faults.slow("dark", 40)
     pids = []
-    real_open = robot.run.open_browser
 
     @contextlib.contextmanager
     def remember(settings):
-        with real_open(settings) as driver:
+        with open_browser(settings) as driver:
             pids.extend(driver_pids(driver))
             yield driver
 
-    monkeypatch.setattr(robot.run, "open_browser", remember)
     monkeypatch.setattr(schedule, "load_config", lambda path: config)  # the job's config file, already loaded
     monkeypatch.setattr(robot.control, "QUIT_WAIT_S", 2)  # chromedriver will not quit mid-load: kill it sooner
     started = time.monotonic()
-    outcome = schedule.harvest("config.yaml")
+    outcome = schedule.harvest("config.yaml", schedule.runner_for(fake_parts(FakeReader(values=demo_server.truth), remember)))
     assert outcome.status is RunStatus.STOPPED and f"run_time_limit_s ({limit_s} s)" in outcome.message
     assert time.monotonic() - started < limit_s + 10
     run, _ = ledger_of(config)
@@ -275,10 +278,10 @@ def standalone_chromedriver():
         proc.wait(timeout=30)
 
 
-def test_remote_url_drives_a_remote_webdriver(site_config, standalone_chromedriver, monkeypatch):
+def test_remote_url_drives_a_remote_webdriver(parts, site_config, standalone_chromedriver, monkeypatch):
     monkeypatch.setenv("PATH", "/nonexistent")  # no local chromedriver could be started: all goes through the server
     config = site_config(pages=PAGES[:2], browser={"remote_url": standalone_chromedriver})
-    result = run_once(config)
+    result = run_once(config, parts=parts)
     assert result.ok and [t.stem for t in result.tables] == ["light__main", "dark__main"]
     from robot.doctor import check_browser
 
@@ -288,8 +291,8 @@ def test_remote_url_drives_a_remote_webdriver(site_config, standalone_chromedriv
 # ---------------------------------------------------------------------------- `robot run` in a real process
 
 FAKE_READER_ROBOT = """
-import sys, time, robot.run, robot.cli
-from tests.robot_fakes import FakeReader
+import sys, time, robot.cli
+from tests.robot_fakes import FakeReader, fake_parts
 
 class SlowReader(FakeReader):
     def read(self, image, shape=None, source=""):
@@ -297,8 +300,7 @@ class SlowReader(FakeReader):
         time.sleep(1.0)
         return super().read(image, shape, source)
 
-robot.run.load_reader = lambda settings: SlowReader()
-robot.cli.main()
+robot.cli.main(obj=fake_parts(SlowReader()))
 """
 
 

@@ -5,8 +5,9 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
+from robot.commands.status import format_runs
 from robot.errors import TableNotFound
-from robot.ledger import Ledger, RunCounts, RunStatus, format_runs, recover_cut_off_runs
+from robot.ledger import Ledger, RunCounts, RunStatus, recover_cut_off_runs
 from robot.lock import OutputLock
 from robot.results import Failure
 from robot.state import STATE_FILE

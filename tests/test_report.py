@@ -12,18 +12,18 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from robot.commands.report import parse_moment
 from robot.report import (
     Period,
     ReportFiles,
-    find_long_csvs,
     frequency,
     merge_cells,
-    parse_moment,
     plot_frequency,
     read_cells,
     select_period,
     write_cells,
 )
+from robot.runfolder import find_cells_files
 from tablebot.errors import DataError, ExitCode
 from tests.robot_fakes import robot_cli
 
@@ -44,9 +44,8 @@ def write_run(output: Path, run_id: str, text: str) -> Path:
     return path
 
 
-def test_read_cells_types_every_column_and_accepts_the_review_tools_spellings():
-    frame = read_cells(io.StringIO(long_csv("R1", "2026-11-20T08:00:01.250Z", [5, None, 36], flagged={2},
-                                            yes="True", no="False")))
+def test_read_cells_types_every_column():
+    frame = read_cells(io.StringIO(long_csv("R1", "2026-11-20T08:00:01.250Z", [5, None, 36], flagged={2})))
     assert frame["value"].fillna(-1).tolist() == [5, -1, 36]
     assert frame["value"].dtype == "Int64" and frame["row"].dtype.kind == "i"
     assert frame["needs_review"].tolist() == [False, False, True] and not frame["confirmed"].any()
@@ -54,8 +53,13 @@ def test_read_cells_types_every_column_and_accepts_the_review_tools_spellings():
 
 
 def test_a_csv_that_is_not_ours_is_refused():
-    with pytest.raises(DataError, match="lacks the column"):
+    with pytest.raises(DataError, match="x.csv: the header must be run_id,captured_at,"):
         read_cells(io.StringIO("a,b\n1,2\n"), "x.csv")
+
+
+def test_spellings_the_robot_never_writes_are_refused_with_the_line():
+    with pytest.raises(DataError, match=r"x.csv line 2: 'True' is not true or false"):
+        read_cells(io.StringIO(long_csv("R1", "2026-11-20T08:00:01.250Z", [5], flagged={0}, yes="True")), "x.csv")
 
 
 def test_merge_orders_by_time_and_keeps_each_cell_of_each_run_once():
@@ -113,12 +117,12 @@ def test_written_cells_keep_the_robots_format():
     ]
 
 
-def test_find_long_csvs_skips_hidden_folders(tmp_path):
+def test_find_cells_files_skips_hidden_folders(tmp_path):
     write_run(tmp_path, "R2", HEADER)
     write_run(tmp_path, "R1", HEADER)
     write_run(tmp_path, ".trash", HEADER)
-    assert [p.parent.name for p in find_long_csvs(tmp_path)] == ["R1", "R2"]
-    assert find_long_csvs(tmp_path / "missing") == []
+    assert [p.parent.name for p in find_cells_files(tmp_path)] == ["R1", "R2"]
+    assert find_cells_files(tmp_path / "missing") == []
 
 
 def test_report_files_sit_beside_the_csv():

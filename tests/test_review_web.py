@@ -21,12 +21,12 @@ from recognizer.table import (
     write_grid_csv,
     write_table_json,
 )
-from robot.output import annotate, encode_png
+from robot.annotate import annotate, encode_png
 from robot.review.app import PageSettings, create_app, start_server
-from robot.review.cli import image_loader, run_loader
-from robot.review.runs import RunTable, find_run_tables, load_table, set_cell
+from robot.review.sources import image_loader, run_loader
 from robot.review.store import NOT_A_NUMBER, BadLabel, LabelStore, label_id, run_source
 from robot.review.workspace import UnknownCell, Workspace
+from robot.runfolder import RunTable, correct_cell, find_run_tables, read_table
 from tablebot.errors import DataError
 
 # ------------------------------------------------------------------ a generated harvest run
@@ -63,7 +63,7 @@ def render_table(values: list[list[int | None]], dark: bool = False) -> np.ndarr
     return image
 
 
-def read_table(stem: str) -> Table:
+def recognised(stem: str) -> Table:
     """What the recognizer would have returned: the truth, except the flagged guesses."""
     truth, flagged = TRUTH[stem], FLAGGED[stem]
     cells = []
@@ -78,12 +78,12 @@ def read_table(stem: str) -> Table:
 
 
 def make_run(output: Path, run_id: str = RUN_ID) -> Path:
-    """A run folder in exactly the robot's format (see robot/output.py), written independently of it."""
+    """A run folder in exactly the robot's format (see robot/runfolder.py), written independently of it."""
     folder = output / run_id
     folder.mkdir(parents=True)
     long_rows = []
     for stem in TRUTH:
-        table = read_table(stem)
+        table = recognised(stem)
         image = render_table(TRUTH[stem], dark=stem.startswith("dark"))
         with open(folder / f"{stem}.csv", "w", newline="", encoding="utf-8") as f:
             write_grid_csv(table, f)
@@ -151,12 +151,12 @@ def test_find_run_tables_refuses_an_unknown_or_odd_run_id(run_folder):
             find_run_tables(run_folder.parent, [bad])
 
 
-def test_set_cell_updates_the_json_the_wide_and_the_long_csv(run_folder):
+def test_correct_cell_updates_the_json_the_wide_and_the_long_csv(run_folder):
     rt = RunTable(run_folder, "light__main")
     before_dark = grid(run_folder, "dark__main")
-    set_cell(rt, 0, 1, 17, needs_review=False, confirmed=True)
+    correct_cell(rt, 0, 1, 17, needs_review=False, confirmed=True)
 
-    cell = load_table(rt).cell(0, 1)
+    cell = read_table(rt).cell(0, 1)
     assert (cell.value, cell.needs_review, cell.confirmed) == (17, False, True)
     assert grid(run_folder, "light__main")[0] == [5, 17, None, 36]
     row = long_row(run_folder, "light", "main", 0, 1)
@@ -251,7 +251,7 @@ class FakeReader:
 
     def read(self, image, shape, source):
         self.calls.append((image.shape, shape, source))
-        return read_table("light__main")
+        return recognised("light__main")
 
 
 def test_images_mode_queues_every_non_empty_cell_and_writes_only_the_dataset(tmp_path):
@@ -262,7 +262,7 @@ def test_images_mode_queues_every_non_empty_cell_and_writes_only_the_dataset(tmp
     reader = FakeReader()
     from recognizer.settings import ModelSettings, TableShape
 
-    loader = image_loader(folder, TableShape(rows=3, cols=4), ModelSettings(), reader=reader)
+    loader = image_loader(folder, TableShape(rows=3, cols=4), ModelSettings(), lambda settings: reader)
     workspace = Workspace(LabelStore(tmp_path / "labels"), loader, max_pixels=10_000_000)
     assert [c[2] for c in reader.calls] == ["t1.png"] and reader.calls[0][1].rows == 3
     assert workspace.progress().left == 10  # 12 cells, 2 empty

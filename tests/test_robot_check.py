@@ -49,5 +49,5 @@ def test_check_run_reads_the_written_files(tmp_path):
 
 
 def test_check_run_names_a_missing_file(tmp_path):
-    with pytest.raises(DataError, match="cannot check .*p__t"):
+    with pytest.raises(DataError, match="cannot read .*p__t"):
         check_run(tmp_path, [("p", "t")], lambda page, name: TRUTH)

@@ -15,12 +15,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-import robot.run
+from robot.annotate import decode_png
 from robot.config import load_config
-from robot.output import decode_png
 from robot.run import run_once
 from tablebot.errors import ExitCode
-from tests.robot_fakes import FakeReader
+from tests.robot_fakes import FakeReader, fake_parts
 
 pytestmark = [
     pytest.mark.e2e,
@@ -33,15 +32,14 @@ ROBOT = PROJECT / ".venv" / "bin" / "robot"
 CLI_TIMEOUT_S = 240
 # The robot CLI with the fake reader (values from the demo truth when asked): for runs without a model.
 FAKE_READER_CLI = (
-    "import sys, robot.run, robot.cli\n"
-    "from tests.robot_fakes import FakeReader\n"
+    "import sys, robot.cli\n"
+    "from tests.robot_fakes import FakeReader, fake_parts\n"
     "truth = None\n"
     "if sys.argv[1] == '--truth':\n"
     "    from robot.demo.server import DemoServer\n"
     "    truth = DemoServer(username='t', password='t', seed=7).truth\n"
     "    del sys.argv[1]\n"
-    "robot.run.load_reader = lambda settings: FakeReader(values=truth)\n"
-    "robot.cli.main()\n"
+    "robot.cli.main(obj=fake_parts(FakeReader(values=truth)))\n"
 )
 
 
@@ -129,8 +127,8 @@ def test_the_pipeline_writes_what_the_site_shows(write_config, monkeypatch):
     truth_site = DemoServer(username="t", password="t", seed=7)
     monkeypatch.delenv("ROBOT_USERNAME", raising=False)
     monkeypatch.delenv("ROBOT_PASSWORD", raising=False)
-    monkeypatch.setattr(robot.run, "load_reader", lambda s: FakeReader(values=truth_site.truth))
-    result = run_once(load_config(write_config({"browser": {"device_scale_factor": 2.0}})))
+    result = run_once(load_config(write_config({"browser": {"device_scale_factor": 2.0}})),
+                      parts=fake_parts(FakeReader(values=truth_site.truth)))
     assert result.ok and len(result.tables) == 5 and result.cells == 520
     for item in result.tables:
         spec = truth_site.pages[item.page].table(item.table_name)

@@ -1,7 +1,6 @@
 """run_once and `robot run-once` with the fake browser and the fake reader (no Chromium, no model)."""
 from __future__ import annotations
 
-import contextlib
 import csv
 import json
 import logging
@@ -11,16 +10,21 @@ from pathlib import Path
 
 import pytest
 
-import robot.cli
-import robot.run
 from recognizer.errors import ModelError
 from robot.config import load_config
 from robot.errors import LoginFailed, SiteUnreachable
 from robot.ledger import Ledger, RunStatus
 from robot.results import CapturedTable, Failure
-from robot.run import demo_credentials, run_once
+from robot.run import RunParts, demo_credentials, run_once
 from tablebot.errors import ExitCode
-from tests.robot_fakes import FAKE_PASSWORD, FAKE_USER, FakeReader, robot_cli
+from tests.robot_fakes import (
+    FAKE_PASSWORD,
+    FAKE_USER,
+    FakeOpener,
+    FakeReader,
+    fake_parts,
+    robot_cli,
+)
 
 STEMS = ["light__main", "dark__main", "roulette__main", "roulette__small", "zebra__main"]
 
@@ -39,36 +43,28 @@ def url_config(url_config_path):
 
 
 @pytest.fixture
-def browser_opened(monkeypatch, fake_driver) -> list:
-    """run_once gets the fake driver instead of Chromium; the list records each open_browser call."""
-    calls = []
-
-    @contextlib.contextmanager
-    def open_fake(settings):
-        calls.append(settings)
-        try:
-            yield fake_driver
-        finally:
-            fake_driver.quit()
-
-    monkeypatch.setattr(robot.run, "open_browser", open_fake)
-    return calls
+def browser_opened(fake_driver) -> FakeOpener:
+    """The fake driver instead of Chromium; the list records each open_browser call."""
+    return FakeOpener(fake_driver)
 
 
 @pytest.fixture
-def reader(monkeypatch) -> FakeReader:
-    fake = FakeReader(flag={("dark", "main", 0, 0), ("zebra", "main", 7, 14)})
-    monkeypatch.setattr(robot.run, "load_reader", lambda settings: fake)
-    return fake
+def reader() -> FakeReader:
+    return FakeReader(flag={("dark", "main", 0, 0), ("zebra", "main", 7, 14)})
+
+
+@pytest.fixture
+def parts(browser_opened, reader) -> RunParts:
+    return fake_parts(reader, browser_opened)
 
 
 def all_text_written(folder: Path) -> str:
     return "\n".join(p.read_bytes().decode("utf-8", "replace") for p in folder.rglob("*") if p.is_file())
 
 
-def test_a_run_writes_every_table_and_the_summary(url_config, browser_opened, reader, fake_driver):
+def test_a_run_writes_every_table_and_the_summary(parts, url_config, browser_opened, reader, fake_driver):
     progress = []
-    result = run_once(url_config, on_progress=progress.append)
+    result = run_once(url_config, parts=parts, on_progress=progress.append)
 
     assert result.ok and result.exit_code == 0
     assert [t.stem for t in result.tables] == STEMS
@@ -92,22 +88,22 @@ def test_a_run_writes_every_table_and_the_summary(url_config, browser_opened, re
     assert summary["target"] == "http://fake.test"
 
 
-def test_no_screenshots_without_artifacts(url_config, browser_opened, reader):
-    result = run_once(url_config, keep_artifacts=False)
+def test_no_screenshots_without_artifacts(parts, url_config, browser_opened, reader):
+    result = run_once(url_config, parts=parts, keep_artifacts=False)
     assert not list(result.folder.glob("*.png")) and len(list(result.folder.glob("*.csv"))) == 6
 
 
-def test_keep_screenshots_false_in_config(write_config, monkeypatch, browser_opened, reader):
+def test_keep_screenshots_false_in_config(parts, write_config, monkeypatch, browser_opened, reader):
     monkeypatch.setenv("ROBOT_USERNAME", FAKE_USER)
     monkeypatch.setenv("ROBOT_PASSWORD", FAKE_PASSWORD)
     config = load_config(write_config({"target": {"kind": "url", "url": "http://fake.test"},
                                        "output": {"keep_screenshots": False}}))
-    assert not list(run_once(config).folder.glob("*.png"))
+    assert not list(run_once(config, parts=parts).folder.glob("*.png"))
 
 
-def test_a_missing_table_is_recorded_and_the_others_are_written(url_config, browser_opened, reader, fake_driver):
+def test_a_missing_table_is_recorded_and_the_others_are_written(parts, url_config, browser_opened, reader, fake_driver):
     del fake_driver.site.tables["/tables/roulette"]["#table-small"]
-    result = run_once(url_config)
+    result = run_once(url_config, parts=parts)
     assert [t.stem for t in result.tables] == [s for s in STEMS if s != "roulette__small"]
     (failure,) = result.errors
     assert (failure.page, failure.table_name, failure.error) == ("roulette", "small", "TableNotFound")
@@ -118,19 +114,19 @@ def test_a_missing_table_is_recorded_and_the_others_are_written(url_config, brow
 
 
 def test_an_unreadable_table_is_recorded(url_config, browser_opened, monkeypatch):
-    monkeypatch.setattr(robot.run, "load_reader", lambda s: FakeReader(unreadable={"zebra__main"}))
-    result = run_once(url_config)
+    parts = fake_parts(FakeReader(unreadable={"zebra__main"}), browser_opened)
+    result = run_once(url_config, parts=parts)
     assert [(f.where, f.error) for f in result.errors] == [("zebra/main", "SegmentationError")]
     assert result.exit_code == ExitCode.INPUT and len(result.tables) == 4
 
 
-def test_wrong_password_stops_the_run_and_leaves_no_secret_anywhere(url_config, browser_opened, reader, monkeypatch,
+def test_wrong_password_stops_the_run_and_leaves_no_secret_anywhere(parts, url_config, browser_opened, reader, monkeypatch,
                                                                      caplog, capsys):
     caplog.set_level(logging.DEBUG)
     wrong = "wrong-" + FAKE_PASSWORD
     monkeypatch.setenv("ROBOT_PASSWORD", wrong)
     with pytest.raises(LoginFailed, match=f"refused the login for user {FAKE_USER}; check ROBOT_USERNAME/ROBOT_PASSWORD"):
-        run_once(url_config)
+        run_once(url_config, parts=parts)
     (folder,) = [p for p in url_config.output.folder.iterdir() if p.is_dir()]  # beside it: robot.sqlite
     assert sorted(p.name for p in folder.iterdir()) == ["cells.csv", "failure__LoginFailed.html",
                                                          "failure__LoginFailed.png", "run.json"]
@@ -143,19 +139,19 @@ def test_wrong_password_stops_the_run_and_leaves_no_secret_anywhere(url_config, 
     assert "***" in (folder / "failure__LoginFailed.html").read_text()
 
 
-def test_the_password_appears_in_no_output_of_a_good_run(url_config, browser_opened, reader, caplog, capsys):
+def test_the_password_appears_in_no_output_of_a_good_run(parts, url_config, browser_opened, reader, caplog, capsys):
     caplog.set_level(logging.DEBUG)
-    result = run_once(url_config)
+    result = run_once(url_config, parts=parts)
     out = capsys.readouterr()
     for text in (all_text_written(result.folder), caplog.text, out.out, out.err):
         assert FAKE_PASSWORD not in text
     assert not any(FAKE_PASSWORD in p.name for p in result.folder.iterdir())
 
 
-def test_unreachable_site_is_one_clear_error_after_bounded_retries(url_config, browser_opened, reader, fake_driver):
+def test_unreachable_site_is_one_clear_error_after_bounded_retries(parts, url_config, browser_opened, reader, fake_driver):
     fake_driver.site.unreachable = True
     with pytest.raises(SiteUnreachable, match="cannot reach http://fake.test/login"):
-        run_once(url_config)
+        run_once(url_config, parts=parts)
     ledger = Ledger.in_folder(url_config.output.folder)
     (run,) = ledger.last_runs()
     assert run.status is RunStatus.FAILED and "cannot reach" in run.error and len(browser_opened) == 1
@@ -167,9 +163,9 @@ def test_the_model_loads_before_any_browser_work(url_config, browser_opened, mon
     def broken(settings):
         raise ModelError("no model")
 
-    monkeypatch.setattr(robot.run, "load_reader", broken)
+    parts = RunParts(browser_opened, broken)
     with pytest.raises(ModelError):
-        run_once(url_config)
+        run_once(url_config, parts=parts)
     assert browser_opened == [] and not url_config.output.folder.exists()
 
 
@@ -185,7 +181,7 @@ def test_demo_credentials_from_env_or_generated(monkeypatch):
 
 
 def test_starting_the_robot_does_not_import_tensorflow_or_flask():
-    code = ("import sys, robot.cli, robot.run, robot.capture, robot.output; "
+    code = ("import sys, robot.cli, robot.run, robot.capture, robot.runfolder, robot.commands.run; "
             "bad = [m for m in ('tensorflow', 'keras', 'flask', 'matplotlib') if m in sys.modules]; "
             "print(bad); sys.exit(1 if bad else 0)")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
@@ -194,8 +190,8 @@ def test_starting_the_robot_does_not_import_tensorflow_or_flask():
 
 # ---------------------------------------------------------------------------- the command, in-process
 
-def test_cli_prints_progress_and_summary(url_config_path, browser_opened, reader, monkeypatch, capsys):
-    code, out, err = robot_cli(monkeypatch, capsys, "run-once", "--config", str(url_config_path))
+def test_cli_prints_progress_and_summary(parts, url_config_path, browser_opened, reader, monkeypatch, capsys):
+    code, out, err = robot_cli(monkeypatch, capsys, "run-once", "--config", str(url_config_path), parts=parts)
     assert code == 0, err
     lines = out.splitlines()
     assert lines[0] == "[1/5] light/main: 8x15, 0 empty, 0 flagged"
@@ -205,31 +201,31 @@ def test_cli_prints_progress_and_summary(url_config_path, browser_opened, reader
     assert FAKE_PASSWORD not in out + err
 
 
-def test_cli_missing_table_exits_with_target_code(url_config_path, browser_opened, reader, fake_driver, monkeypatch, capsys):
+def test_cli_missing_table_exits_with_target_code(parts, url_config_path, browser_opened, reader, fake_driver, monkeypatch, capsys):
     del fake_driver.site.tables["/tables/zebra"]["#table-main"]
-    code, out, err = robot_cli(monkeypatch, capsys, "run-once", "--config", str(url_config_path))
+    code, out, err = robot_cli(monkeypatch, capsys, "run-once", "--config", str(url_config_path), parts=parts)
     assert code == ExitCode.TARGET
     assert "[5/5] zebra/main: FAILED (TableNotFound)" in out
     assert "error: zebra/main: timed out after 0.3 s waiting for table zebra/main (selector '#table-main')" in err
 
 
-def test_cli_bad_login_is_one_line_and_exit_code(url_config_path, browser_opened, reader, monkeypatch, capsys):
+def test_cli_bad_login_is_one_line_and_exit_code(parts, url_config_path, browser_opened, reader, monkeypatch, capsys):
     monkeypatch.setenv("ROBOT_PASSWORD", "nope")
-    code, out, err = robot_cli(monkeypatch, capsys, "run-once", "--config", str(url_config_path))
+    code, out, err = robot_cli(monkeypatch, capsys, "run-once", "--config", str(url_config_path), parts=parts)
     assert code == ExitCode.LOGIN
     assert err.strip().splitlines()[-1] == (
         f"error: the site refused the login for user {FAKE_USER}; check ROBOT_USERNAME/ROBOT_PASSWORD")
     assert "nope" not in out + err and "Traceback" not in err
 
 
-def test_cli_missing_credentials_for_a_url_target(url_config_path, browser_opened, reader, monkeypatch, capsys):
+def test_cli_missing_credentials_for_a_url_target(parts, url_config_path, browser_opened, reader, monkeypatch, capsys):
     monkeypatch.delenv("ROBOT_PASSWORD")
-    code, _, err = robot_cli(monkeypatch, capsys, "run-once", "--config", str(url_config_path))
+    code, _, err = robot_cli(monkeypatch, capsys, "run-once", "--config", str(url_config_path), parts=parts)
     assert code == ExitCode.CONFIG and "ROBOT_PASSWORD" in err
 
 
-def test_cli_check_demo_needs_a_demo_target(url_config_path, browser_opened, reader, monkeypatch, capsys):
-    code, _, err = robot_cli(monkeypatch, capsys, "run-once", "--config", str(url_config_path), "--check-demo")
+def test_cli_check_demo_needs_a_demo_target(parts, url_config_path, browser_opened, reader, monkeypatch, capsys):
+    code, _, err = robot_cli(monkeypatch, capsys, "run-once", "--config", str(url_config_path), "--check-demo", parts=parts)
     assert code == ExitCode.USAGE and "--check-demo needs target.kind: demo" in err
 
 
@@ -250,8 +246,8 @@ def demo_config_path(write_config, monkeypatch):
 
 
 def test_check_demo_passes_when_the_csvs_match_the_truth(demo_config_path, demo_truth, browser_opened, monkeypatch, capsys):
-    monkeypatch.setattr(robot.run, "load_reader", lambda s: FakeReader(values=demo_truth))
-    code, out, err = robot_cli(monkeypatch, capsys, "run-once", "--config", str(demo_config_path), "--check-demo")
+    parts = fake_parts(FakeReader(values=demo_truth), browser_opened)
+    code, out, err = robot_cli(monkeypatch, capsys, "run-once", "--config", str(demo_config_path), "--check-demo", parts=parts)
     assert code == 0, err
     assert "check light/main: 100.00% right (0 wrong of 120, 0 not flagged)" in out
     assert "check overall: 100.00% right, 0 wrong of 520, 0 wrong and not flagged" in out
@@ -265,8 +261,8 @@ def test_check_demo_fails_on_one_wrong_unflagged_cell(demo_config_path, demo_tru
             grid[3][4] = 36 if grid[3][4] != 36 else 35
         return grid
 
-    monkeypatch.setattr(robot.run, "load_reader", lambda s: FakeReader(values=one_wrong))
-    code, out, err = robot_cli(monkeypatch, capsys, "run-once", "--config", str(demo_config_path), "--check-demo")
+    parts = fake_parts(FakeReader(values=one_wrong), browser_opened)
+    code, out, err = robot_cli(monkeypatch, capsys, "run-once", "--config", str(demo_config_path), "--check-demo", parts=parts)
     assert code == ExitCode.FAILED
     assert "check dark/main: 99.17% right (1 wrong of 120, 1 not flagged)" in out
     assert "1 wrong cells not flagged for review" in err
@@ -280,8 +276,8 @@ def test_check_demo_accepts_a_wrong_cell_that_is_flagged(demo_config_path, demo_
         return grid
 
     reader = FakeReader(values=one_wrong, flag={("light", "main", 0, 0)})
-    monkeypatch.setattr(robot.run, "load_reader", lambda s: reader)
-    code, out, err = robot_cli(monkeypatch, capsys, "run-once", "--config", str(demo_config_path), "--check-demo")
+    parts = fake_parts(reader, browser_opened)
+    code, out, err = robot_cli(monkeypatch, capsys, "run-once", "--config", str(demo_config_path), "--check-demo", parts=parts)
     assert code == 0, err
     assert "check overall: 99.81% right, 1 wrong of 520, 0 wrong and not flagged" in out
 
@@ -296,7 +292,7 @@ def test_cli_without_chromedriver_is_one_line_and_the_browser_code(write_config,
     monkeypatch.setenv("ROBOT_PASSWORD", FAKE_PASSWORD)
     config = write_config({"target": {"kind": "url", "url": "http://fake.test"},
                            "browser": {"chromedriver_path": str(tmp_path / "no-chromedriver")}})
-    code, _, err = robot_cli(monkeypatch, capsys, "run-once", "--config", str(config))
+    code, _, err = robot_cli(monkeypatch, capsys, "run-once", "--config", str(config), parts=fake_parts(reader))
     assert code == ExitCode.BROWSER
     assert err.strip().splitlines()[-1] == (
         f"error: browser.chromedriver_path {tmp_path / 'no-chromedriver'} does not exist: fix the path or remove it")

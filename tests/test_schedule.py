@@ -18,7 +18,6 @@ import pytest
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
-import robot.run
 import robot.schedule as schedule
 from recognizer.errors import ModelError
 from robot.config import Schedule, load_config
@@ -89,8 +88,8 @@ def test_harvest_runs_run_once_with_its_config_and_reports_the_outcome(write_con
         seen.append((config.output.folder, control))
         return fake_result(config)
 
-    monkeypatch.setattr(robot.run, "run_once", fake_run_once)
-    outcome = schedule.harvest(str(path))
+    runner = fake_run_once
+    outcome = schedule.harvest(str(path), runner)
     assert outcome.status is RunStatus.OK and outcome.message.startswith("run R1: 0 tables written")
     assert seen[0][0] == path.parent / "runs" and isinstance(seen[0][1], RunControl)
     assert not schedule.ACTIVE.busy
@@ -99,22 +98,22 @@ def test_harvest_runs_run_once_with_its_config_and_reports_the_outcome(write_con
 def test_harvest_outcomes_for_partial_failed_and_stopped_runs(write_config, monkeypatch):
     path = write_config()
     partial = Failure("TableNotFound", "gone", 8, "zebra", "main")
-    monkeypatch.setattr(robot.run, "run_once", lambda config, control: fake_result(config, [partial]))
-    outcome = schedule.harvest(str(path))
+    runner = lambda config, control: fake_result(config, [partial])
+    outcome = schedule.harvest(str(path), runner)
     assert outcome.status is RunStatus.PARTIAL and "zebra/main: TableNotFound" in outcome.message
 
     def broken(config, control):
         raise ModelError("model file missing")
 
-    monkeypatch.setattr(robot.run, "run_once", broken)
-    assert schedule.harvest(str(path)) == schedule.Outcome(RunStatus.FAILED, "ModelError: model file missing")
+    runner = broken
+    assert schedule.harvest(str(path), runner) == schedule.Outcome(RunStatus.FAILED, "ModelError: model file missing")
 
     def stopped(config, control):
         raise RunStopped("asked to stop")
 
-    monkeypatch.setattr(robot.run, "run_once", stopped)
-    assert schedule.harvest(str(path)).status is RunStatus.STOPPED
-    assert schedule.harvest(str(path.parent / "missing.yaml")).status is RunStatus.FAILED
+    runner = stopped
+    assert schedule.harvest(str(path), runner).status is RunStatus.STOPPED
+    assert schedule.harvest(str(path.parent / "missing.yaml"), runner).status is RunStatus.FAILED
 
 
 def test_the_time_limit_stops_the_run_and_quits_its_browser(write_config, monkeypatch):
@@ -126,9 +125,9 @@ def test_the_time_limit_stops_the_run_and_quits_its_browser(write_config, monkey
             while True:  # a run stuck on a page, checking in now and then
                 control.wait(0.05)
 
-    monkeypatch.setattr(robot.run, "run_once", endless)
+    runner = endless
     started = time.monotonic()
-    outcome = schedule.harvest(str(path))
+    outcome = schedule.harvest(str(path), runner)
     assert outcome.status is RunStatus.STOPPED and "schedule.run_time_limit_s (0.3 s)" in outcome.message
     assert driver.quit_called and time.monotonic() - started < 5
 
@@ -148,13 +147,13 @@ def test_a_stop_of_all_runs_reaches_a_run_between_tables():
 # ---------------------------------------------------------------------------- the scheduler in-process
 
 @contextlib.contextmanager
-def scheduler_thread(config_path: Path, run_now: bool = False):
+def scheduler_thread(config_path: Path, run_now: bool = False, runner=None):
     stop = threading.Event()
     errors = []
 
     def target():
         try:
-            schedule.run_scheduler(config_path, run_now=run_now, stop=stop)
+            schedule.run_scheduler(config_path, run_now=run_now, stop=stop, runner=runner or counting_run_once([]))
         except BaseException as exc:  # reported to the test below
             errors.append(exc)
 
@@ -179,8 +178,8 @@ def counting_run_once(calls: list):
 def test_run_now_then_every_interval_then_a_clean_stop(write_config, monkeypatch):
     path = write_config({"schedule": {"interval_minutes": 0.02}})  # every 1.2 s
     calls = []
-    monkeypatch.setattr(robot.run, "run_once", counting_run_once(calls))
-    with scheduler_thread(path, run_now=True) as (stop, errors):
+    runner = counting_run_once(calls)
+    with scheduler_thread(path, run_now=True, runner=runner) as (stop, errors):
         wait_for(lambda: len(calls) >= 2, what="two runs")
         assert current_holder(path.parent / "runs").pid == os.getpid()
         stop.set()
@@ -229,8 +228,8 @@ def set_stored_next_run(config_path: Path, moment: datetime) -> None:
         store.update_job(job)
 
 
-def start_and_stop(config_path: Path) -> None:
-    with scheduler_thread(config_path) as (stop, errors):
+def start_and_stop(config_path: Path, runner=None) -> None:
+    with scheduler_thread(config_path, runner=runner) as (stop, errors):
         wait_for(lambda: stored_next(config_path) is not None, what="the job in the store")
     assert not errors, errors
 
@@ -242,9 +241,9 @@ def stored_next(config_path: Path):
 def test_the_schedule_persists_across_a_restart(write_config, monkeypatch):
     path = write_config({"schedule": {"interval_minutes": 60}})
     calls = []
-    monkeypatch.setattr(robot.run, "run_once", counting_run_once(calls))
+    runner = counting_run_once(calls)
     before = datetime.now(timezone.utc)
-    start_and_stop(path)
+    start_and_stop(path, runner)
     first = stored_next(path)
     assert timedelta(minutes=59) < first - before < timedelta(minutes=61)
     job = stored_job(path)
@@ -253,12 +252,12 @@ def test_the_schedule_persists_across_a_restart(write_config, monkeypatch):
     assert "none scheduled" not in schedule.describe_next_run(load_config(path))
 
     time.sleep(1.1)  # an interval trigger built a second later has another start date: still the same schedule
-    start_and_stop(path)  # same schedule: the stored next run time is kept, not started over
+    start_and_stop(path, runner)  # same schedule: the stored next run time is kept, not started over
     assert stored_next(path) == first and calls == []
 
     changed = path.parent / "changed.yaml"
     changed.write_text(path.read_text().replace("interval_minutes: 60", "interval_minutes: 30"))
-    start_and_stop(changed)  # another schedule replaces the job (another config path too)
+    start_and_stop(changed, runner)  # another schedule replaces the job (another config path too)
     assert stored_next(changed) < first
     assert stored_job(changed).args == (str(changed.resolve()),)
 
@@ -266,10 +265,10 @@ def test_the_schedule_persists_across_a_restart(write_config, monkeypatch):
 def test_a_run_missed_within_the_grace_runs_once_at_start(write_config, monkeypatch):
     path = write_config({"schedule": {"interval_minutes": 1}})  # grace 30 s
     calls = []
-    monkeypatch.setattr(robot.run, "run_once", counting_run_once(calls))
-    start_and_stop(path)
+    runner = counting_run_once(calls)
+    start_and_stop(path, runner)
     set_stored_next_run(path, datetime.now(timezone.utc) - timedelta(minutes=3, seconds=10))  # 4 run times passed
-    with scheduler_thread(path) as (stop, errors):
+    with scheduler_thread(path, runner=runner) as (stop, errors):
         wait_for(lambda: len(calls) >= 1, what="the late run")
         time.sleep(0.5)
     assert len(calls) == 1 and not errors  # coalesced into one run
@@ -279,11 +278,11 @@ def test_a_run_missed_beyond_the_grace_is_logged_and_recorded(write_config, monk
     caplog.set_level(logging.WARNING, logger="tablebot")
     path = write_config({"schedule": {"interval_minutes": 60}})  # grace 30 min
     calls = []
-    monkeypatch.setattr(robot.run, "run_once", counting_run_once(calls))
-    start_and_stop(path)
+    runner = counting_run_once(calls)
+    start_and_stop(path, runner)
     set_stored_next_run(path, datetime.now(timezone.utc) - timedelta(minutes=50))
     ledger = Ledger.in_folder(path.parent / "runs")
-    with scheduler_thread(path):
+    with scheduler_thread(path, runner=runner):
         wait_for(lambda: any(r.status is RunStatus.MISSED for r in ledger.last_runs()), what="the missed run")
     (missed,) = ledger.last_runs()
     assert missed.run_id.startswith("missed-") and "misfire grace of 1800 s" in missed.error
@@ -297,8 +296,8 @@ def test_failed_runs_are_logged_by_the_listener(write_config, monkeypatch, caplo
     def broken(config, control):
         raise ModelError("the model is missing")
 
-    monkeypatch.setattr(robot.run, "run_once", broken)
-    with scheduler_thread(path, run_now=True):
+    runner = broken
+    with scheduler_thread(path, run_now=True, runner=runner):
         wait_for(lambda: "run failed: ModelError: the model is missing" in caplog.text, what="the failure log")
 
 
@@ -307,7 +306,8 @@ def test_failed_runs_are_logged_by_the_listener(write_config, monkeypatch, caplo
 # `robot run --now` with the fake browser and a slow fake reader, so SIGTERM lands in the middle of a run.
 FAKE_ROBOT = """
 import contextlib, sys, time, yaml
-import robot.run, robot.cli
+import robot.cli
+from robot.run import RunParts
 from tests.conftest import PROJECT_CONFIG
 from tests.robot_fakes import FakeDriver, FakeElement, FakeReader, FakeSite, FAKE_USER, FAKE_PASSWORD, grid_png
 
@@ -325,9 +325,7 @@ class SlowReader(FakeReader):
         time.sleep(0.4)
         return super().read(image, shape, source)
 
-robot.run.open_browser = open_fake
-robot.run.load_reader = lambda settings: SlowReader()
-robot.cli.main()
+robot.cli.main(obj=RunParts(open_browser=open_fake, load_reader=lambda settings: SlowReader()))
 """
 
 

@@ -19,7 +19,6 @@ import numpy as np
 
 from recognizer.imageio import read_image
 from recognizer.table import Cell, Table
-from robot.review import runs
 from robot.review.pictures import context_view, crop_box
 from robot.review.store import (
     NOT_A_NUMBER,
@@ -31,6 +30,7 @@ from robot.review.store import (
     label_id,
     run_source,
 )
+from robot.runfolder import RunTable, correct_cell, read_table
 
 log = logging.getLogger(__name__)
 
@@ -54,7 +54,7 @@ class TableDoc:
     image_path: Path
     table: Table
     name: str  # run: "<run_id>/<page>__<table>"; image: file name inside the --images folder
-    run: runs.RunTable | None = None
+    run: RunTable | None = None
 
     def source(self, row: int, col: int) -> str:
         if self.run is not None:
@@ -62,9 +62,9 @@ class TableDoc:
         return image_source(self.name, row, col)
 
 
-def run_doc(rt: runs.RunTable) -> TableDoc:
+def run_doc(rt: RunTable) -> TableDoc:
     name = f"{rt.run_id}/{rt.stem}"
-    return TableDoc(label_id(f"run:{name}"), DocKind.RUN, f"{rt.stem} · run {rt.run_id}", rt.png_path, runs.load_table(rt), name, rt)
+    return TableDoc(label_id(f"run:{name}"), DocKind.RUN, f"{rt.stem} · run {rt.run_id}", rt.png_path, read_table(rt), name, rt)
 
 
 def image_doc(image_path: Path, name: str, table: Table) -> TableDoc:
@@ -285,6 +285,6 @@ class Workspace:
 
     def _set_cell(self, doc: TableDoc, cell: Cell) -> None:
         if doc.run is not None:
-            doc.table = runs.set_cell(doc.run, cell.row, cell.col, cell.value, cell.needs_review, cell.confirmed)
+            doc.table = correct_cell(doc.run, cell.row, cell.col, cell.value, cell.needs_review, cell.confirmed)
         else:
             doc.table = doc.table.with_cell(cell)

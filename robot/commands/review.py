@@ -3,52 +3,19 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import Callable
 
 import click
 
-from recognizer.errors import InputImageError
-from recognizer.imageio import read_image
-from recognizer.settings import ModelSettings, TableShape
+from recognizer.settings import TableShape
+from robot.commands.options import run_parts
 from robot.config import DEFAULT_CONFIG, load_config
 from robot.review.app import PageSettings, create_app, is_loopback
-from robot.review.runs import find_run_tables
+from robot.review.sources import image_loader, run_loader
 from robot.review.store import LabelStore
-from robot.review.workspace import TableDoc, Workspace, image_doc, run_doc
+from robot.review.workspace import Workspace
 from tablebot.errors import ConfigError
 
 log = logging.getLogger(__name__)
-
-IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".webp")
-
-
-def run_loader(output_folder: Path, run_ids: tuple[str, ...]) -> Callable[[], list[TableDoc]]:
-    return lambda: [run_doc(rt) for rt in find_run_tables(output_folder, run_ids)]
-
-
-def image_loader(folder: Path, shape: TableShape, model: ModelSettings, reader=None) -> Callable[[], list[TableDoc]]:
-    """Read every table image in `folder` with the model (loaded once, on first use). `reader` is for tests."""
-    state = {"reader": reader}
-
-    def load() -> list[TableDoc]:
-        files = sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
-        if not files:
-            raise InputImageError(f"no table images ({', '.join(IMAGE_SUFFIXES)}) in {folder}")
-        if state["reader"] is None:
-            from recognizer.predictor import TableReader  # the model loads here, once
-
-            state["reader"] = TableReader.from_settings(model)
-        docs = []
-        for path in files:
-            try:
-                table = state["reader"].read(read_image(path, model.max_pixels), shape, path.name)
-            except InputImageError as exc:  # segmentation errors too: one bad image does not stop the rest
-                log.warning("skipped %s", exc)
-                continue
-            docs.append(image_doc(path, path.name, table))
-        return docs
-
-    return load
 
 
 @click.command("review")
@@ -65,7 +32,7 @@ def image_loader(folder: Path, shape: TableShape, model: ModelSettings, reader=N
 @click.option("--cols", type=click.IntRange(1, 200), help="With --images: expected data columns.")
 @click.option("--skip-rows", default=0, show_default=True, type=click.IntRange(0, 10), help="With --images: header rows.")
 @click.option("--skip-cols", default=0, show_default=True, type=click.IntRange(0, 10), help="With --images: header columns.")
-def review_command(config_path, images, run_ids, labels_folder, host, port, rows, cols, skip_rows, skip_cols) -> None:
+def command(config_path, images, run_ids, labels_folder, host, port, rows, cols, skip_rows, skip_cols) -> None:
     """Label cells in the browser: the flagged cells of harvest runs, or (--images) every cell of table images."""
     config = load_config(config_path)
     host = host or config.review.host
@@ -75,7 +42,7 @@ def review_command(config_path, images, run_ids, labels_folder, host, port, rows
         raise ConfigError("give --images or --run, not both")
     if images:
         shape = TableShape(rows=rows, cols=cols, skip_rows=skip_rows, skip_cols=skip_cols)
-        loader = image_loader(images, shape, config.model)
+        loader = image_loader(images, shape, config.model, run_parts().load_reader)
         mode = f"every cell of the table images in {images}"
     else:
         loader = run_loader(config.output.folder, run_ids)

@@ -1,4 +1,4 @@
-"""robot.output: run ids, the per-table files, cells.csv, run.json, annotate."""
+"""robot.runfolder: run ids, the per-table files, cells.csv (written and read back), run.json; robot.annotate."""
 from __future__ import annotations
 
 import csv
@@ -12,19 +12,20 @@ import numpy as np
 import pytest
 
 from recognizer.table import Box, Cell, Table, read_grid_csv, table_from_dict
-from robot import output
+from robot import runfolder
+from robot.annotate import annotate, decode_png
 from robot.errors import TableNotFound
-from robot.output import (
+from robot.results import CapturedTable, Failure, RunResult
+from robot.runfolder import (
     CELLS_HEADER,
-    annotate,
-    decode_png,
+    cell_rows,
     new_run_id,
     public_url,
+    read_cells_csv,
     write_cells_csv,
     write_run_files,
     write_table_files,
 )
-from robot.results import CapturedTable, Failure, RunResult
 from tablebot.clock import utc_iso
 from tablebot.errors import OutputError
 from tests.robot_fakes import grid_png
@@ -64,7 +65,8 @@ def test_public_url_drops_credentials():
 
 def test_cells_csv_header_and_one_line_per_cell():
     stream = io.StringIO()
-    write_cells_csv("RUN1", [captured(), captured(page="roulette", name="small", table=make_table(4, 10, (), ()))], stream)
+    items = [captured(), captured(page="roulette", name="small", table=make_table(4, 10, (), ()))]
+    write_cells_csv([row for item in items for row in cell_rows("RUN1", item)], stream)
     rows = list(csv.reader(io.StringIO(stream.getvalue())))
     assert tuple(rows[0]) == CELLS_HEADER == (
         "run_id", "captured_at", "page", "table", "row", "col", "value", "confidence", "needs_review", "confirmed")
@@ -73,6 +75,9 @@ def test_cells_csv_header_and_one_line_per_cell():
     assert rows[2][6:9] == ["1", "0.4000", "true"]  # the flagged cell
     assert rows[6][6] == ""  # the empty cell (1, 2)
     assert {r[9] for r in rows[1:]} == {"false"}
+    again = io.StringIO()
+    write_cells_csv(read_cells_csv(io.StringIO(stream.getvalue())), again)
+    assert again.getvalue() == stream.getvalue()  # the reader reads back exactly what the writer wrote
 
 
 def test_table_files_wide_csv_json_png_and_annotation(tmp_path):
@@ -96,14 +101,14 @@ def test_without_screenshots_only_text_files(tmp_path):
 
 def test_every_file_goes_through_atomic_open(tmp_path, monkeypatch):
     opened = []
-    real = output.atomic_open
+    real = runfolder.atomic_open
 
     def spy(path, mode="w", **kw):
         opened.append(Path(path).name)
         return real(path, mode, **kw)
 
-    monkeypatch.setattr(output, "atomic_open", spy)
-    monkeypatch.setattr(output, "write_bytes_atomic", lambda path, data: spy_bytes(path, data))
+    monkeypatch.setattr(runfolder, "atomic_open", spy)
+    monkeypatch.setattr(runfolder, "write_bytes_atomic", lambda path, data: spy_bytes(path, data))
 
     def spy_bytes(path, data):
         with spy(path, "wb") as f:
@@ -124,7 +129,7 @@ def test_a_failed_write_leaves_the_old_file_whole(tmp_path, monkeypatch):
         stream.write("9,9,9\n")
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(output, "write_grid_csv", broken)
+    monkeypatch.setattr(runfolder, "write_grid_csv", broken)
     with pytest.raises(OutputError, match="disk full"):
         write_table_files(tmp_path, item, screenshots=False)
     assert (tmp_path / "light__main.csv").read_text() == before

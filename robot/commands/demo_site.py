@@ -23,7 +23,7 @@ DEFAULT_PORT = 8000
     help="Sessions expire after this long.",
 )
 @click.option("--expose-truth", is_flag=True, help="Also serve /api/truth/<page>/<table> and POST /api/faults (tests only).")
-def demo_site_command(port: int, seed: int, session_seconds: int, expose_truth: bool) -> None:
+def command(port: int, seed: int, session_seconds: int, expose_truth: bool) -> None:
     """Serve the demo site on 127.0.0.1; log in with $ROBOT_USERNAME / $ROBOT_PASSWORD."""
     from robot.demo.server import (
         DemoServer,  # Flask and Pillow load only for this command

@@ -68,7 +68,7 @@ class Failure:
 
 
 def snapshot_of(exc: BaseException) -> str | None:
-    """The name of the page snapshot saved for `exc` (see robot.browser.FailureSnapshots), if any."""
+    """The name of the page snapshot saved for `exc` (see robot.browser.snapshots.FailureSnapshots), if any."""
     name = getattr(exc, "_tablebot_snapshot", None)
     return name if isinstance(name, str) else None
 

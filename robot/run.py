@@ -26,7 +26,8 @@ from recognizer.errors import InputImageError
 from recognizer.imageio import decode_image
 from recognizer.settings import ModelSettings, TableShape
 from recognizer.table import Table
-from robot.browser import open_browser, secrets_hidden_from_logs
+from robot.browser.manage import open_browser
+from robot.browser.redaction import secrets_hidden_from_logs
 from robot.config import (
     DEFAULT_CONFIG,
     AppConfig,

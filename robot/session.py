@@ -16,7 +16,8 @@ from pathlib import Path
 from types import TracebackType
 from typing import Callable, ContextManager, Iterator
 
-from robot.browser import Driver, FailureSnapshots, browser_errors
+from robot.browser.driver import Driver, browser_errors
+from robot.browser.snapshots import FailureSnapshots
 from robot.capture import capture_table, login, open_page
 from robot.config import AppConfig, Browser, Page, TableSpec
 from robot.control import RunControl

@@ -1,4 +1,4 @@
-"""robot.browser with fakes: options, driver lookup, start errors, the wait helper, snapshots, redaction."""
+"""robot.browser's modules with fakes: options, driver lookup, start errors, the wait helper, snapshots, redaction."""
 from __future__ import annotations
 
 import logging
@@ -7,18 +7,12 @@ from pathlib import Path
 import pytest
 from selenium.common.exceptions import WebDriverException
 
-from robot import browser
-from robot.browser import (
-    FailureSnapshots,
-    browser_errors,
-    chrome_options,
-    find_chromedriver,
-    navigate,
-    page_url,
-    secrets_hidden_from_logs,
-    start_error,
-    wait_for,
-)
+from robot.browser import manage
+from robot.browser.driver import browser_errors
+from robot.browser.manage import chrome_options, find_chromedriver, start_error
+from robot.browser.redaction import secrets_hidden_from_logs
+from robot.browser.snapshots import FailureSnapshots
+from robot.browser.waiting import navigate, page_url, wait_for
 from robot.config import Browser
 from robot.errors import BrowserError, LoginFailed, SiteUnreachable, TableNotFound
 from tablebot.errors import ExitCode
@@ -44,7 +38,7 @@ def test_remote_options_get_no_local_profile():
 
 
 def test_missing_chromedriver_says_how_to_install_it(monkeypatch):
-    monkeypatch.setattr(browser.shutil, "which", lambda name: None)
+    monkeypatch.setattr(manage.shutil, "which", lambda name: None)
     with pytest.raises(BrowserError, match="apt-get install chromium-driver.*browser.chromedriver_path") as info:
         find_chromedriver(Browser())
     assert info.value.exit_code == ExitCode.BROWSER
@@ -58,7 +52,7 @@ def test_configured_chromedriver_that_does_not_exist_is_named(tmp_path):
 def test_configured_chromedriver_wins_over_path(tmp_path, monkeypatch):
     driver = tmp_path / "chromedriver"
     driver.write_text("")
-    monkeypatch.setattr(browser.shutil, "which", lambda name: "/elsewhere/chromedriver")
+    monkeypatch.setattr(manage.shutil, "which", lambda name: "/elsewhere/chromedriver")
     assert find_chromedriver(Browser(chromedriver_path=driver)) == str(driver)
 
 
@@ -174,9 +168,9 @@ def test_open_browser_quits_and_removes_its_profile(monkeypatch):
         assert profile.is_dir()
         return stub
 
-    monkeypatch.setattr(browser, "_start", fake_start)
+    monkeypatch.setattr(manage, "_start", fake_start)
     with pytest.raises(TableNotFound):
-        with browser.open_browser(Browser(page_load_timeout_s=12)) as driver:
+        with manage.open_browser(Browser(page_load_timeout_s=12)) as driver:
             assert driver is stub and stub.timeout == 12
             raise TableNotFound("boom")
     assert stub.quit_called and not Path(profiles[0]).exists()

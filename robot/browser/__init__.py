@@ -6,5 +6,6 @@
 - `manage`: finding, starting and quitting headless Chromium (`open_browser`).
 - `waiting`: navigation, HTTP status checks and the one polling wait helper.
 - `snapshots`: the page as it was at a failure (screenshot + source, secrets redacted).
+- `runonfailure`: the policy that runs a registered action (the snapshot) once per failure.
 - `redaction`: secrets kept out of saved pages and log records.
 """

@@ -1,7 +1,7 @@
 """Stage functions that use the browser: log in, open a page, screenshot one table.
 
 Each takes the driver and the part of the config it needs; waits go through
-`robot.browser.wait_for`/`wait_until`. Credentials are passed in, typed into the form
+`robot.browser.waiting.wait_for`/`wait_until`. Credentials are passed in, typed into the form
 and never logged or put into a message (the user name appears only as `user_label`).
 """
 from __future__ import annotations
@@ -9,9 +9,9 @@ from __future__ import annotations
 import logging
 from urllib.parse import urlsplit
 
-from robot.browser import (
+from robot.browser.driver import Driver
+from robot.browser.waiting import (
     SERVER_ERROR_MIN,
-    Driver,
     current_url,
     http_status,
     navigate,

@@ -103,7 +103,7 @@ def major(version_text: str) -> int | None:
 def check_browser(settings: Browser) -> Check:
     if settings.remote_url:
         return check_remote(settings.remote_url)
-    from robot.browser import find_chromedriver, find_chromium
+    from robot.browser.manage import find_chromedriver, find_chromium
 
     try:
         chromium, chromedriver = find_chromium(settings), find_chromedriver(settings)

@@ -60,19 +60,14 @@ class Failure:
     snapshot: str | None = None  # the saved page, `failure__<label>` (.png and .html) in the run folder
 
     @classmethod
-    def from_error(cls, exc: TableBotError, page: str | None = None, table_name: str | None = None) -> "Failure":
-        return cls(type(exc).__name__, str(exc), int(exc.exit_code), page, table_name, snapshot_of(exc))
+    def from_error(cls, exc: TableBotError, page: str | None = None, table_name: str | None = None,
+                   snapshot: str | None = None) -> "Failure":
+        return cls(type(exc).__name__, str(exc), int(exc.exit_code), page, table_name, snapshot)
 
     @property
     def where(self) -> str:
         """`page/table` for a table, `page` for a whole page, `run` for the run."""
         return "/".join(p for p in (self.page, self.table_name) if p) or "run"
-
-
-def snapshot_of(exc: BaseException) -> str | None:
-    """The name of the page snapshot saved for `exc` (see robot.browser.FailureSnapshots), if any."""
-    name = getattr(exc, "_tablebot_snapshot", None)
-    return name if isinstance(name, str) else None
 
 
 @dataclass(frozen=True)

@@ -27,7 +27,8 @@ from recognizer.errors import InputImageError
 from recognizer.imageio import decode_image
 from recognizer.settings import ModelSettings, TableShape
 from recognizer.table import Table
-from robot.browser import open_browser, secrets_hidden_from_logs
+from robot.browser.manage import open_browser
+from robot.browser.redaction import secrets_hidden_from_logs
 from robot.config import AppConfig, Page, TableSpec, TargetKind
 from robot.control import RunControl
 from robot.dedupe import CaptureIndex, image_digest, table_digest
@@ -113,6 +114,7 @@ def run_once(config: AppConfig, *, parts: RunParts = RunParts(), keep_artifacts:
                     attempts=config.retry.attempts, sinks=sinks, on_progress=on_progress, files=files.files)
     run.start()
     log.info("run %s: %d tables on %d pages", run_id, run.total, len(config.pages))
+    browser: BrowserSession | None = None
     try:
         with target_site(config) as site, secrets_hidden_from_logs(site.secrets), \
                 BrowserSession(config, site, folder if keep_artifacts else None, control, parts.open_browser) as browser, \
@@ -127,12 +129,12 @@ def run_once(config: AppConfig, *, parts: RunParts = RunParts(), keep_artifacts:
                              config.retry, control, what=f"page {page.name}", recover=browser.recover,
                              on_retry=run.retried(page.name))
                 except PAGE_ERRORS as exc:
-                    browser.snapshot(page.name, exc)
+                    snapshot = browser.snapshot(page.name, exc)
                     log.warning("%s: %s", page.name, exc)
-                    run.add(Failure.from_error(exc, page.name), tables=len(run.pending(page)))
+                    run.add(Failure.from_error(exc, page.name, snapshot=snapshot), tables=len(run.pending(page)))
         return run.finish()
     except (TableBotError, KeyboardInterrupt) as exc:
-        run.stopped_by(exc)
+        run.stopped_by(exc, browser.snapshot_name(exc) if browser is not None else None)
         raise
 
 
@@ -159,9 +161,9 @@ def read_table(browser: BrowserSession, reader: Reader, page: Page, spec: TableS
             return Unchanged(page.name, spec.name, seen.run_id, seen.by)
         table = reader.read(image, spec, source=f"{run_id}/{stem}")
     except TABLE_ERRORS as exc:
-        browser.snapshot(stem, exc)
+        snapshot = browser.snapshot(stem, exc)
         log.warning("%s/%s: %s", page.name, spec.name, exc)
-        return Failure.from_error(exc, page.name, spec.name)
+        return Failure.from_error(exc, page.name, spec.name, snapshot=snapshot)
     values_sha = table_digest(table)
     if index is not None and (seen := index.seen_values(page.name, spec.name, values_sha)):
         index.record(page.name, spec.name, image_sha256=image_sha, values_sha256=values_sha,
@@ -292,10 +294,11 @@ class RunRecord:
                          result.errors[0].message if result.errors else None)
         return result
 
-    def stopped_by(self, exc: BaseException) -> None:
-        """Record in run.json and the ledger why the run stopped; the caller re-raises `exc`."""
+    def stopped_by(self, exc: BaseException, snapshot: str | None = None) -> None:
+        """Record in run.json and the ledger why the run stopped (`snapshot`: the page saved for `exc`);
+        the caller re-raises `exc`."""
         if isinstance(exc, TableBotError):
-            fatal = Failure.from_error(exc)
+            fatal = Failure.from_error(exc, snapshot=snapshot)
         else:
             fatal = Failure(type(exc).__name__, "interrupted (Ctrl+C)", int(ExitCode.INTERRUPTED))
         stopped = isinstance(exc, (RunStopped, KeyboardInterrupt))

@@ -4,8 +4,8 @@
 through `browser_errors` (a browser that stops answering becomes `BrowserCrashed`).
 `recover` is what `robot.retry.retrying` calls before another try: a crashed browser is
 quit and started afresh (at most `retry.browser_restarts` times per run), an expired
-session logs in again (at most `retry.relogins` times). Failure snapshots go through the
-current browser's `FailureSnapshots`, once per failure.
+session logs in again (at most `retry.relogins` times). Failures go through the session's
+run-on-failure policy, which saves the current browser's page once per failure.
 """
 from __future__ import annotations
 
@@ -16,7 +16,9 @@ from pathlib import Path
 from types import TracebackType
 from typing import Callable, ContextManager, Iterator
 
-from robot.browser import Driver, FailureSnapshots, browser_errors
+from robot.browser.driver import Driver, browser_errors
+from robot.browser.runonfailure import RunOnFailure
+from robot.browser.snapshots import PageSnapshots
 from robot.capture import capture_table, login, open_page
 from robot.config import AppConfig, Browser, Page, TableSpec
 from robot.control import RunControl
@@ -51,7 +53,9 @@ class BrowserSession:
         self.relogins = 0
         self.logins = 0
         self.driver: Driver | None = None
-        self._snapshots: FailureSnapshots | None = None
+        # Outlives each browser (restarts register the new one's snapshots) and the session's end:
+        # the run names a snapshot saved for the error that stopped it after the browser quit.
+        self._on_failure = RunOnFailure()
         self._stack: contextlib.ExitStack | None = None
 
     # -- life cycle ---------------------------------------------------------------------
@@ -71,7 +75,8 @@ class BrowserSession:
             stack.close()
             raise
         self._stack, self.driver = stack, driver
-        self._snapshots = FailureSnapshots(driver, self.folder, self.site.secrets)
+        if self.folder is not None:
+            self._on_failure.register(PageSnapshots(driver, self.folder, self.site.secrets).save)
 
     def _stop(self) -> None:
         stack, self._stack = self._stack, None
@@ -116,10 +121,14 @@ class BrowserSession:
             self.login()
 
     # -- failures ----------------------------------------------------------------------------
-    def snapshot(self, label: str, exc: BaseException) -> None:
-        """Save the page as it is now for `exc` (once; nothing without a snapshot folder)."""
-        if self._snapshots is not None:
-            self._snapshots.save(label, exc)
+    def snapshot(self, label: str, exc: BaseException) -> str | None:
+        """Save the page as it is now for `exc` as `failure__<label>`, once: a later call for `exc`
+        saves nothing and returns the same name. None without a snapshot folder or when saving failed."""
+        return self._on_failure.run(label, exc)
+
+    def snapshot_name(self, exc: BaseException) -> str | None:
+        """The name of the snapshot already saved for `exc`, if any (still known after the session ended)."""
+        return self._on_failure.result(exc)
 
     @contextlib.contextmanager
     def snapshot_on_failure(self) -> Iterator[None]:

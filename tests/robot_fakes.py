@@ -1,6 +1,6 @@
 """Fakes for the robot's unit tests: a browser (driver + site) and a table reader.
 
-They implement the same small interfaces as the real things (`robot.browser.Driver`,
+They implement the same small interfaces as the real things (`robot.browser.driver.Driver`,
 `recognizer.predictor.TableReader.read`), so robot code runs unchanged against them.
 """
 from __future__ import annotations
@@ -107,7 +107,7 @@ class FakeSite:
 
 
 class FakeDriver:
-    """Implements `robot.browser.Driver` over a FakeSite. Its page source echoes what was typed,
+    """Implements `robot.browser.driver.Driver` over a FakeSite. Its page source echoes what was typed,
     as a careless site might, so tests can prove the robot redacts it."""
 
     def __init__(self, site: FakeSite, base_url: str = "http://fake.test"):

@@ -338,7 +338,7 @@ def test_disk_full_without_a_tmpfs(parts, config_for, browsers, reader, monkeypa
 
 @pytest.mark.skipif(not os.path.isdir("/proc/self"), reason="finds processes through /proc (Linux)")
 def test_browser_processes_left_on_a_profile_are_killed(tmp_path):
-    from robot.browser import kill_left_behind
+    from robot.browser.manage import kill_left_behind
 
     profile = tmp_path / "tablebot-chromium-x"
     orphan = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(120)", f"--user-data-dir={profile}"])

@@ -20,7 +20,7 @@ import pytest
 
 import robot.control
 import robot.run
-from robot.browser import open_browser
+from robot.browser.manage import open_browser
 from robot.config import load_config
 from robot.control import descendants
 from robot.errors import LoginFailed

@@ -1,4 +1,5 @@
-"""robot.browser with fakes: options, driver lookup, start errors, the wait helper, snapshots, redaction."""
+"""robot.browser's modules with fakes: options, driver lookup, start errors, the wait helper, snapshots,
+the run-on-failure policy, redaction."""
 from __future__ import annotations
 
 import logging
@@ -7,18 +8,13 @@ from pathlib import Path
 import pytest
 from selenium.common.exceptions import WebDriverException
 
-from robot import browser
-from robot.browser import (
-    FailureSnapshots,
-    browser_errors,
-    chrome_options,
-    find_chromedriver,
-    navigate,
-    page_url,
-    secrets_hidden_from_logs,
-    start_error,
-    wait_for,
-)
+from robot.browser import manage
+from robot.browser.driver import browser_errors
+from robot.browser.manage import chrome_options, find_chromedriver, start_error
+from robot.browser.redaction import secrets_hidden_from_logs
+from robot.browser.runonfailure import RunOnFailure
+from robot.browser.snapshots import PageSnapshots
+from robot.browser.waiting import navigate, page_url, wait_for
 from robot.config import Browser
 from robot.errors import BrowserError, LoginFailed, SiteUnreachable, TableNotFound
 from tablebot.errors import ExitCode
@@ -44,7 +40,7 @@ def test_remote_options_get_no_local_profile():
 
 
 def test_missing_chromedriver_says_how_to_install_it(monkeypatch):
-    monkeypatch.setattr(browser.shutil, "which", lambda name: None)
+    monkeypatch.setattr(manage.shutil, "which", lambda name: None)
     with pytest.raises(BrowserError, match="apt-get install chromium-driver.*browser.chromedriver_path") as info:
         find_chromedriver(Browser())
     assert info.value.exit_code == ExitCode.BROWSER
@@ -58,7 +54,7 @@ def test_configured_chromedriver_that_does_not_exist_is_named(tmp_path):
 def test_configured_chromedriver_wins_over_path(tmp_path, monkeypatch):
     driver = tmp_path / "chromedriver"
     driver.write_text("")
-    monkeypatch.setattr(browser.shutil, "which", lambda name: "/elsewhere/chromedriver")
+    monkeypatch.setattr(manage.shutil, "which", lambda name: "/elsewhere/chromedriver")
     assert find_chromedriver(Browser(chromedriver_path=driver)) == str(driver)
 
 
@@ -110,37 +106,83 @@ def test_browser_errors_translates_selenium_exceptions():
             raise WebDriverException("chrome not reachable\n  (Session info: chrome=121)")
 
 
-def test_failure_snapshot_is_saved_once_and_redacted(fake_driver, tmp_path):
+def test_page_snapshot_is_saved_and_redacted(fake_driver, tmp_path):
     fake_driver.get("http://fake.test/login")
     fake_driver.elements["input[name=password]"].send_keys(FAKE_PASSWORD)
-    snapshots = FailureSnapshots(fake_driver, tmp_path, [FAKE_PASSWORD])
-    with pytest.raises(TableNotFound):
-        with snapshots.on_failure("outer"):
-            with snapshots.on_failure("inner"):
-                raise TableNotFound("gone")
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["failure__inner.html", "failure__inner.png"]
-    assert fake_driver.screenshots_taken == 1
-    html = (tmp_path / "failure__inner.html").read_text()
+    assert PageSnapshots(fake_driver, tmp_path, [FAKE_PASSWORD]).save("login") == "failure__login"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["failure__login.html", "failure__login.png"]
+    assert (tmp_path / "failure__login.png").read_bytes() == fake_driver.get_screenshot_as_png()
+    html = (tmp_path / "failure__login.html").read_text()
     assert FAKE_PASSWORD not in html and "***" in html
 
 
-def test_failure_snapshots_off_without_folder(fake_driver):
-    with pytest.raises(TableNotFound):
-        with FailureSnapshots(fake_driver, None).on_failure():
-            raise TableNotFound("gone")
-    assert fake_driver.screenshots_taken == 0
-
-
-def test_a_dead_browser_does_not_hide_the_real_error(fake_driver, tmp_path, caplog):
+def test_a_dead_browser_saves_nothing_and_says_so(fake_driver, tmp_path, caplog):
     def dead():
         raise WebDriverException("no such window")
 
     fake_driver.get_screenshot_as_png = dead
-    with pytest.raises(LoginFailed, match="refused"):
-        with FailureSnapshots(fake_driver, tmp_path).on_failure():
-            raise LoginFailed("refused")
-    assert "could not save the page" in caplog.text
+    assert PageSnapshots(fake_driver, tmp_path).save("LoginFailed") is None
+    assert "could not save the page at the failure: no such window" in caplog.text
     assert not list(tmp_path.iterdir())
+
+
+class Recorder:
+    """A run-on-failure action that records its labels and "saves" as `failure__<label>` (or fails: None)."""
+
+    def __init__(self, saves: bool = True):
+        self.saves, self.labels = saves, []
+
+    def __call__(self, label: str) -> str | None:
+        self.labels.append(label)
+        return f"failure__{label}" if self.saves else None
+
+
+def test_run_on_failure_runs_once_per_failure_and_returns_the_same_name():
+    action = Recorder()
+    policy = RunOnFailure(action)
+    exc = TableNotFound("gone")
+    assert policy.run("inner", exc) == "failure__inner"
+    assert policy.run("outer", exc) == "failure__inner"
+    assert policy.result(exc) == "failure__inner" and action.labels == ["inner"]
+    other = TableNotFound("gone")  # equal text, another failure
+    assert policy.run("other", other) == "failure__other" and action.labels == ["inner", "other"]
+    assert policy.result(TableNotFound("never handled")) is None
+
+
+def test_run_on_failure_remembers_a_failed_save_and_does_not_try_again():
+    action = Recorder(saves=False)
+    policy = RunOnFailure(action)
+    exc = LoginFailed("refused")
+    assert policy.run("LoginFailed", exc) is None
+    assert policy.run("LoginFailed", exc) is None and action.labels == ["LoginFailed"]
+
+
+def test_run_on_failure_with_a_dead_browser_returns_none_and_does_not_raise(fake_driver, tmp_path):
+    def dead():
+        raise WebDriverException("no such window")
+
+    fake_driver.get_screenshot_as_png = dead
+    policy = RunOnFailure(PageSnapshots(fake_driver, tmp_path).save)
+    exc = LoginFailed("refused")
+    assert policy.run("LoginFailed", exc) is None and policy.result(exc) is None
+    assert not list(tmp_path.iterdir())
+
+
+def test_run_on_failure_saves_the_page_once_per_failure(fake_driver, tmp_path):
+    policy = RunOnFailure(PageSnapshots(fake_driver, tmp_path).save)
+    exc = TableNotFound("gone")
+    assert policy.run("inner", exc) == policy.run("outer", exc) == "failure__inner"
+    assert fake_driver.screenshots_taken == 1
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["failure__inner.html", "failure__inner.png"]
+
+
+def test_run_on_failure_without_an_action_runs_nothing():
+    policy = RunOnFailure()
+    exc = TableNotFound("gone")
+    assert policy.run("x", exc) is None
+    later = Recorder()
+    assert policy.register(later) is None
+    assert policy.run("x", exc) == "failure__x" and policy.register(None) is later
 
 
 def test_secrets_are_redacted_from_log_records(caplog):
@@ -174,9 +216,9 @@ def test_open_browser_quits_and_removes_its_profile(monkeypatch):
         assert profile.is_dir()
         return stub
 
-    monkeypatch.setattr(browser, "_start", fake_start)
+    monkeypatch.setattr(manage, "_start", fake_start)
     with pytest.raises(TableNotFound):
-        with browser.open_browser(Browser(page_load_timeout_s=12)) as driver:
+        with manage.open_browser(Browser(page_load_timeout_s=12)) as driver:
             assert driver is stub and stub.timeout == 12
             raise TableNotFound("boom")
     assert stub.quit_called and not Path(profiles[0]).exists()

@@ -5,15 +5,15 @@ A model is three files side by side, written by `save_model`:
 - `NAME.keras`: the source of truth, with the layer structure that training and
   `recognizer finetune` need (clone, set weights, freeze layers);
 - `NAME.tflite`: the same weights converted to TensorFlow Lite, which inference runs with the
-  LiteRT interpreter (`ai-edge-litert`): it imports in 0.2 s where TensorFlow takes ~8 s, and runs
-  a table's batch 2-3x faster (XNNPACK), so the robot and `recognizer read` never import TensorFlow;
+  LiteRT interpreter (`ai-edge-litert`): it imports far faster than TensorFlow and runs a table's
+  batch faster (XNNPACK), so the robot and `recognizer read` never import TensorFlow;
 - `NAME.json`: metadata (classes, input shape, normaliser version, softmax temperature, recipe,
   metrics) and both files' hashes; loading refuses a model whose metadata does not match this
   code or whose files are not the ones the metadata was written for.
 
 TensorFlow/Keras are imported inside functions only, when training, saving, or fine-tuning
-(`Classifier.model`) needs them. A model saved before `.tflite` files existed still loads: it is
-converted at load time, which imports TensorFlow once.
+(`Classifier.model`) needs them. A `.keras` without its `.tflite` (copied alone, or the `.tflite`
+deleted because the metadata disowned it) is converted at load time, which imports TensorFlow once.
 """
 from __future__ import annotations
 
@@ -60,10 +60,9 @@ def build_model(arch: str):
             layers.Dense(50, activation="relu"),
         ]
     elif arch == "default":
-        # Strided convolutions instead of pooling: ~0.64 M multiply-adds per cell (a sixth of a
-        # pooled net of the same widths), so a 120-cell table runs in 1.2-1.8 ms on two CPU cores.
-        # 'same' padding on the first two keeps thin strokes and both digits' outer edges. A
-        # 64-channel third layer (1.5x the work) read held-out fonts no better.
+        # Strided convolutions instead of pooling: a sixth of the work of a pooled net of the same
+        # widths, which keeps a table's batch cheap. 'same' padding on the first two keeps thin
+        # strokes and both digits' outer edges.
         body = [
             layers.Conv2D(16, (5, 5), strides=2, padding="same", activation="relu"),
             layers.Conv2D(32, (3, 3), strides=2, padding="same", activation="relu"),
@@ -264,9 +263,8 @@ def _load(path: Path) -> Classifier:
     lite_file = tflite_path(path)
     if not lite_file.is_file():
         log.warning(
-            "%s is missing (models saved by older versions have none), so %s is converted at every load, "
-            "which imports TensorFlow (~8 s): retrain, or save the model again with recognizer.model.save_model, "
-            "to write it", lite_file, path.name,
+            "%s is missing, so %s is converted at every load, which imports TensorFlow (several seconds): "
+            "save the model again with recognizer.model.save_model (or retrain) to write it", lite_file, path.name,
         )
         keras_model = _load_keras(path)
         try:

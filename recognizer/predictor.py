@@ -43,9 +43,10 @@ class TableReader:
         for i, (is_empty, box) in enumerate(zip(empty, boxes)):
             r, c = divmod(i, cols)
             if is_empty:
-                cells.append(Cell(r, c, None, 1.0, box, False))
+                cells.append(Cell(row=r, col=c, value=None, confidence=1.0, box=box))
             else:
-                cells.append(Cell(r, c, best[k], conf[k], box, conf[k] < threshold))
+                cells.append(Cell(row=r, col=c, value=best[k], confidence=conf[k], box=box,
+                                  needs_review=conf[k] < threshold))
                 k += 1
         return Table(rows, cols, tuple(cells), source=source, meta={"text_height": round(grid.text_height, 1)})
 

@@ -13,7 +13,7 @@ from recognizer.table import write_grid_csv, write_table_json
 from tablebot.errors import ExitCode
 from tablebot.files import atomic_open
 
-log = logging.getLogger("tablebot.read")
+log = logging.getLogger(__name__)
 
 
 @click.command()

@@ -20,6 +20,7 @@ whenever that copy leaves a doubt. Rows under 20 px are located at 2x instead.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import cv2
 import numpy as np
@@ -77,7 +78,7 @@ def text_mask(image: np.ndarray) -> np.ndarray:
     per cell, all of which `text_boxes` drops.
     """
     gradient = cv2.morphologyEx(image, cv2.MORPH_GRADIENT, EDGE_KERNEL)
-    if gradient.ndim == 3:  # cv2 on split planes: numpy's max(axis=2) is 20-50x slower here
+    if gradient.ndim == 3:  # cv2 on split planes: numpy's max(axis=2) is much slower here
         b, g, r = cv2.split(gradient)
         gradient = cv2.max(cv2.max(b, g), r)
     otsu, _ = cv2.threshold(gradient, 0, 255, cv2.THRESH_BINARY | cv2.THRESH_OTSU)
@@ -204,8 +205,16 @@ def bounds(spans: list[tuple[int, int]], limit: int, fallback_gap: float) -> tup
     return tuple((cuts[i], cuts[i + 1]) for i in range(len(spans)))
 
 
-def locate(image: np.ndarray) -> tuple[list[tuple[int, int]], list[tuple[int, int]], float]:
-    """Row spans, column spans (of the text, not yet the cells) and the text height."""
+class Layout(NamedTuple):
+    """Where the text of a table lies: row spans and column spans (of the text, not yet the cells)."""
+
+    row_spans: list[tuple[int, int]]
+    col_spans: list[tuple[int, int]]
+    text_height: float
+
+
+def locate(image: np.ndarray) -> Layout:
+    """The layout of the table's text."""
     boxes = text_boxes(text_mask(image))
     if len(boxes) == 0:
         raise SegmentationError("no table found: the image has no text-like marks (is it blank or not a table?)")
@@ -218,10 +227,10 @@ def locate(image: np.ndarray) -> tuple[list[tuple[int, int]], list[tuple[int, in
     strong_rows, strong_cols = well_supported(line_sizes), well_supported(column_sizes)
     row_spans = kept_spans(boxes, line_of, strong_rows, line_spans, 0, column_spans[strong_cols])
     col_spans = kept_spans(numbers, column_of, strong_cols, column_spans, 1, line_spans[strong_rows])
-    return fill_missing(row_spans), fill_missing(col_spans), text_h
+    return Layout(fill_missing(row_spans), fill_missing(col_spans), text_h)
 
 
-def locate_at(image: np.ndarray, scale: float) -> tuple[list[tuple[int, int]], list[tuple[int, int]], float]:
+def locate_at(image: np.ndarray, scale: float) -> Layout:
     """`locate` on the image resized by `scale` (2, or 1/2, 1/4, ...: repeated `halve`), with spans
     and text height in the image's pixels."""
     if scale == 1:
@@ -237,7 +246,7 @@ def locate_at(image: np.ndarray, scale: float) -> tuple[list[tuple[int, int]], l
     def back(spans_: list[tuple[int, int]]) -> list[tuple[int, int]]:
         return [(int(a / scale), int(np.ceil(b / scale))) for a, b in spans_]
 
-    return back(row_spans), back(col_spans), text_h / scale
+    return Layout(back(row_spans), back(col_spans), text_h / scale)
 
 
 def found_shape(row_spans: list, col_spans: list, shape: TableShape) -> tuple[tuple[int, int], tuple[int, int]]:
@@ -263,13 +272,13 @@ def find_grid(image: np.ndarray, shape: TableShape | None = None) -> Grid:
         except SegmentationError:
             pass
         if located:
-            found, expected = found_shape(*located[:2], shape)
-            if located[2] * scale < MIN_SHRUNK_TEXT or found != expected:
+            found, expected = found_shape(located.row_spans, located.col_spans, shape)
+            if located.text_height * scale < MIN_SHRUNK_TEXT or found != expected:
                 located = None
     if located is None:
         try:
             located = locate(image)
-            small = image.shape[0] / len(located[0]) < SMALL_CELL
+            small = image.shape[0] / len(located.row_spans) < SMALL_CELL
         except SegmentationError:
             if image.shape[0] > 2 * SMALL_CELL * MAX_ROWS_AT_2X:
                 raise

@@ -23,7 +23,7 @@ from robot.browser.waiting import (
 from robot.config import Login, Page, TableSpec
 from robot.errors import LoginFailed, PageLoadFailed, SessionExpired, TableNotFound
 
-log = logging.getLogger("tablebot.robot.capture")
+log = logging.getLogger(__name__)
 
 # True once the element is drawn: an <img> fully loaded with real pixels, anything else laid out.
 _TABLE_READY_JS = """

@@ -17,7 +17,7 @@ from typing import Any, Iterator
 
 from robot.errors import RunStopped
 
-log = logging.getLogger("tablebot.robot.control")
+log = logging.getLogger(__name__)
 
 QUIT_WAIT_S = 10.0  # how long a browser gets to quit before its driver process is killed
 
@@ -63,10 +63,6 @@ class RunControl:
             kill_driver_processes(driver)
 
     # -- used by the run ---------------------------------------------------------------
-    @property
-    def stop_requested(self) -> bool:
-        return self._stop.is_set()
-
     def check(self) -> None:
         """Raise `RunStopped` if a stop was requested."""
         if self._stop.is_set():

@@ -16,7 +16,7 @@ from robot.control import RunControl
 from robot.errors import TRANSIENT_ERRORS
 from tablebot.errors import TableBotError
 
-log = logging.getLogger("tablebot.robot.retry")
+log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 

@@ -31,7 +31,7 @@ from robot.errors import (
 )
 from tablebot.errors import TableBotError
 
-log = logging.getLogger("tablebot.robot.session")
+log = logging.getLogger(__name__)
 
 Opener = Callable[[Browser], ContextManager[Driver]]
 

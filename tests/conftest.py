@@ -95,10 +95,11 @@ def demo_password() -> str:
 
 @pytest.fixture
 def demo_server(demo_password: str):
-    """The bundled demo site on loopback (seed 7), user `robot`, a random password."""
+    """The bundled demo site on loopback (seed 7), user `robot`, a random password, started for tests
+    (its truth and fault switches exposed)."""
     DemoServer = pytest.importorskip("robot.demo.server", reason="the demo site (robot/demo) is not there yet").DemoServer
 
-    with DemoServer(seed=7, username="robot", password=demo_password) as server:
+    with DemoServer(seed=7, username="robot", password=demo_password, expose_truth=True) as server:
         yield server
 
 

@@ -7,6 +7,7 @@ import json
 import re
 import shutil
 import tempfile
+import threading
 from pathlib import Path
 
 import cv2
@@ -22,7 +23,7 @@ from recognizer.table import (
     write_table_json,
 )
 from robot.annotate import annotate, encode_png
-from robot.review.app import PageSettings, create_app, start_server
+from robot.review.app import PageSettings, create_app
 from robot.review.sources import image_loader, run_loader
 from robot.review.store import NOT_A_NUMBER, BadLabel, LabelStore, label_id, run_source
 from robot.review.workspace import UnknownCell, Workspace
@@ -43,6 +44,16 @@ FLAGGED = {
     "light__main": {(0, 1): 11, (1, 2): 3, (2, 0): 30},  # the last guess is right, only unsure
     "dark__main": {(1, 0): 33},  # guessed right, only unsure
 }
+
+
+def start_server(app, host: str, port: int):
+    """Serve in a background thread (port 0 picks a free one); stop with `server.shutdown()`."""
+    from werkzeug.serving import make_server
+
+    server = make_server(host, port, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, name="review-server", daemon=True)
+    thread.start()
+    return server, thread
 
 
 def render_table(values: list[list[int | None]], dark: bool = False) -> np.ndarray:

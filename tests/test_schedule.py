@@ -275,7 +275,7 @@ def test_a_run_missed_within_the_grace_runs_once_at_start(write_config, monkeypa
 
 
 def test_a_run_missed_beyond_the_grace_is_logged_and_recorded(write_config, monkeypatch, caplog):
-    caplog.set_level(logging.WARNING, logger="tablebot")
+    caplog.set_level(logging.WARNING, logger="robot")
     path = write_config({"schedule": {"interval_minutes": 60}})  # grace 30 min
     calls = []
     runner = counting_run_once(calls)
@@ -290,7 +290,7 @@ def test_a_run_missed_beyond_the_grace_is_logged_and_recorded(write_config, monk
 
 
 def test_failed_runs_are_logged_by_the_listener(write_config, monkeypatch, caplog):
-    caplog.set_level(logging.INFO, logger="tablebot")
+    caplog.set_level(logging.INFO, logger="robot")
     path = write_config({"schedule": {"interval_minutes": 60}})
 
     def broken(config, control):

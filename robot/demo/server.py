@@ -41,12 +41,16 @@ class DemoServer:
         port: int = 0,
     ) -> None:
         self.app: Flask = create_app(seed, username, password, session_seconds, expose_truth)
+        self._for_tests = expose_truth
         self._port = port
         self._server: BaseWSGIServer | None = None
         self._thread: threading.Thread | None = None
 
     @property
     def faults(self) -> Faults:
+        """The fault switches; only a site started for tests (`expose_truth=True`) hands them out."""
+        if not self._for_tests:
+            raise RuntimeError("fault injection is for tests: start the demo site with expose_truth=True")
         return self.app.extensions[FAULTS_KEY]
 
     @property

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import ipaddress
 import secrets
-import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,7 +22,6 @@ from flask import (
     send_file,
     url_for,
 )
-from werkzeug.serving import BaseWSGIServer, make_server
 
 from recognizer.labels import MAX_VALUE, MIN_VALUE
 from robot.review.pictures import encode_png, histogram_bars, overlay_cells
@@ -263,10 +261,3 @@ def png_response(data: bytes) -> Response:
     response.headers["Cache-Control"] = "private, max-age=60"
     return response
 
-
-def start_server(app: Flask, host: str, port: int) -> tuple[BaseWSGIServer, threading.Thread]:
-    """Serve in a background thread (port 0 picks a free one); stop with `server.shutdown()`."""
-    server = make_server(host, port, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, name="review-server", daemon=True)
-    thread.start()
-    return server, thread

@@ -6,10 +6,14 @@ and the list is saved next to every model so loading can check it.
 """
 from __future__ import annotations
 
+import re
+
 MIN_VALUE = 0
 MAX_VALUE = 36
 CLASSES: tuple[int, ...] = tuple(range(MIN_VALUE, MAX_VALUE + 1))
 NUM_CLASSES = len(CLASSES)
+# ASCII digits only, no leading zero: str.isdigit() would take "٣" or "³", which int() misreads or refuses.
+_WHOLE_NUMBER = re.compile(r"0|[1-9][0-9]*")
 
 
 def is_valid_value(value: object) -> bool:
@@ -27,9 +31,9 @@ def index_to_value(index: int) -> int:
 
 
 def parse_label(text: str) -> int:
-    """Parse a user-typed label: a plain whole number 0..36, no leading zeros ("05" is refused)."""
+    """Parse a user-typed label: a plain whole number 0..36 in ASCII digits, no leading zeros ("05" is refused)."""
     s = text.strip()
-    if not s.isdigit() or (len(s) > 1 and s[0] == "0"):
+    if not _WHOLE_NUMBER.fullmatch(s):
         raise ValueError(f"{text!r} is not a number from {MIN_VALUE} to {MAX_VALUE}")
     value = int(s)
     if not is_valid_value(value):

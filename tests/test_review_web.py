@@ -13,6 +13,7 @@ import cv2
 import numpy as np
 import pytest
 
+from recognizer.labelset import NOT_A_NUMBER, BadLabel, label_id, run_source
 from recognizer.table import (
     Box,
     Cell,
@@ -25,7 +26,7 @@ from robot.output import annotate, encode_png
 from robot.review.app import PageSettings, create_app, start_server
 from robot.review.cli import image_loader, run_loader
 from robot.review.runs import RunTable, find_run_tables, load_table, set_cell
-from robot.review.store import NOT_A_NUMBER, BadLabel, LabelStore, label_id, run_source
+from robot.review.store import LabelStore
 from robot.review.workspace import UnknownCell, Workspace
 from tablebot.errors import DataError
 

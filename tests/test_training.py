@@ -11,15 +11,11 @@ from click.testing import CliRunner
 
 from recognizer.cli import cli
 from recognizer.labels import CLASSES, NUM_CLASSES
+from recognizer.labelset import FIELDS, NOT_A_NUMBER, save_labels, write_cell
 from recognizer.normalize import normalize_cell
 from recognizer.training import dataset as D
 from recognizer.training import synth
-from recognizer.training.labelled import (
-    HEADER,
-    load_labelled,
-    read_label_rows,
-    write_labels_folder,
-)
+from recognizer.training.labelled import load_labelled, read_label_rows
 from recognizer.training.train import evaluate_probs, fit_temperature, stratified_split
 from tablebot.errors import DataError, ExitCode
 
@@ -69,11 +65,11 @@ def test_balanced_labels_cover_every_class_evenly():
 def test_label_folder_round_trip(tmp_path, fonts):
     sampler = synth.StyleSampler(synth.split_fonts(fonts, "train"), synth.TRAIN_LOOKS)
     rng = np.random.default_rng(2)
-    cells = [(f"c{v}", v, synth.render_number(v, sampler.sample(rng), rng), "test") for v in CLASSES]
-    cells.append(("junk", None, np.full((20, 30, 3), 255, np.uint8), "test"))
-    write_labels_folder(tmp_path, cells)
+    records = [write_cell(tmp_path, f"c{v}", synth.render_number(v, sampler.sample(rng), rng), v, "test") for v in CLASSES]
+    records.append(write_cell(tmp_path, "junk", np.full((20, 30, 3), 255, np.uint8), NOT_A_NUMBER, "test"))
+    save_labels(tmp_path, records)
     rows = read_label_rows(tmp_path)
-    assert [r.label for r in rows] == [*CLASSES, None]
+    assert [r.label for r in rows] == [*CLASSES, NOT_A_NUMBER]
     loaded = load_labelled(tmp_path)
     assert loaded.y.tolist() == list(CLASSES)  # not_a_number is skipped
     assert loaded.x.shape == (NUM_CLASSES, 28, 28) and loaded.x.dtype == np.uint8
@@ -86,14 +82,21 @@ def _labels_csv(folder: Path, rows: list[list[str]]) -> None:
     cv2.imwrite(str(folder / "cells" / "a.png"), np.full((20, 30, 3), 255, np.uint8))
     with (folder / "labels.csv").open("w", newline="") as f:
         w = csv.writer(f)
-        w.writerow(HEADER)
+        w.writerow(FIELDS)
         w.writerows(rows)
 
 
-@pytest.mark.parametrize("label", ["37", "05", "x", ""])
+@pytest.mark.parametrize("label", ["37", "05", "x", "", "\u0663", "\u00b3", "+3"])
 def test_unknown_label_names_the_row(tmp_path, label):
     _labels_csv(tmp_path, [["a", "3", "cells/a.png", "s", "t"], ["b", label, "cells/a.png", "s", "t"]])
     with pytest.raises(DataError, match=r"line 3 \(id 'b'\).*0\.\.36 or not_a_number"):
+        read_label_rows(tmp_path)
+
+
+def test_a_header_that_differs_is_refused_naming_the_file(tmp_path):
+    _labels_csv(tmp_path, [])
+    (tmp_path / "labels.csv").write_text("id,label,image,source,labelled_at,extra\n", encoding="utf-8")
+    with pytest.raises(DataError, match=r"labels\.csv: the header must be id,label,image,source,labelled_at"):
         read_label_rows(tmp_path)
 
 

@@ -86,23 +86,22 @@ def generate(n, out, seed, sources, split, mnist_path, mnist_share, font_paths, 
 def _generate_labels_folder(recipe, folder: Path) -> None:
     from tqdm import tqdm
 
+    from recognizer.labelset import save_labels, write_cell
     from recognizer.training import dataset as D
-    from recognizer.training.labelled import write_labels_folder
 
     gen = D.Generator.build(recipe)
     rng = np.random.default_rng(recipe.seed)
     values = D.balanced_labels(recipe.n, rng)
     names = list(gen.source_weights())
     p = np.array(list(gen.source_weights().values()))
-
-    def cells():
-        for i, v in enumerate(tqdm(values, desc="rendering", unit="cell")):
-            source = names[int(rng.choice(len(names), p=p))]
-            raw, _ = gen.render(int(v), source, rng)
-            yield f"{recipe.split}-{recipe.seed}-{i:06d}", int(v), raw, source
-
-    count = write_labels_folder(folder, cells())
-    click.echo(f"wrote {count} labelled cells to {folder}")
+    stamp = utc_iso()
+    records = []
+    for i, v in enumerate(tqdm(values, desc="rendering", unit="cell")):
+        source = names[int(rng.choice(len(names), p=p))]
+        raw, _ = gen.render(int(v), source, rng)
+        records.append(write_cell(folder, f"{recipe.split}-{recipe.seed}-{i:06d}", raw, int(v), source, stamp))
+    save_labels(folder, records)
+    click.echo(f"wrote {len(records)} labelled cells to {folder}")
 
 
 # --- train -------------------------------------------------------------------------------------------

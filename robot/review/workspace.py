@@ -18,19 +18,19 @@ from typing import Callable
 import numpy as np
 
 from recognizer.imageio import read_image
-from recognizer.table import Cell, Table
-from robot.review import runs
-from robot.review.pictures import context_view, crop_box
-from robot.review.store import (
+from recognizer.labelset import (
     NOT_A_NUMBER,
     Label,
     LabelRecord,
-    LabelStore,
     check_label,
     image_source,
     label_id,
     run_source,
 )
+from recognizer.table import Cell, Table
+from robot.review import runs
+from robot.review.pictures import context_view, crop_box
+from robot.review.store import LabelStore
 
 log = logging.getLogger(__name__)
 

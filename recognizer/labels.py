@@ -15,6 +15,9 @@ NUM_CLASSES = len(CLASSES)
 # ASCII digits only, no leading zero: str.isdigit() would take "٣" or "³", which int() misreads or refuses.
 _WHOLE_NUMBER = re.compile(r"0|[1-9][0-9]*")
 
+# The European wheel's red pockets (0 is green, the rest black): how roulette boards colour their numbers.
+RED_NUMBERS = frozenset({1, 3, 5, 7, 9, 12, 14, 16, 18, 19, 21, 23, 25, 27, 30, 32, 34, 36})
+
 
 def is_valid_value(value: object) -> bool:
     return isinstance(value, int) and not isinstance(value, bool) and MIN_VALUE <= value <= MAX_VALUE

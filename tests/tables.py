@@ -8,17 +8,18 @@ import cv2
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
+from recognizer.fonts import matplotlib_font_dir
+from recognizer.labels import RED_NUMBERS
+
 DEJAVU = Path("/usr/share/fonts/truetype/dejavu")
 LIBERATION = Path("/usr/share/fonts/truetype/liberation")
 
 
 def font_path(name: str) -> str:
-    for folder in (DEJAVU, LIBERATION):
-        if (folder / name).exists():
+    for folder in (DEJAVU, LIBERATION, matplotlib_font_dir()):
+        if folder is not None and (folder / name).exists():
             return str(folder / name)
-    import matplotlib
-
-    return str(Path(matplotlib.get_data_path()) / "fonts" / "ttf" / name)
+    raise FileNotFoundError(f"test font {name} not found in {DEJAVU}, {LIBERATION} or matplotlib's fonts")
 
 
 @dataclass
@@ -69,7 +70,7 @@ def render(values: np.ndarray, look: Look = Look()) -> np.ndarray:
             v = int(values[r - hr, c - hr])
             colour = fg
             if look.style == "roulette":
-                cell_bg = (0, 130, 60) if v == 0 else ((200, 30, 45) if v in RED else (25, 25, 25))
+                cell_bg = (0, 130, 60) if v == 0 else ((200, 30, 45) if v in RED_NUMBERS else (25, 25, 25))
                 d.rounded_rectangle([x0 + gap, y0 + gap, x0 + cw - gap, y0 + ch - gap], radius=max(2, ch // 5), fill=cell_bg)
                 colour = (255, 255, 255)
             if look.style in ("light", "dark"):
@@ -81,9 +82,6 @@ def render(values: np.ndarray, look: Look = Look()) -> np.ndarray:
         ok, buf = cv2.imencode(".jpg", out, [cv2.IMWRITE_JPEG_QUALITY, look.jpeg])
         out = cv2.imdecode(buf, cv2.IMREAD_COLOR)
     return out
-
-
-RED = {1, 3, 5, 7, 9, 12, 14, 16, 18, 19, 21, 23, 25, 27, 30, 32, 34, 36}
 
 
 def random_values(rows=8, cols=15, seed=0, empty_tail=0) -> np.ndarray:

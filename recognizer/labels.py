@@ -23,12 +23,6 @@ def is_valid_value(value: object) -> bool:
     return isinstance(value, int) and not isinstance(value, bool) and MIN_VALUE <= value <= MAX_VALUE
 
 
-def value_to_index(value: int) -> int:
-    if not is_valid_value(value):
-        raise ValueError(f"{value!r} is not a number from {MIN_VALUE} to {MAX_VALUE}")
-    return CLASSES.index(value)
-
-
 def index_to_value(index: int) -> int:
     return CLASSES[index]
 

@@ -12,7 +12,7 @@ MIN_VALUE = 0
 MAX_VALUE = 36
 CLASSES: tuple[int, ...] = tuple(range(MIN_VALUE, MAX_VALUE + 1))
 NUM_CLASSES = len(CLASSES)
-# ASCII digits only, no leading zero: str.isdigit() would take "٣" or "³", which int() misreads or refuses.
+# ASCII digits only, no leading zero: str.isdigit() also takes "٣" and "³", and int() reads the first as 3.
 _WHOLE_NUMBER = re.compile(r"0|[1-9][0-9]*")
 
 # The European wheel's red pockets (0 is green, the rest black): how roulette boards colour their numbers.

@@ -1,4 +1,4 @@
-"""Reading images from disk or bytes, with the checks that turn bad input into one clear error."""
+"""Reading images from disk or bytes, with the checks that turn bad input into one clear error; PNG in and out."""
 from __future__ import annotations
 
 import io
@@ -41,6 +41,22 @@ def read_image(path: str | Path, max_pixels: int) -> np.ndarray:
     except OSError as exc:
         raise InputImageError(f"{path}: cannot read ({exc.strerror})") from None
     return decode_image(data, max_pixels, str(path))
+
+
+def encode_png(image: np.ndarray) -> bytes:
+    """A BGR (or grey) uint8 image -> PNG bytes, at OpenCV's default compression."""
+    ok, data = cv2.imencode(".png", image)
+    if not ok:
+        raise ValueError("OpenCV could not encode the image as PNG")
+    return data.tobytes()
+
+
+def decode_png(data: bytes, name: str = "PNG image") -> np.ndarray:
+    """PNG bytes -> BGR uint8 (grey, alpha and 16-bit as `to_bgr`); no size limit: for images this project wrote."""
+    image = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_UNCHANGED) if data else None
+    if image is None:
+        raise InputImageError(f"{name}: not a readable PNG image")
+    return to_bgr(image)
 
 
 def to_bgr(image: np.ndarray) -> np.ndarray:

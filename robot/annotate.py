@@ -44,16 +44,3 @@ def _label(image: np.ndarray, text: str, x: int, y: int, cell_h: int) -> None:
     cv2.rectangle(image, top_left, bottom_right, VALUE_BACKING, cv2.FILLED)
     cv2.putText(image, text, (x + 2, y + 2 + th), FONT, scale, VALUE_INK, 1, cv2.LINE_AA)
 
-
-def decode_png(png: bytes) -> np.ndarray:
-    image = cv2.imdecode(np.frombuffer(png, np.uint8), cv2.IMREAD_UNCHANGED)
-    if image is None:
-        raise ValueError("not a PNG image")
-    return to_bgr(image)
-
-
-def encode_png(image: np.ndarray) -> bytes:
-    ok, buf = cv2.imencode(".png", image)
-    if not ok:
-        raise ValueError("OpenCV could not encode the image as PNG")
-    return buf.tobytes()

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import IO, Iterable, Iterator
 from urllib.parse import urlsplit, urlunsplit
 
+from recognizer.imageio import decode_png, encode_png
 from recognizer.table import (
     Cell,
     Table,
@@ -33,7 +34,7 @@ from recognizer.table import (
     write_grid_csv,
     write_table_json,
 )
-from robot.annotate import annotate, decode_png, encode_png
+from robot.annotate import annotate
 from robot.results import STEM_SEPARATOR, CapturedTable, Failure, RunResult
 from tablebot.clock import parse_utc_iso, utc_iso, utc_now
 from tablebot.errors import DataError

@@ -10,11 +10,11 @@ import sys
 from typing import Callable
 from urllib.parse import urlsplit
 
-import cv2
 import numpy as np
 from selenium.common.exceptions import WebDriverException
 
 from recognizer.errors import SegmentationError
+from recognizer.imageio import encode_png
 from recognizer.table import Box, Cell, Table
 
 
@@ -25,9 +25,7 @@ def grid_png(rows: int, cols: int, cell_w: int = 30, cell_h: int = 20) -> bytes:
         image[r * cell_h, :] = 0
     for c in range(cols + 1):
         image[:, c * cell_w] = 0
-    ok, buf = cv2.imencode(".png", image)
-    assert ok
-    return buf.tobytes()
+    return encode_png(image)
 
 
 def pattern_value(row: int, col: int, cols: int) -> int:

@@ -1,4 +1,9 @@
-"""Test fixture: render table images with known values in many looks (Pillow, no browser)."""
+"""Test fixture: table images with known values in many looks, drawn by the demo site's renderer.
+
+`render(values, Look(...))` maps a short test look onto `robot.demo.render.TableLook` and adds
+what only tests need: a "plain" look (light without grid lines), a header row and column of
+labels (C1.., R1..) the segmenter must skip, and JPEG compression.
+"""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -8,17 +13,27 @@ import cv2
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
+from recognizer.fonts import matplotlib_font_dir
+from robot.demo.render import (
+    Align,
+    Geometry,
+    Style,
+    TableLook,
+    render_table,
+    scaled,
+    table_geometry,
+)
+
 DEJAVU = Path("/usr/share/fonts/truetype/dejavu")
 LIBERATION = Path("/usr/share/fonts/truetype/liberation")
+HEADER_TEXT_BGR = (41, 37, 33)  # the light look's text colour
 
 
 def font_path(name: str) -> str:
-    for folder in (DEJAVU, LIBERATION):
-        if (folder / name).exists():
+    for folder in (DEJAVU, LIBERATION, matplotlib_font_dir()):
+        if folder is not None and (folder / name).exists():
             return str(folder / name)
-    import matplotlib
-
-    return str(Path(matplotlib.get_data_path()) / "fonts" / "ttf" / name)
+    raise FileNotFoundError(f"test font {name} not found in {DEJAVU}, {LIBERATION} or matplotlib's fonts")
 
 
 @dataclass
@@ -29,61 +44,63 @@ class Look:
     cell_w: int = 34
     cell_h: int = 24
     align: str = "center"
-    line: int = 1
-    gap: int = 3
+    line: int = 1  # grid line width (light, dark)
+    gap: int = 3  # space between the rounded cells (roulette)
     scale: float = 1.0
     header: bool = False  # a header row and column of labels
     jpeg: int | None = None
 
+    def table_look(self) -> TableLook:
+        grid = {"plain": 0, "zebra": 0, "roulette": self.gap}.get(self.style, self.line)
+        return TableLook(
+            style=Style.LIGHT if self.style == "plain" else Style(self.style),
+            font_path=Path(font_path(self.font)),
+            font_px=self.size,
+            cell_w=self.cell_w,
+            cell_h=self.cell_h,
+            align=Align(self.align),
+            scale=self.scale,
+            grid_px=grid,
+            corner_px=max(2, self.cell_h // 5) if self.style == "roulette" else 0,
+        )
+
 
 def render(values: np.ndarray, look: Look = Look()) -> np.ndarray:
     """values: int array, -1 = empty. Returns BGR uint8."""
-    s = look.scale
-    cw, ch, size, line, gap = (max(1, round(v * s)) for v in (look.cell_w, look.cell_h, look.size, look.line, look.gap))
-    rows, cols = values.shape
-    hr = 1 if look.header else 0
-    W, H = (cols + hr) * cw + 2 * line, (rows + hr) * ch + 2 * line
-    bg = {"dark": (30, 32, 38)}.get(look.style, (255, 255, 255))
-    fg = {"dark": (225, 225, 225)}.get(look.style, (25, 25, 25))
-    im = Image.new("RGB", (W, H), bg)
-    d = ImageDraw.Draw(im)
-    font = ImageFont.truetype(font_path(look.font), size)
-
-    def text(x0, y0, s_, colour):
-        bb = d.textbbox((0, 0), s_, font=font)
-        tw, th = bb[2] - bb[0], bb[3] - bb[1]
-        pad = max(3, gap + 2)
-        tx = {"center": x0 + (cw - tw) / 2, "left": x0 + pad, "right": x0 + cw - pad - tw}[look.align] - bb[0]
-        d.text((tx, y0 + (ch - th) / 2 - bb[1]), s_, font=font, fill=colour)
-
-    for r in range(rows + hr):
-        y0 = line + r * ch
-        if look.style == "zebra" and r % 2:
-            d.rectangle([0, y0, W, y0 + ch - 1], fill=(232, 236, 244))
-        for c in range(cols + hr):
-            x0 = line + c * cw
-            if r < hr or c < hr:
-                label = "" if (r < hr and c < hr) else (f"C{c - hr + 1}" if r < hr else f"R{r - hr + 1}")
-                text(x0, y0, label, fg)
-                continue
-            v = int(values[r - hr, c - hr])
-            colour = fg
-            if look.style == "roulette":
-                cell_bg = (0, 130, 60) if v == 0 else ((200, 30, 45) if v in RED else (25, 25, 25))
-                d.rounded_rectangle([x0 + gap, y0 + gap, x0 + cw - gap, y0 + ch - gap], radius=max(2, ch // 5), fill=cell_bg)
-                colour = (255, 255, 255)
-            if look.style in ("light", "dark"):
-                d.rectangle([x0, y0, x0 + cw, y0 + ch], outline=(128, 128, 128), width=line)
-            if v >= 0:
-                text(x0, y0, str(v), colour)
-    out = cv2.cvtColor(np.array(im), cv2.COLOR_RGB2BGR)
+    cells = [[None if v < 0 else int(v) for v in row] for row in np.asarray(values)]
+    if look.header:
+        cells = [[None] * (len(cells[0]) + 1), *[[None, *row] for row in cells]]
+    table = look.table_look()
+    out = render_table(cells, table)
+    if look.header:
+        out = _draw_header(out, table_geometry(len(cells), len(cells[0]), table), table)
     if look.jpeg:
         ok, buf = cv2.imencode(".jpg", out, [cv2.IMWRITE_JPEG_QUALITY, look.jpeg])
         out = cv2.imdecode(buf, cv2.IMREAD_COLOR)
     return out
 
 
-RED = {1, 3, 5, 7, 9, 12, 14, 16, 18, 19, 21, 23, 25, 27, 30, 32, 34, 36}
+def _draw_header(image: np.ndarray, geo: Geometry, table: TableLook) -> np.ndarray:
+    """Label the (empty) first row C1.. and first column R1.., centred in their cells."""
+    im = Image.fromarray(image)  # BGR channels as they are: the fill below is BGR too
+    draw = ImageDraw.Draw(im)
+    font = ImageFont.truetype(str(table.font_path), scaled(table.font_px, table.scale))
+    for r, row in enumerate(geo.boxes):
+        for c, (x0, y0, x1, y1) in enumerate(row):
+            if (r == 0) == (c == 0):
+                continue
+            text = f"C{c}" if r == 0 else f"R{r}"
+            left, top, right, bottom = draw.textbbox((0, 0), text, font=font)
+            x = x0 + ((x1 - x0) - (right - left)) // 2 - left
+            y = y0 + ((y1 - y0) - (bottom - top)) // 2 - top
+            draw.text((x, y), text, font=font, fill=HEADER_TEXT_BGR)
+    return np.asarray(im).copy()
+
+
+def cell_centre(row: int, col: int, rows: int, cols: int, look: Look) -> tuple[int, int]:
+    """Where the centre of a cell lies in the rendered image, (x, y) in device px."""
+    x0, y0, x1, y1 = table_geometry(rows, cols, look.table_look()).boxes[row][col]
+    return (x0 + x1) // 2, (y0 + y1) // 2
 
 
 def random_values(rows=8, cols=15, seed=0, empty_tail=0) -> np.ndarray:

@@ -9,8 +9,8 @@ import cv2
 import numpy as np
 import pytest
 
+from recognizer.imageio import decode_png
 from recognizer.table import Box, Cell, Table
-from robot.annotate import decode_png
 from robot.config import load_config
 from robot.dedupe import (
     CaptureIndex,

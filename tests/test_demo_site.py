@@ -88,7 +88,7 @@ def test_demo_fonts_are_real_font_files(fonts):
 
 def test_demo_fonts_says_what_to_install_when_none_exist(monkeypatch, tmp_path):
     monkeypatch.setattr(render, "SYSTEM_FONT_DIRS", (tmp_path,))
-    monkeypatch.setattr(render, "_matplotlib_font_dir", lambda: [])
+    monkeypatch.setattr(render, "matplotlib_font_dir", lambda: None)
     with pytest.raises(DataError, match="fonts-dejavu-core"):
         demo_fonts()
 

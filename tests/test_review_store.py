@@ -7,18 +7,17 @@ import numpy as np
 import pytest
 
 from recognizer.labels import CLASSES
-from recognizer.table import Box, Cell, Table
-from robot.review.pictures import context_view, crop_box, histogram_bars, overlay_cells
-from robot.review.store import (
+from recognizer.labelset import (
     FIELDS,
     NOT_A_NUMBER,
     BadLabel,
-    LabelStore,
     check_label,
-    class_counts,
     label_id,
     run_source,
 )
+from recognizer.table import Box, Cell, Table
+from robot.review.pictures import context_view, crop_box, histogram_bars, overlay_cells
+from robot.review.store import LabelStore, class_counts
 from tablebot.errors import DataError
 
 
@@ -38,7 +37,7 @@ def test_check_label_accepts_numbers_and_not_a_number(text, label):
     assert check_label(text) == label
 
 
-@pytest.mark.parametrize("text", ["37", "ab", "", "  ", "05", "-1", "3.5", "1e1"])
+@pytest.mark.parametrize("text", ["37", "ab", "", "  ", "05", "-1", "3.5", "1e1", "+3", "\u0663", "\uff13", "\u00b3"])
 def test_check_label_refuses_with_a_message_that_says_what_to_type(text):
     with pytest.raises(BadLabel, match="0 to 36"):
         check_label(text)
@@ -139,5 +138,6 @@ def test_what_the_store_writes_is_what_finetune_reads(tmp_path):
     store.put("image:t.png:0,0", crop(3), 17)
     store.put("image:t.png:0,1", crop(4), NOT_A_NUMBER)
     rows = labelled.read_label_rows(tmp_path)
-    assert [(r.label, r.source) for r in rows] == [(17, "image:t.png:0,0"), (None, "image:t.png:0,1")]
-    assert rows[0].image == (tmp_path / "cells" / f"{label_id('image:t.png:0,0')}.png").resolve()
+    assert [(r.label, r.source) for r in rows] == [(17, "image:t.png:0,0"), (NOT_A_NUMBER, "image:t.png:0,1")]
+    assert rows[0].image == f"cells/{label_id('image:t.png:0,0')}.png"
+    assert labelled.load_labelled(tmp_path).ids == [label_id("image:t.png:0,0")]

@@ -14,6 +14,8 @@ import cv2
 import numpy as np
 import pytest
 
+from recognizer.imageio import encode_png
+from recognizer.labelset import NOT_A_NUMBER, BadLabel, label_id, run_source
 from recognizer.table import (
     Box,
     Cell,
@@ -22,10 +24,10 @@ from recognizer.table import (
     write_grid_csv,
     write_table_json,
 )
-from robot.annotate import annotate, encode_png
+from robot.annotate import annotate
 from robot.review.app import PageSettings, create_app
 from robot.review.sources import image_loader, run_loader
-from robot.review.store import NOT_A_NUMBER, BadLabel, LabelStore, label_id, run_source
+from robot.review.store import LabelStore
 from robot.review.workspace import UnknownCell, Workspace
 from robot.runfolder import RunTable, correct_cell, find_run_tables, read_table
 from tablebot.errors import DataError

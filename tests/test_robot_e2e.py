@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from robot.annotate import decode_png
+from recognizer.imageio import decode_png
 from robot.config import load_config
 from robot.run import run_once
 from tablebot.errors import ExitCode

@@ -11,9 +11,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from recognizer.imageio import decode_png
 from recognizer.table import Box, Cell, Table, read_grid_csv, table_from_dict
 from robot import runfolder
-from robot.annotate import annotate, decode_png
+from robot.annotate import annotate
 from robot.errors import TableNotFound
 from robot.results import CapturedTable, Failure, RunResult
 from robot.runfolder import (

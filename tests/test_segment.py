@@ -6,7 +6,7 @@ from recognizer.errors import SegmentationError
 from recognizer.normalize import normalize_cell
 from recognizer.segment import crop_cells, find_grid
 from recognizer.settings import TableShape
-from tests.tables import Look, random_values, render
+from tests.tables import Look, cell_centre, random_values, render
 
 LOOKS = [
     Look("light"),
@@ -51,7 +51,7 @@ def test_cell_boxes_contain_their_numbers():
     for r in range(8):
         for c in range(15):
             box = grid.box(r, c)
-            cx, cy = 1 + c * 40 + 20, 1 + r * 30 + 15  # true cell centre
+            cx, cy = cell_centre(r, c, 8, 15, look)
             assert box.x < cx < box.x + box.w and box.y < cy < box.y + box.h
 
 

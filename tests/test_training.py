@@ -11,15 +11,10 @@ from click.testing import CliRunner
 
 from recognizer.cli import cli
 from recognizer.labels import CLASSES, NUM_CLASSES
+from recognizer.labelset import FIELDS, NOT_A_NUMBER, save_labels, write_cell
 from recognizer.normalize import normalize_cell
-from recognizer.training import dataset as D
-from recognizer.training import synth
-from recognizer.training.labelled import (
-    HEADER,
-    load_labelled,
-    read_label_rows,
-    write_labels_folder,
-)
+from recognizer.training import api, dataset, synth
+from recognizer.training.labelled import load_labelled, read_label_rows
 from recognizer.training.train import evaluate_probs, fit_temperature, stratified_split
 from tablebot.errors import DataError, ExitCode
 
@@ -62,18 +57,18 @@ def test_handwritten_numbers_have_one_glyph_per_digit(bank):
 
 def test_balanced_labels_cover_every_class_evenly():
     for n in (37, 100, 1000):
-        counts = np.bincount(D.balanced_labels(n, np.random.default_rng(n)), minlength=NUM_CLASSES)
+        counts = np.bincount(dataset.balanced_labels(n, np.random.default_rng(n)), minlength=NUM_CLASSES)
         assert counts.sum() == n and counts.max() - counts.min() <= 1
 
 
 def test_label_folder_round_trip(tmp_path, fonts):
     sampler = synth.StyleSampler(synth.split_fonts(fonts, "train"), synth.TRAIN_LOOKS)
     rng = np.random.default_rng(2)
-    cells = [(f"c{v}", v, synth.render_number(v, sampler.sample(rng), rng), "test") for v in CLASSES]
-    cells.append(("junk", None, np.full((20, 30, 3), 255, np.uint8), "test"))
-    write_labels_folder(tmp_path, cells)
+    records = [write_cell(tmp_path, f"c{v}", synth.render_number(v, sampler.sample(rng), rng), v, "test") for v in CLASSES]
+    records.append(write_cell(tmp_path, "junk", np.full((20, 30, 3), 255, np.uint8), NOT_A_NUMBER, "test"))
+    save_labels(tmp_path, records)
     rows = read_label_rows(tmp_path)
-    assert [r.label for r in rows] == [*CLASSES, None]
+    assert [r.label for r in rows] == [*CLASSES, NOT_A_NUMBER]
     loaded = load_labelled(tmp_path)
     assert loaded.y.tolist() == list(CLASSES)  # not_a_number is skipped
     assert loaded.x.shape == (NUM_CLASSES, 28, 28) and loaded.x.dtype == np.uint8
@@ -86,14 +81,21 @@ def _labels_csv(folder: Path, rows: list[list[str]]) -> None:
     cv2.imwrite(str(folder / "cells" / "a.png"), np.full((20, 30, 3), 255, np.uint8))
     with (folder / "labels.csv").open("w", newline="") as f:
         w = csv.writer(f)
-        w.writerow(HEADER)
+        w.writerow(FIELDS)
         w.writerows(rows)
 
 
-@pytest.mark.parametrize("label", ["37", "05", "x", ""])
+@pytest.mark.parametrize("label", ["37", "05", "x", "", "\u0663", "\u00b3", "+3"])
 def test_unknown_label_names_the_row(tmp_path, label):
     _labels_csv(tmp_path, [["a", "3", "cells/a.png", "s", "t"], ["b", label, "cells/a.png", "s", "t"]])
     with pytest.raises(DataError, match=r"line 3 \(id 'b'\).*0\.\.36 or not_a_number"):
+        read_label_rows(tmp_path)
+
+
+def test_a_header_that_differs_is_refused_naming_the_file(tmp_path):
+    _labels_csv(tmp_path, [])
+    (tmp_path / "labels.csv").write_text("id,label,image,source,labelled_at,extra\n", encoding="utf-8")
+    with pytest.raises(DataError, match=r"labels\.csv: the header must be id,label,image,source,labelled_at"):
         read_label_rows(tmp_path)
 
 
@@ -156,27 +158,27 @@ def test_bad_mnist_files_fail_clearly(tmp_path):
 # --- datasets ----------------------------------------------------------------------------------
 
 def test_generate_is_balanced_deterministic_and_round_trips(tmp_path):
-    recipe = D.Recipe(n=111, seed=7)
-    ds, raws = D.generate(recipe, progress=False)
-    again, _ = D.generate(recipe, progress=False)
+    recipe = dataset.Recipe(n=111, seed=7)
+    ds, raws = dataset.generate(recipe, progress=False)
+    again, _ = dataset.generate(recipe, progress=False)
     assert np.array_equal(ds.x, again.x) and np.array_equal(ds.y, again.y)
     counts = np.bincount(ds.y, minlength=NUM_CLASSES)
     assert counts.min() == counts.max() == 3
     assert set(ds.source) <= {"fonts", "mnist"}
-    D.save_dataset(ds, tmp_path / "d.npz")
-    back = D.load_dataset(tmp_path / "d.npz")
+    dataset.save_dataset(ds, tmp_path / "d.npz")
+    back = dataset.load_dataset(tmp_path / "d.npz")
     assert np.array_equal(back.x, ds.x) and back.recipe["seed"] == 7
-    assert len(raws) == min(len(ds.y), D.PREVIEW_COUNT)
+    assert len(raws) == min(len(ds.y), dataset.PREVIEW_COUNT)
 
 
 def test_stale_dataset_is_refused(tmp_path):
-    ds, _ = D.generate(D.Recipe(n=37, seed=1, sources=("fonts",)), progress=False)
-    D.save_dataset(ds, tmp_path / "d.npz")
+    ds, _ = dataset.generate(dataset.Recipe(n=37, seed=1, sources=("fonts",)), progress=False)
+    dataset.save_dataset(ds, tmp_path / "d.npz")
     meta = json.loads((tmp_path / "d.json").read_text())
     meta["normalizer_version"] = -1
     (tmp_path / "d.json").write_text(json.dumps(meta))
     with pytest.raises(DataError, match="generate it again"):
-        D.load_dataset(tmp_path / "d.npz")
+        dataset.load_dataset(tmp_path / "d.npz")
 
 
 # --- training helpers ------------------------------------------------------------------------------
@@ -248,6 +250,19 @@ def test_unknown_label_exits_before_finetuning(tmp_path, capsys):
     _labels_csv(tmp_path, [["a", "3", "cells/a.png", "s", "t"], ["b", "thirty", "cells/a.png", "s", "t"]])
     code, err = _exit_code(["finetune", "--model", str(tmp_path / "absent.keras"), "--labels", str(tmp_path)], capsys)
     assert code == int(ExitCode.INPUT) and "'thirty'" in err and "line 3" in err
+
+
+def test_plain_functions_write_what_the_commands_write(tmp_path):
+    done = api.generate(dataset.Recipe(n=37, seed=2, sources=("fonts",)), tmp_path / "d.npz", command="test")
+    assert done.count == 37 and done.recipe.is_file() and done.preview.is_file()
+    assert dataset.load_dataset(done.dataset).recipe["command"] == "test"
+    labelled = api.generate_labels(dataset.Recipe(n=37, seed=2, sources=("fonts",)), tmp_path / "labels")
+    assert labelled.count == 37
+    assert sorted(load_labelled(labelled.folder).y.tolist()) == list(CLASSES)
+    with pytest.raises(ValueError, match="exactly one"):
+        api.evaluate(tmp_path / "m.keras")
+    with pytest.raises(DataError, match="must end in .keras"):
+        api.train(done.dataset, tmp_path / "m.h5")
 
 
 @pytest.mark.slow

@@ -19,6 +19,7 @@ import cv2
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
+from recognizer.fonts import matplotlib_font_dir
 from recognizer.labels import CLASSES
 from tablebot.errors import DataError
 
@@ -52,17 +53,6 @@ def family_of(path: Path) -> str:
     """'LiberationSans-BoldItalic.ttf' -> 'LiberationSans'; 'FreeSansBold.ttf' -> 'FreeSans'."""
     stem = path.stem.split("-")[0]
     return _STYLE_SUFFIX.sub("", stem) or stem
-
-
-def matplotlib_font_dir() -> Path | None:
-    """matplotlib ships the DejaVu family; found without importing matplotlib itself."""
-    import importlib.util
-
-    spec = importlib.util.find_spec("matplotlib")
-    if spec is None or spec.origin is None:
-        return None
-    folder = Path(spec.origin).parent / "mpl-data" / "fonts" / "ttf"
-    return folder if folder.is_dir() else None
 
 
 def discover_font_files(paths: Sequence[Path] | None = None) -> list[Path]:

@@ -1,4 +1,4 @@
-"""Training, calibration, fine-tuning and evaluation on arrays; the CLI reads and writes the files.
+"""Training, calibration, fine-tuning and evaluation on arrays; `recognizer.training.api` reads and writes the files.
 
 Models output softmax probabilities; a single softmax temperature, fitted on the validation
 split, turns them into calibrated confidences (stored in the metadata as "temperature").

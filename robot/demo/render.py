@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import enum
 import functools
-import importlib.util
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
@@ -17,7 +16,8 @@ from typing import Sequence
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
-from recognizer.labels import CLASSES, MAX_VALUE, MIN_VALUE, is_valid_value
+from recognizer.fonts import matplotlib_font_dir
+from recognizer.labels import CLASSES, MAX_VALUE, MIN_VALUE, RED_NUMBERS, is_valid_value
 from tablebot.errors import DataError
 
 Value = int | None
@@ -58,8 +58,7 @@ MIN_TEXT_PAD_PX = 2
 # Ink height reference: all digits, so every number in a table shares one baseline.
 DIGITS = "0123456789"
 
-# Colours (RGB). Roulette reds are the European wheel's red pockets.
-ROULETTE_REDS = frozenset({1, 3, 5, 7, 9, 12, 14, 16, 18, 19, 21, 23, 25, 27, 30, 32, 34, 36})
+# Colours (RGB); which roulette numbers are red: recognizer.labels.RED_NUMBERS.
 
 
 @dataclass(frozen=True)
@@ -117,7 +116,8 @@ class Geometry:
 
 def demo_fonts() -> list[Path]:
     """The demo fonts present on this machine, in preference order; DataError when there are none."""
-    dirs = (*SYSTEM_FONT_DIRS, *_matplotlib_font_dir())
+    mpl = matplotlib_font_dir()
+    dirs = (*SYSTEM_FONT_DIRS, *([mpl] if mpl else []))
     found = []
     for name in DEMO_FONT_NAMES:
         path = next((d / name for d in dirs if (d / name).is_file()), None)
@@ -129,14 +129,6 @@ def demo_fonts() -> list[Path]:
             f"install the Debian packages {FONT_PACKAGES} (see scripts/system-packages.txt)"
         )
     return found
-
-
-def _matplotlib_font_dir() -> list[Path]:
-    # matplotlib ships DejaVu; find its data folder without importing it.
-    spec = importlib.util.find_spec("matplotlib")
-    if spec is None or not spec.submodule_search_locations:
-        return []
-    return [Path(spec.submodule_search_locations[0]) / "mpl-data" / "fonts" / "ttf"]
 
 
 def scaled(px: int, scale: float) -> int:
@@ -244,7 +236,7 @@ def _cell_fill(style: Style, palette: Palette, value: Value) -> RGB | None:
             return palette.cell  # an empty slot, still a visible rounded cell
         if value == 0:
             return ROULETTE_GREEN
-        return ROULETTE_RED if value in ROULETTE_REDS else ROULETTE_BLACK
+        return ROULETTE_RED if value in RED_NUMBERS else ROULETTE_BLACK
     if style is Style.ZEBRA:
         return None
     return palette.cell

@@ -23,9 +23,11 @@ from flask import (
     url_for,
 )
 
+from recognizer.imageio import encode_png
 from recognizer.labels import MAX_VALUE, MIN_VALUE
-from robot.review.pictures import encode_png, histogram_bars, overlay_cells
-from robot.review.store import NOT_A_NUMBER, BadLabel, class_counts
+from recognizer.labelset import NOT_A_NUMBER, BadLabel
+from robot.review.pictures import histogram_bars, overlay_cells
+from robot.review.store import class_counts
 from robot.review.workspace import Item, UnknownCell, Workspace
 from tablebot.errors import TableBotError
 

@@ -38,13 +38,6 @@ def context_view(image: np.ndarray, box: Box, margin_cells: float = CONTEXT_CELL
     return view
 
 
-def encode_png(image: np.ndarray) -> bytes:
-    ok, data = cv2.imencode(".png", image)
-    if not ok:
-        raise ValueError("cannot encode the image as PNG")
-    return data.tobytes()
-
-
 @dataclass(frozen=True)
 class OverlayCell:
     """One cell of the table view, placed in percent of the screenshot so it scales with the page."""

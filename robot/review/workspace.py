@@ -18,18 +18,18 @@ from typing import Callable
 import numpy as np
 
 from recognizer.imageio import read_image
-from recognizer.table import Cell, Table
-from robot.review.pictures import context_view, crop_box
-from robot.review.store import (
+from recognizer.labelset import (
     NOT_A_NUMBER,
     Label,
     LabelRecord,
-    LabelStore,
     check_label,
     image_source,
     label_id,
     run_source,
 )
+from recognizer.table import Cell, Table
+from robot.review.pictures import context_view, crop_box
+from robot.review.store import LabelStore
 from robot.runfolder import RunTable, correct_cell, read_table
 
 log = logging.getLogger(__name__)

@@ -50,7 +50,7 @@ from robot.runfolder import (
     write_run_files,
     write_table_files,
 )
-from robot.session import BrowserSession, Opener, Site
+from robot.session import BrowserSession, Opener, SessionSettings, Site
 from tablebot.clock import utc_now
 from tablebot.errors import ExitCode, TableBotError
 
@@ -117,7 +117,8 @@ def run_once(config: AppConfig, *, parts: RunParts = RunParts(), keep_artifacts:
     browser: BrowserSession | None = None
     try:
         with target_site(config) as site, secrets_hidden_from_logs(site.secrets), \
-                BrowserSession(config, site, folder if keep_artifacts else None, control, parts.open_browser) as browser, \
+                BrowserSession(SessionSettings.of(config), site, folder if keep_artifacts else None, control,
+                               parts.open_browser) as browser, \
                 browser.snapshot_on_failure():
             run.target_url = site.base_url
             retrying(browser.login, config.retry, control, what=LOGIN_STEP, recover=browser.recover,

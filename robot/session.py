@@ -20,7 +20,7 @@ from robot.browser.driver import Driver, browser_errors
 from robot.browser.runonfailure import RunOnFailure
 from robot.browser.snapshots import PageSnapshots
 from robot.capture import capture_table, login, open_page
-from robot.config import AppConfig, Browser, Page, TableSpec
+from robot.config import AppConfig, Browser, Login, Page, Retry, TableSpec
 from robot.control import RunControl
 from robot.errors import (
     BrowserCrashed,
@@ -45,10 +45,23 @@ class Site:
     secrets: tuple[str, ...] = field(repr=False, default=())  # never logged, never written
 
 
+@dataclass(frozen=True)
+class SessionSettings:
+    """The parts of the config a browser session uses."""
+
+    browser: Browser
+    login: Login
+    retry: Retry
+
+    @classmethod
+    def of(cls, config: AppConfig) -> "SessionSettings":
+        return cls(config.browser, config.login, config.retry)
+
+
 class BrowserSession:
-    def __init__(self, config: AppConfig, site: Site, snapshot_folder: Path | None, control: RunControl,
+    def __init__(self, settings: SessionSettings, site: Site, snapshot_folder: Path | None, control: RunControl,
                  opener: Opener) -> None:
-        self.config, self.site, self.folder, self.control, self.opener = config, site, snapshot_folder, control, opener
+        self.settings, self.site, self.folder, self.control, self.opener = settings, site, snapshot_folder, control, opener
         self.restarts = 0
         self.relogins = 0
         self.logins = 0
@@ -69,7 +82,7 @@ class BrowserSession:
     def _start(self) -> None:
         stack = contextlib.ExitStack()
         try:
-            driver = stack.enter_context(self.opener(self.config.browser))
+            driver = stack.enter_context(self.opener(self.settings.browser))
             stack.enter_context(self.control.browser(driver))
         except BaseException:
             stack.close()
@@ -87,21 +100,21 @@ class BrowserSession:
     # -- what the run does -----------------------------------------------------------------
     def login(self) -> None:
         with browser_errors():
-            login(self.driver, self.site.base_url, self.config.login, self.site.username, self.site.password,
-                  timeout=self.config.browser.wait_timeout_s, user_label=self.site.user_label)
+            login(self.driver, self.site.base_url, self.settings.login, self.site.username, self.site.password,
+                  timeout=self.settings.browser.wait_timeout_s, user_label=self.site.user_label)
         self.logins += 1
 
     def open(self, page: Page) -> None:
         with browser_errors():
-            open_page(self.driver, self.site.base_url, page, self.config.login)
+            open_page(self.driver, self.site.base_url, page, self.settings.login)
 
     def capture(self, page: Page, spec: TableSpec) -> bytes:
         with browser_errors():
-            return capture_table(self.driver, page, spec, timeout=self.config.browser.wait_timeout_s)
+            return capture_table(self.driver, page, spec, timeout=self.settings.browser.wait_timeout_s)
 
     def recover(self, exc: TableBotError) -> None:
         """Make the next try possible after the transient error `exc`."""
-        limits = self.config.retry
+        limits = self.settings.retry
         if isinstance(exc, BrowserCrashed):
             self.restarts += 1
             if self.restarts > limits.browser_restarts:

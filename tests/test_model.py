@@ -9,7 +9,7 @@ import sys
 import numpy as np
 import pytest
 
-from recognizer import model as M
+import recognizer.model
 from recognizer.errors import ModelError
 from recognizer.labels import CLASSES, NUM_CLASSES
 from recognizer.normalize import NORMALIZER_VERSION
@@ -23,9 +23,9 @@ def test_importing_model_does_not_load_tensorflow():
     assert out.stdout.strip() == "False"
 
 
-@pytest.mark.parametrize("arch", M.ARCHS)
+@pytest.mark.parametrize("arch", recognizer.model.ARCHS)
 def test_architectures_map_cells_to_37_probabilities(arch):
-    model = M.build_model(arch)
+    model = recognizer.model.build_model(arch)
     assert tuple(model.input_shape[1:]) == (28, 28, 1)
     out = model(np.zeros((3, 28, 28, 1), np.float32)).numpy()
     assert out.shape == (3, NUM_CLASSES)
@@ -33,25 +33,25 @@ def test_architectures_map_cells_to_37_probabilities(arch):
 
 
 def test_seed_architecture_is_the_original():
-    model = M.build_model("seed")
+    model = recognizer.model.build_model("seed")
     kinds = [type(layer).__name__ for layer in model.layers]
     assert kinds == ["Conv2D", "MaxPooling2D", "Conv2D", "MaxPooling2D", "Dropout", "Flatten", "Dense", "Dense", "Dense"]
     assert model.count_params() == SEED_PARAMS
 
 
 def test_default_architecture_is_small():
-    assert M.build_model("default").count_params() * 4 < 2_000_000
+    assert recognizer.model.build_model("default").count_params() * 4 < 2_000_000
 
 
 def test_unknown_architecture_is_refused():
     with pytest.raises(ModelError, match="seed, default"):
-        M.build_model("huge")
+        recognizer.model.build_model("huge")
 
 
 @pytest.fixture(scope="module")
 def saved(tmp_path_factory):
     path = tmp_path_factory.mktemp("model") / "tiny.keras"
-    M.save_model(M.build_model("seed"), path, {"arch": "seed", "temperature": 1.5})
+    recognizer.model.save_model(recognizer.model.build_model("seed"), path, {"arch": "seed", "temperature": 1.5})
     return path
 
 
@@ -77,9 +77,9 @@ def test_save_writes_model_and_checked_metadata(saved):
 
 
 def test_classifier_predicts_calibrated_batches(saved):
-    M.clear_cache()
-    clf = M.load_classifier(saved)
-    assert M.load_classifier(saved) is clf  # cached per resolved path
+    recognizer.model.clear_cache()
+    clf = recognizer.model.load_classifier(saved)
+    assert recognizer.model.load_classifier(saved) is clf  # cached per resolved path
     x = np.random.default_rng(0).random((120, 28, 28, 1), dtype=np.float32)
     p = clf.predict_proba(x)
     assert p.shape == (120, NUM_CLASSES) and p.dtype == np.float32
@@ -92,13 +92,13 @@ def _assert_same_as_keras(clf, temperature):
     rng = np.random.default_rng(1)
     for n in (5, 120, 7, 0, 120, 120):
         x = rng.random((n, 28, 28, 1), dtype=np.float32)
-        expected = M.calibrate(clf.model(x).numpy(), temperature) if n else np.zeros((0, NUM_CLASSES))
+        expected = recognizer.model.calibrate(clf.model(x).numpy(), temperature) if n else np.zeros((0, NUM_CLASSES))
         np.testing.assert_allclose(clf.predict_proba(x), expected, atol=1e-5)
 
 
 def test_litert_matches_keras_and_keras_stays_available_for_fine_tuning(saved):
-    M.clear_cache()
-    clf = M.load_classifier(saved)
+    recognizer.model.clear_cache()
+    clf = recognizer.model.load_classifier(saved)
     assert clf.model.count_params() == SEED_PARAMS  # loaded lazily, for `recognizer finetune`
     assert clf.model is clf.model
     _assert_same_as_keras(clf, 1.5)
@@ -116,19 +116,19 @@ def test_inference_does_not_import_tensorflow(saved):
 
 
 def test_model_without_tflite_is_converted_at_load(saved, tmp_path, caplog):
-    M.clear_cache()
+    recognizer.model.clear_cache()
     old = _copy(saved, tmp_path)
     old.with_suffix(".tflite").unlink()
-    clf = M.load_classifier(old)
+    clf = recognizer.model.load_classifier(old)
     assert "copy.tflite is missing" in caplog.text and "save the model again" in caplog.text
     _assert_same_as_keras(clf, 1.5)
     np.testing.assert_allclose(clf.predict_proba(np.ones((4, 28, 28, 1), np.float32)),
-                               M.load_classifier(saved).predict_proba(np.ones((4, 28, 28, 1), np.float32)), atol=1e-6)
+                               recognizer.model.load_classifier(saved).predict_proba(np.ones((4, 28, 28, 1), np.float32)), atol=1e-6)
 
 
 @pytest.mark.parametrize("tamper", ["bytes", "unrecorded"])
 def test_foreign_tflite_is_refused_with_a_fix(saved, tmp_path, tamper):
-    M.clear_cache()
+    recognizer.model.clear_cache()
     path = _copy(saved, tmp_path)
     if tamper == "bytes":
         lite = path.with_suffix(".tflite")
@@ -138,14 +138,14 @@ def test_foreign_tflite_is_refused_with_a_fix(saved, tmp_path, tamper):
         del meta["tflite_sha256"]
         path.with_suffix(".json").write_text(json.dumps(meta))
     with pytest.raises(ModelError, match="copy.tflite") as err:
-        M.load_classifier(path)
+        recognizer.model.load_classifier(path)
     assert "delete copy.tflite" in str(err.value) and "recognizer train" in str(err.value)
 
 
 @pytest.mark.parametrize("bad", [np.zeros((2, 28, 28)), np.zeros((2, 32, 32, 1)), [[0.0]]])
 def test_wrong_input_shapes_raise_model_error(saved, bad):
     with pytest.raises(ModelError, match="shape"):
-        M.load_classifier(saved).predict_proba(bad)
+        recognizer.model.load_classifier(saved).predict_proba(bad)
 
 
 @pytest.mark.parametrize(
@@ -158,23 +158,23 @@ def test_wrong_input_shapes_raise_model_error(saved, bad):
     ],
 )
 def test_mismatched_metadata_is_refused_with_a_fix(saved, tmp_path, changes, message):
-    M.clear_cache()
+    recognizer.model.clear_cache()
     with pytest.raises(ModelError, match=message) as err:
-        M.load_classifier(_copy(saved, tmp_path, **changes))
+        recognizer.model.load_classifier(_copy(saved, tmp_path, **changes))
     assert "recognizer train" in str(err.value)
 
 
 def test_missing_files_are_model_errors(saved, tmp_path):
     with pytest.raises(ModelError, match="not found"):
-        M.load_classifier(tmp_path / "none.keras")
+        recognizer.model.load_classifier(tmp_path / "none.keras")
     lonely = tmp_path / "lonely.keras"
     lonely.write_bytes(saved.read_bytes())
     with pytest.raises(ModelError, match="metadata"):
-        M.load_classifier(lonely)
+        recognizer.model.load_classifier(lonely)
 
 
 def test_temperature_flattens_without_changing_the_argmax():
     p = np.array([[0.7, 0.2, 0.1]])
-    hot, cold = M.calibrate(p, 2.0), M.calibrate(p, 0.5)
+    hot, cold = recognizer.model.calibrate(p, 2.0), recognizer.model.calibrate(p, 0.5)
     assert hot.argmax() == cold.argmax() == 0
     assert hot.max() < 0.7 < cold.max()

@@ -9,7 +9,7 @@ from selenium.common.exceptions import WebDriverException
 from robot.config import load_config
 from robot.control import RunControl
 from robot.errors import LoginFailed, RunStopped, TableNotFound
-from robot.session import BrowserSession, Site
+from robot.session import BrowserSession, SessionSettings, Site
 from tests.robot_fakes import FAKE_PASSWORD, FAKE_USER
 
 
@@ -24,7 +24,7 @@ def session_of(write_config, fake_driver):
 
     def make(folder):
         site = Site("http://fake.test", FAKE_USER, FAKE_PASSWORD, FAKE_USER, (FAKE_PASSWORD,))
-        return BrowserSession(config, site, folder, RunControl(), opener)
+        return BrowserSession(SessionSettings.of(config), site, folder, RunControl(), opener)
 
     return make
 

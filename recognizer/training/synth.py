@@ -190,7 +190,7 @@ ALIGNS = ("left", "center", "right")
 
 
 @dataclass(frozen=True)
-class Style:
+class CellStyle:
     """Everything that decides how one cell looks, in device pixels; drawn by StyleSampler."""
 
     font: FontFace | None  # None: handwritten (MNIST) digits
@@ -267,7 +267,7 @@ class StyleSampler:
         w = np.array([DEMO_FAMILY_WEIGHT if fam in DEMO_FAMILIES else 1.0 for fam in families])
         self._family_p = w / w.sum() if len(w) else w
 
-    def sample(self, rng: np.random.Generator, handwritten: bool = False) -> Style:
+    def sample(self, rng: np.random.Generator, handwritten: bool = False) -> CellStyle:
         r = self.ranges
         font = None
         if not handwritten:
@@ -292,7 +292,7 @@ class StyleSampler:
             # normaliser's ink threshold breaks them into fragments the model must learn to ignore.
             f = rng.uniform(*r.line_blend)
             line = tuple(int(round(b + (t - b) * f)) for b, t in zip(bg, fg))
-        return Style(
+        return CellStyle(
             font=font,
             text_px=text_px,
             fg=fg,
@@ -326,7 +326,7 @@ def text_alpha(text: str, font: FontFace, size_px: int, bold_px: int = 0) -> tup
     return np.asarray(img, np.float32) / 255.0, width
 
 
-def render_number(value: int, style: Style, rng: np.random.Generator) -> np.ndarray:
+def render_number(value: int, style: CellStyle, rng: np.random.Generator) -> np.ndarray:
     """A BGR uint8 cell crop showing `value` in `style`'s font and look, as cut from a screenshot."""
     return render_number_with_aspect(value, style, rng)[0]
 
@@ -339,7 +339,7 @@ def ink_aspect(alpha: np.ndarray, level: float = 0.3) -> float:
     return float(xs.max() - xs.min() + 1) / float(ys.max() - ys.min() + 1)
 
 
-def render_number_with_aspect(value: int, style: Style, rng: np.random.Generator) -> tuple[np.ndarray, float]:
+def render_number_with_aspect(value: int, style: CellStyle, rng: np.random.Generator) -> tuple[np.ndarray, float]:
     """render_number, plus the drawn ink's aspect ratio."""
     if style.font is None:
         raise ValueError("render_number needs a style with a font; use render_handwritten for MNIST digits")
@@ -352,7 +352,7 @@ def render_number_with_aspect(value: int, style: Style, rng: np.random.Generator
     return compose_cell(alpha, style, rng, column), ink_aspect(alpha)
 
 
-def compose_cell(alpha: np.ndarray, style: Style, rng: np.random.Generator, column_px: int = 0) -> np.ndarray:
+def compose_cell(alpha: np.ndarray, style: CellStyle, rng: np.random.Generator, column_px: int = 0) -> np.ndarray:
     """Lay an ink alpha map into a cell crop: the cell's content (zoomed, blurred), its edges, then noise and JPEG.
 
     Zoom and blur act on the content only: browsers snap grid lines to whole device pixels,
@@ -375,7 +375,7 @@ def compose_cell(alpha: np.ndarray, style: Style, rng: np.random.Generator, colu
     return finish(frame_cell(inner, style), style, rng)
 
 
-def frame_cell(inner: np.ndarray, style: Style) -> np.ndarray:
+def frame_cell(inner: np.ndarray, style: CellStyle) -> np.ndarray:
     """Surround cell content with what the crop shows beyond it.
 
     A ruled grid: the crop ends inside the grid lines (cut at their midlines), which span
@@ -395,7 +395,7 @@ def frame_cell(inner: np.ndarray, style: Style) -> np.ndarray:
     return img
 
 
-def zoom_and_blur(img: np.ndarray, style: Style, rng: np.random.Generator) -> np.ndarray:
+def zoom_and_blur(img: np.ndarray, style: CellStyle, rng: np.random.Generator) -> np.ndarray:
     """Soft rendering and screenshot zoom (down- or up-scaling)."""
     if style.blur_sigma > 0:
         img = cv2.GaussianBlur(img, (0, 0), style.blur_sigma)
@@ -407,7 +407,7 @@ def zoom_and_blur(img: np.ndarray, style: Style, rng: np.random.Generator) -> np
     return img
 
 
-def finish(img: np.ndarray, style: Style, rng: np.random.Generator) -> np.ndarray:
+def finish(img: np.ndarray, style: CellStyle, rng: np.random.Generator) -> np.ndarray:
     """Whole-screenshot artefacts: sensor-like noise and JPEG; float image -> BGR uint8."""
     if style.noise_sigma > 0:
         img = img + rng.normal(0.0, style.noise_sigma, img.shape).astype(np.float32)
@@ -502,12 +502,12 @@ def handwritten_alpha(value: int, bank: DigitBank, size_px: int, rng: np.random.
     return canvas[ys.min() : ys.max() + 1, xs.min() : xs.max() + 1]
 
 
-def render_handwritten(value: int, bank: DigitBank, style: Style, rng: np.random.Generator) -> np.ndarray:
+def render_handwritten(value: int, bank: DigitBank, style: CellStyle, rng: np.random.Generator) -> np.ndarray:
     """A BGR uint8 cell crop with `value` handwritten from MNIST digits, in `style`'s look."""
     return render_handwritten_with_aspect(value, bank, style, rng)[0]
 
 
-def render_handwritten_with_aspect(value: int, bank: DigitBank, style: Style,
+def render_handwritten_with_aspect(value: int, bank: DigitBank, style: CellStyle,
                                    rng: np.random.Generator) -> tuple[np.ndarray, float]:
     """render_handwritten, plus the drawn ink's aspect ratio."""
     if value not in CLASSES:

@@ -33,7 +33,7 @@ from PIL import Image
 
 from robot.demo.faults import LOGIN_PAGE, Faults
 from robot.demo.render import render_table, table_geometry
-from robot.demo.site import PageSpec, TableSpec, build_catalogue
+from robot.demo.site import DemoTable, PageSpec, build_catalogue
 from tablebot.errors import ConfigError
 
 log = logging.getLogger(__name__)
@@ -169,7 +169,7 @@ def create_app(
     return app
 
 
-def _find(catalogue: dict[str, PageSpec], name: str, table: str) -> TableSpec:
+def _find(catalogue: dict[str, PageSpec], name: str, table: str) -> DemoTable:
     page = catalogue.get(name) or abort(404)
     try:
         return page.table(table)
@@ -177,7 +177,7 @@ def _find(catalogue: dict[str, PageSpec], name: str, table: str) -> TableSpec:
         abort(404)
 
 
-def _table_view(page: PageSpec, table: TableSpec, element_id: str | None) -> dict[str, Any]:
+def _table_view(page: PageSpec, table: DemoTable, element_id: str | None) -> dict[str, Any]:
     """What page.html needs for one table; `element_id` None means the table is dropped by a fault."""
     src = url_for("table_image", name=page.name, table=table.name)
     width, height = _image_size(table)
@@ -191,12 +191,12 @@ def _table_view(page: PageSpec, table: TableSpec, element_id: str | None) -> dic
     }
 
 
-def _image_size(table: TableSpec) -> tuple[int, int]:
+def _image_size(table: DemoTable) -> tuple[int, int]:
     geo = table_geometry(table.rows, table.cols, table.look)
     return geo.width, geo.height
 
 
-def _png(table: TableSpec, scale: float) -> bytes:
+def _png(table: DemoTable, scale: float) -> bytes:
     look = dataclasses.replace(table.look, scale=scale)
     bgr = render_table(table.values, look)
     buffer = io.BytesIO()

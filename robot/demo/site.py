@@ -45,7 +45,7 @@ PAGE_TITLES = {
 
 
 @dataclass(frozen=True)
-class TableSpec:
+class DemoTable:
     name: str  # "main", "small"
     values: tuple[tuple[Value, ...], ...]
     look: TableLook
@@ -70,13 +70,13 @@ class TableSpec:
 class PageSpec:
     name: str
     title: str
-    tables: tuple[TableSpec, ...]
+    tables: tuple[DemoTable, ...]
 
     @property
     def path(self) -> str:
         return f"/tables/{self.name}"
 
-    def table(self, name: str) -> TableSpec:
+    def table(self, name: str) -> DemoTable:
         for table in self.tables:
             if table.name == name:
                 return table
@@ -90,9 +90,9 @@ def build_catalogue(seed: int, fonts: Sequence[Path] | None = None) -> dict[str,
     looks_rng = np.random.default_rng((seed, LOOK_STREAM))
     pages: dict[str, PageSpec] = {}
     for style in Style:
-        tables = [TableSpec("main", _values(values_rng, MAIN_SHAPE, style, "main"), _look(looks_rng, style, fonts))]
+        tables = [DemoTable("main", _values(values_rng, MAIN_SHAPE, style, "main"), _look(looks_rng, style, fonts))]
         if style is Style.ROULETTE:
-            tables.append(TableSpec("small", _values(values_rng, SMALL_SHAPE, style, "small"), _look(looks_rng, style, fonts)))
+            tables.append(DemoTable("small", _values(values_rng, SMALL_SHAPE, style, "small"), _look(looks_rng, style, fonts)))
         pages[style.value] = PageSpec(style.value, PAGE_TITLES[style], tuple(tables))
     return pages
 

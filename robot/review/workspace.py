@@ -86,7 +86,7 @@ class Item:
 
 
 @dataclass(frozen=True)
-class Progress:
+class ReviewProgress:
     done: int
     left: int
     skipped: int
@@ -191,11 +191,11 @@ class Workspace:
             raise UnknownCell(f"no cell ({row}, {col}) in {doc.title}")
         return self.item(label_id(doc.source(row, col)))
 
-    def progress(self) -> Progress:
+    def progress(self) -> ReviewProgress:
         with self._lock:
             done = sum(1 for i in self._state.queue if i in self.store)
             skipped = sum(1 for i in self._state.queue if i in self._skipped and i not in self.store)
-            return Progress(done, len(self._state.queue) - done, skipped)
+            return ReviewProgress(done, len(self._state.queue) - done, skipped)
 
     def current(self, focus: str | None = None) -> Item | None:
         """The cell to show: `focus` if it is a known cell, else the first queued cell neither labelled nor skipped."""

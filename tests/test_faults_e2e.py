@@ -241,7 +241,17 @@ def test_the_time_limit_quits_the_browser_and_stops_the_run(site_config, demo_se
     run, _ = ledger_of(config)
     assert run.status is RunStatus.STOPPED and run.counts.tables == 1  # light was done, dark was dropped whole
     assert not (config.output.folder / run.run_id / "dark__main.csv").exists()
-    assert pids and not any(alive(pid) for pid in pids)
+    assert pids and gone(pids)
+
+
+def gone(pids: list[int], within_s: float = 5.0) -> bool:
+    """True once none of `pids` is alive: a SIGKILLed process takes a moment to be reaped."""
+    deadline = time.monotonic() + within_s
+    while any(alive(pid) for pid in pids):
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.05)
+    return True
 
 
 # ---------------------------------------------------------------------------- a Selenium server

@@ -9,6 +9,7 @@ from __future__ import annotations
 import enum
 import os
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import yaml
 from pydantic import Field, ValidationError, field_validator, model_validator
@@ -25,9 +26,9 @@ class TargetKind(str, enum.Enum):
 
 
 class DemoSettings(Strict):
-    seed: int = Field(7, description="seed for the demo site's table values and looks")
-    port: int = Field(0, ge=0, le=65535, description="0: any free port")
-    session_seconds: int = Field(600, ge=1, description="demo session lifetime")
+    seed: int = Field(7, description="seed for the demo site's table values and looks", strict=True)
+    port: int = Field(0, ge=0, le=65535, description="0: any free port", strict=True)
+    session_seconds: int = Field(600, ge=1, description="demo session lifetime", strict=True)
 
 
 class Target(Strict):
@@ -39,6 +40,11 @@ class Target(Strict):
     def _url_for_url_kind(self) -> "Target":
         if self.kind is TargetKind.URL and not self.url:
             raise ValueError("target.url is required when target.kind is 'url'")
+        if self.url is not None:
+            parts = urlsplit(self.url)
+            if parts.scheme not in ("http", "https") or not parts.hostname:
+                raise ValueError(f"target.url {self.url!r} must be a whole http:// or https:// address with a host, "
+                                 "e.g. https://example.org")
         return self
 
 
@@ -84,28 +90,31 @@ class Browser(Strict):
     chromedriver_path: Path | None = Field(None, description="chromedriver; default: found on PATH")
     use_webdriver_manager: bool = Field(False, description="download a chromedriver (needs internet)")
     remote_url: str | None = Field(None, description="drive a remote WebDriver (Selenium Grid) instead")
-    window_width: int = Field(1400, ge=200, le=10000)
-    window_height: int = Field(1000, ge=200, le=10000)
-    device_scale_factor: float = Field(1.0, ge=0.5, le=4.0)
-    page_load_timeout_s: float = Field(30.0, gt=0)
-    wait_timeout_s: float = Field(10.0, gt=0, description="explicit wait for login and tables")
+    window_width: int = Field(1400, ge=200, le=10000, strict=True)
+    window_height: int = Field(1000, ge=200, le=10000, strict=True)
+    device_scale_factor: float = Field(1.0, ge=0.5, le=4.0, strict=True)
+    page_load_timeout_s: float = Field(30.0, gt=0, strict=True)
+    wait_timeout_s: float = Field(10.0, gt=0, description="explicit wait for login and tables", strict=True)
     extra_args: list[str] = Field(default_factory=list)
 
 
 class Schedule(Strict):
     cron: str | None = Field(None, description="crontab expression, e.g. '*/30 * * * *'")
-    interval_minutes: float | None = Field(60.0, gt=0)
-    run_time_limit_s: float = Field(900.0, gt=0, description="a run longer than this is stopped")
-    misfire_grace_s: int | None = Field(None, ge=1, description="default: half the interval")
+    interval_minutes: float | None = Field(60.0, gt=0, strict=True)
+    run_time_limit_s: float = Field(900.0, gt=0, description="a run longer than this is stopped", strict=True)
+    misfire_grace_s: int | None = Field(None, ge=1, description="default: half the interval", strict=True)
     jobstore_url: str | None = Field(None, description="SQLAlchemy URL; default: SQLite in the output folder")
     stop_grace_s: float = Field(
-        60.0, gt=0, description="after SIGINT/SIGTERM, time for the current table to finish before the browser is quit"
+        60.0, gt=0, strict=True,
+        description="after SIGINT/SIGTERM, time for the current table to finish before the browser is quit",
     )
 
     @model_validator(mode="after")
     def _one_trigger(self) -> "Schedule":
         if self.cron and self.interval_minutes is not None and "interval_minutes" in self.model_fields_set:
             raise ValueError("give schedule.cron or schedule.interval_minutes, not both")
+        if not self.cron and self.interval_minutes is None:
+            raise ValueError("give schedule.cron or schedule.interval_minutes: the schedule needs one of them")
         return self
 
 
@@ -113,11 +122,11 @@ class Retry(Strict):
     """Transient failures (HTTP 5xx, time-outs, an expired session, a crashed browser) are retried per page
     with exponential backoff: backoff_s, 2*backoff_s, ... up to backoff_max_s. A refused login is never retried."""
 
-    attempts: int = Field(3, ge=1, le=10, description="tries per page, the first one included")
-    backoff_s: float = Field(2.0, ge=0, le=600, description="wait before the second try; doubles with each try")
-    backoff_max_s: float = Field(30.0, ge=0, le=3600, description="longest wait between two tries")
-    browser_restarts: int = Field(2, ge=0, le=10, description="how often one run may restart a crashed browser")
-    relogins: int = Field(3, ge=0, le=20, description="how often one run may log in again after its session expired")
+    attempts: int = Field(3, ge=1, le=10, description="tries per page, the first one included", strict=True)
+    backoff_s: float = Field(2.0, ge=0, le=600, description="wait before the second try; doubles with each try", strict=True)
+    backoff_max_s: float = Field(30.0, ge=0, le=3600, description="longest wait between two tries", strict=True)
+    browser_restarts: int = Field(2, ge=0, le=10, description="how often one run may restart a crashed browser", strict=True)
+    relogins: int = Field(3, ge=0, le=20, description="how often one run may log in again after its session expired", strict=True)
 
 
 class Output(Strict):
@@ -132,9 +141,9 @@ class Review(Strict):
     """`robot review`: the labelling web page."""
 
     host: str = Field("127.0.0.1", description="address to bind; anything but loopback exposes the labels")
-    port: int = Field(8765, ge=0, le=65535, description="0: any free port")
+    port: int = Field(8765, ge=0, le=65535, description="0: any free port", strict=True)
     labels_folder: Path = Field(Path("data/labels"), description="labels.csv and cells/ for `recognizer finetune`")
-    cell_height_px: int = Field(160, ge=32, le=1000, description="on-screen height of the cell being labelled")
+    cell_height_px: int = Field(160, ge=32, le=1000, description="on-screen height of the cell being labelled", strict=True)
 
 
 class AppConfig(Strict):
@@ -164,7 +173,7 @@ def load_config(path: str | os.PathLike = DEFAULT_CONFIG) -> AppConfig:
     except FileNotFoundError:
         raise ConfigError(f"config file {path} not found: pass --config or copy config.yaml from the project") from None
     except yaml.YAMLError as exc:
-        raise ConfigError(f"{path} is not valid YAML: {exc}".splitlines()[0]) from None
+        raise ConfigError(yaml_error(path, exc)) from None
     if not isinstance(raw, dict):
         raise ConfigError(f"{path} must be a mapping of sections (target, login, pages, ...)")
     try:
@@ -175,6 +184,16 @@ def load_config(path: str | os.PathLike = DEFAULT_CONFIG) -> AppConfig:
         more = f" (+{exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
         raise ConfigError(f"{path}: {key}: {first['msg']}{more}") from None
     return _resolve_paths(config, path.parent.resolve())
+
+
+def yaml_error(path: Path, exc: yaml.YAMLError) -> str:
+    """One line: where in the file (line and column, counted from 1) and what is wrong there."""
+    mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+    where = f" line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
+    problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+    context = getattr(exc, "context", None)
+    what = f"{problem} ({context})" if context else problem
+    return f"{path}{where}: not valid YAML: {what}"
 
 
 def _resolve_paths(config: AppConfig, base: Path) -> AppConfig:

@@ -35,11 +35,11 @@ from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.base import BaseTrigger
-from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from robot.config import AppConfig, Schedule, load_config
 from robot.control import RunControl
+from robot.crontab import CrontabError, crontab_trigger
 from robot.errors import RunStopped
 from robot.ledger import Ledger, RunStatus, recover_cut_off_runs
 from robot.lock import OutputLock
@@ -58,11 +58,12 @@ MAIN_LOOP_TICK_S = 1.0  # how often the main thread re-checks for a stop (signal
 # ---------------------------------------------------------------------------- the schedule, pure
 
 def build_trigger(schedule: Schedule) -> BaseTrigger:
-    """The APScheduler trigger for `schedule.cron` (preferred when set) or `schedule.interval_minutes`."""
+    """The APScheduler trigger for `schedule.cron` (a crontab expression: `robot.crontab`) or
+    `schedule.interval_minutes` (the config allows one of them, and requires one)."""
     if schedule.cron:
         try:
-            return CronTrigger.from_crontab(schedule.cron)
-        except ValueError as exc:
+            return crontab_trigger(schedule.cron)
+        except CrontabError as exc:
             raise ConfigError(f"schedule.cron {schedule.cron!r} is not a crontab expression ({exc}): "
                               "give five fields, minute hour day month weekday, e.g. '*/30 * * * *'") from None
     if schedule.interval_minutes is None:

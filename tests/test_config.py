@@ -46,6 +46,41 @@ def test_bad_values_name_the_key(tmp_path, data, message):
         load_config(write(tmp_path, data))
 
 
+TABLE = PAGES[0]["tables"][0]
+
+
+@pytest.mark.parametrize(
+    "data, message",
+    [
+        ({"pages": PAGES, "target": {"kind": "url", "url": "example.org"}}, "target: Value error, target.url 'example.org' must"),
+        ({"pages": PAGES, "target": {"kind": "url", "url": "http://"}}, "target.url 'http://' must be a whole http"),
+        ({"pages": PAGES, "target": {"kind": "url", "url": "ftp://example.org"}}, "target.url 'ftp://example.org' must"),
+        ({"pages": PAGES, "schedule": {"interval_minutes": None}}, "schedule: .*give schedule.cron or schedule.interval_minutes"),
+        ({"pages": [{**PAGES[0], "tables": [{**TABLE, "rows": True}]}]}, "pages.0.tables.0.rows: Input should be a valid integer"),
+        ({"pages": [{**PAGES[0], "tables": [{**TABLE, "skip_cols": False}]}]}, "pages.0.tables.0.skip_cols: Input should be a valid int"),
+        ({"pages": [{**PAGES[0], "tables": [{**TABLE, "cols": 15.0}]}]}, "pages.0.tables.0.cols: Input should be a valid integer"),
+        ({"pages": PAGES, "retry": {"attempts": True}}, "retry.attempts: Input should be a valid integer"),
+        ({"pages": PAGES, "browser": {"wait_timeout_s": True}}, "browser.wait_timeout_s: Input should be a valid number"),
+    ],
+)
+def test_a_url_without_scheme_or_host_no_schedule_and_booleans_for_numbers_are_refused(tmp_path, data, message):
+    with pytest.raises(ConfigError, match=message):
+        load_config(write(tmp_path, data))
+
+
+def test_whole_numbers_still_do_for_number_settings(tmp_path):
+    config = load_config(write(tmp_path, {"pages": PAGES, "browser": {"wait_timeout_s": 5}, "schedule": {"interval_minutes": 30}}))
+    assert config.browser.wait_timeout_s == 5.0 and config.schedule.interval_minutes == 30.0
+
+
+def test_a_yaml_syntax_error_names_its_line_and_column(tmp_path):
+    text = "pages:\n  - name: p\n    path: /t\n   tables: []\n"
+    with pytest.raises(ConfigError, match=r"config.yaml line 4, column 4: not valid YAML: expected <block end>"):
+        load_config(write(tmp_path, text))
+    with pytest.raises(ConfigError, match=r"line 1, column 17: not valid YAML: expected ',' or ']'"):
+        load_config(write(tmp_path, "pages: [unclosed"))
+
+
 def test_bad_yaml_and_missing_file_are_one_line_errors(tmp_path):
     with pytest.raises(ConfigError, match="not valid YAML") as info:
         load_config(write(tmp_path, "pages: [unclosed"))

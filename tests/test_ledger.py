@@ -11,7 +11,7 @@ from robot.ledger import Ledger, RunCounts, RunStatus, recover_cut_off_runs
 from robot.lock import OutputLock
 from robot.results import Failure
 from robot.state import STATE_FILE
-from tablebot.errors import OutputError
+from tablebot.errors import ExitCode, OutputError
 from tests import fs_faults
 from tests.robot_fakes import robot_cli
 
@@ -124,6 +124,17 @@ def test_status_with_no_runs(write_config, monkeypatch, capsys):
     assert lines[0].startswith("robot: not running (output folder ")
     assert lines[1] == "next run: none scheduled: start `robot run` (every 60 min)"
     assert lines[2] == "no runs yet"
+
+
+@pytest.mark.parametrize("command", ["status", "run", "doctor"])
+def test_a_schedule_with_neither_cron_nor_interval_is_a_config_error_for_every_command(write_config, monkeypatch,
+                                                                                        capsys, command):
+    config = write_config({"schedule": {"cron": None, "interval_minutes": None}})
+    code, out, err = robot_cli(monkeypatch, capsys, command, "--config", str(config))
+    # doctor reports each failed check and exits 1 (robot.commands.doctor); the others stop at the config
+    assert code == (ExitCode.FAILED if command == "doctor" else ExitCode.CONFIG), err
+    assert "schedule: Value error, give schedule.cron or schedule.interval_minutes" in out + err
+    assert "Traceback" not in err
 
 
 def test_status_shows_the_holder_the_runs_and_failures(write_config, monkeypatch, capsys, tmp_path):

@@ -227,7 +227,7 @@ def test_relabelling_updates_and_not_a_number_empties_the_cell(workspace, run_fo
     assert LabelStore(tmp_path / "labels").get(cell).label == 8 and grid(run_folder, "light__main")[1][2] == 8
 
 
-@pytest.mark.parametrize("bad", ["37", "abc", "", "05"])
+@pytest.mark.parametrize("bad", ["37", "abc", "", "05", "٣", "³", "１"])  # non-ASCII digits too
 def test_a_bad_label_is_refused_and_changes_nothing(workspace, run_folder, tmp_path, bad):
     before = snapshot(run_folder, tmp_path / "labels")
     with pytest.raises(BadLabel):

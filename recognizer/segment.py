@@ -213,8 +213,11 @@ class Layout(NamedTuple):
     text_height: float
 
 
-def locate(image: np.ndarray) -> Layout:
-    """The layout of the table's text."""
+def locate(image: np.ndarray, shape: TableShape | None = None) -> Layout:
+    """The layout of the table's text. With header rows/columns in `shape`, the columns are found
+    from the data rows alone, so that words above the columns never make columns of their own,
+    and header lines or columns beyond what `shape` expects are merged into the header."""
+    shape = shape or TableShape()
     boxes = text_boxes(text_mask(image))
     if len(boxes) == 0:
         raise SegmentationError("no table found: the image has no text-like marks (is it blank or not a table?)")
@@ -226,22 +229,63 @@ def locate(image: np.ndarray) -> Layout:
     # up with the well-filled ones; sparse specks between rows or columns are not.
     strong_rows, strong_cols = well_supported(line_sizes), well_supported(column_sizes)
     row_spans = kept_spans(boxes, line_of, strong_rows, line_spans, 0, column_spans[strong_cols])
+    row_spans = header_merged(fill_missing(row_spans), shape.skip_rows, shape.rows)
+    if shape.skip_rows and len(row_spans) > shape.skip_rows:
+        data_top = (row_spans[shape.skip_rows - 1][1] + row_spans[shape.skip_rows][0]) / 2
+        centres_y = numbers[:, 1] + numbers[:, 3] / 2
+        numbers = numbers[centres_y > data_top]
+        if len(numbers) == 0:
+            raise SegmentationError("no table found: nothing but header lines")
+        # The columns again, from the data rows alone: words above them make no columns.
+        column_of, column_sizes, column_spans = group_spans(numbers, 0, COLUMN_STEP * text_h)
+        strong_cols = well_supported(column_sizes)
     col_spans = kept_spans(numbers, column_of, strong_cols, column_spans, 1, line_spans[strong_rows])
-    return Layout(fill_missing(row_spans), fill_missing(col_spans), text_h)
+    col_spans = header_merged(fill_missing(col_spans), shape.skip_cols, shape.cols)
+    return Layout(row_spans, col_spans, text_h)
 
 
-def locate_at(image: np.ndarray, scale: float) -> Layout:
+def header_merged(spans: list[tuple[int, int]], skip: int, expected: int | None) -> list[tuple[int, int]]:
+    """Spans with the header's: labels of several words or lines ("Round 1", a label that wraps)
+    make several spans where the table has `skip` header rows or columns. The data's own spans are
+    the last `expected` ones (when given) or, else, the run of regular pitch that ends the table;
+    whatever lies before them is the header, merged into `skip` spans."""
+    if not skip or len(spans) <= skip + 1:
+        return spans
+    data = expected if expected else regular_tail(spans)
+    if data is None or len(spans) - data <= skip:
+        return spans
+    head = spans[: len(spans) - data]
+    merged = head[: skip - 1] + [(head[skip - 1][0], head[-1][1])]
+    return merged + spans[len(spans) - data :]
+
+
+def regular_tail(spans: list[tuple[int, int]]) -> int | None:
+    """How many spans at the end follow one regular pitch (the data), or None when too few do."""
+    centres = [(a + b) / 2 for a, b in spans]
+    steps = np.diff(centres)
+    if len(steps) < 3:
+        return None
+    pitch = median(steps[len(steps) // 2 :])  # the far half: surely data
+    count = 1
+    for step in steps[::-1]:
+        if abs(step - pitch) > PITCH_TOLERANCE * pitch:
+            break
+        count += 1
+    return count
+
+
+def locate_at(image: np.ndarray, scale: float, shape: TableShape | None = None) -> Layout:
     """`locate` on the image resized by `scale` (2, or 1/2, 1/4, ...: repeated `halve`), with spans
     and text height in the image's pixels."""
     if scale == 1:
-        return locate(image)
+        return locate(image, shape)
     if scale > 1:
         resized = cv2.resize(image, None, fx=scale, fy=scale, interpolation=cv2.INTER_LINEAR)
     else:
         resized = image
         for _ in range(round(np.log2(1 / scale))):
             resized = halve(resized)
-    row_spans, col_spans, text_h = locate(resized)
+    row_spans, col_spans, text_h = locate(resized, shape)
 
     def back(spans_: list[tuple[int, int]]) -> list[tuple[int, int]]:
         return [(int(a / scale), int(np.ceil(b / scale))) for a, b in spans_]
@@ -268,7 +312,7 @@ def find_grid(image: np.ndarray, shape: TableShape | None = None) -> Grid:
         # High-DPI screenshots: the layout is found as well at a fraction of the pixels. Any
         # doubt (no table, tiny text, another shape) and the full-size image decides.
         try:
-            located = locate_at(image, scale)
+            located = locate_at(image, scale, shape)
         except SegmentationError:
             pass
         if located:
@@ -277,7 +321,7 @@ def find_grid(image: np.ndarray, shape: TableShape | None = None) -> Grid:
                 located = None
     if located is None:
         try:
-            located = locate(image)
+            located = locate(image, shape)
             small = image.shape[0] / len(located.row_spans) < SMALL_CELL
         except SegmentationError:
             if image.shape[0] > 2 * SMALL_CELL * MAX_ROWS_AT_2X:
@@ -285,7 +329,7 @@ def find_grid(image: np.ndarray, shape: TableShape | None = None) -> Grid:
             small = True
         if small or (rows_hint and rows_hint < SMALL_CELL):
             # In tiny cells the edge mask joins text to the grid lines: look again at 2x.
-            located = locate_at(image, 2)
+            located = locate_at(image, 2, shape)
     row_spans, col_spans, text_h = located
     found, expected = found_shape(row_spans, col_spans, shape)
     if found != expected or min(found) < 1:

@@ -254,9 +254,11 @@ def header_merged(spans: list[tuple[int, int]], skip: int, expected: int | None)
     data = expected if expected else regular_tail(spans)
     if data is None or len(spans) - data <= skip:
         return spans
-    head = spans[: len(spans) - data]
-    merged = head[: skip - 1] + [(head[skip - 1][0], head[-1][1])]
-    return merged + spans[len(spans) - data :]
+    head, tail = spans[: len(spans) - data], spans[len(spans) - data :]
+    if max(b for _, b in head) >= tail[0][0] or any(b0 >= a1 for (_, b0), (a1, _) in zip(tail, tail[1:])):
+        return spans  # overlapping spans: no clean split into header and data
+    merged = head[: skip - 1] + [(head[skip - 1][0], max(b for _, b in head[skip - 1 :]))]
+    return merged + tail
 
 
 def regular_tail(spans: list[tuple[int, int]]) -> int | None:

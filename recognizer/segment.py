@@ -50,6 +50,7 @@ COLUMN_STEP = 0.6  # ... or a new column (left/right alignment moves centres by 
 MIN_SUPPORT = 0.5  # rows/columns with fewer numbers than this * the median are sparse
 PITCH_TOLERANCE = 0.25  # a gap within this of k pitches holds k-1 empty rows/columns
 MIN_TEXT_HEIGHT = 5  # pixels; smaller "text" cannot be read
+TIGHT_BAND = 0.12  # an empty band this wide (* text height) parts digit gaps from cell gaps
 
 
 @dataclass(frozen=True)
@@ -213,7 +214,7 @@ class Layout(NamedTuple):
     text_height: float
 
 
-def locate(image: np.ndarray, shape: TableShape | None = None) -> Layout:
+def locate(image: np.ndarray, shape: TableShape | None = None, digit_gap: float = DIGIT_GAP) -> Layout:
     """The layout of the table's text. With header rows/columns in `shape`, the columns are found
     from the data rows alone, so that words above the columns never make columns of their own,
     and header lines or columns beyond what `shape` expects are merged into the header."""
@@ -223,7 +224,7 @@ def locate(image: np.ndarray, shape: TableShape | None = None) -> Layout:
         raise SegmentationError("no table found: the image has no text-like marks (is it blank or not a table?)")
     text_h = median(boxes[:, 3])
     line_of, line_sizes, line_spans = group_spans(boxes, 1, LINE_STEP * text_h)
-    numbers = merge_numbers(boxes, line_of, DIGIT_GAP * text_h)
+    numbers = merge_numbers(boxes, line_of, digit_gap * text_h)
     column_of, column_sizes, column_spans = group_spans(numbers, 0, COLUMN_STEP * text_h)
     # A sparse row or column (a history that is not full yet) is kept when its numbers line
     # up with the well-filled ones; sparse specks between rows or columns are not.
@@ -276,23 +277,52 @@ def regular_tail(spans: list[tuple[int, int]]) -> int | None:
     return count
 
 
-def locate_at(image: np.ndarray, scale: float, shape: TableShape | None = None) -> Layout:
+def locate_at(image: np.ndarray, scale: float, shape: TableShape | None = None, digit_gap: float = DIGIT_GAP) -> Layout:
     """`locate` on the image resized by `scale` (2, or 1/2, 1/4, ...: repeated `halve`), with spans
     and text height in the image's pixels."""
     if scale == 1:
-        return locate(image, shape)
+        return locate(image, shape, digit_gap)
     if scale > 1:
         resized = cv2.resize(image, None, fx=scale, fy=scale, interpolation=cv2.INTER_LINEAR)
     else:
         resized = image
         for _ in range(round(np.log2(1 / scale))):
             resized = halve(resized)
-    row_spans, col_spans, text_h = locate(resized, shape)
+    row_spans, col_spans, text_h = locate(resized, shape, digit_gap)
 
     def back(spans_: list[tuple[int, int]]) -> list[tuple[int, int]]:
         return [(int(a / scale), int(np.ceil(b / scale))) for a, b in spans_]
 
     return Layout(back(row_spans), back(col_spans), text_h / scale)
+
+
+def tight_digit_gap(image: np.ndarray) -> float | None:
+    """A narrower gap between the digits of one number, for tables whose cells sit closer than
+    DIGIT_GAP: the horizontal gaps between neighbouring glyphs of a line fall into two clusters
+    (within a number, between cells) with an empty band between them; the band's middle, as a
+    fraction of the text height. None when the gaps show no such band below DIGIT_GAP."""
+    boxes = text_boxes(text_mask(image))
+    if len(boxes) < 4:
+        return None
+    text_h = median(boxes[:, 3])
+    line_of, _, _ = group_spans(boxes, 1, LINE_STEP * text_h)
+    order = np.lexsort((boxes[:, 0], line_of))
+    b, line = boxes[order], line_of[order]
+    gaps = np.sort(((b[1:, 0] - (b[:-1, 0] + b[:-1, 2]))[line[1:] == line[:-1]]) / text_h)
+    gaps = gaps[(gaps >= 0) & (gaps < DIGIT_GAP)]
+    if len(gaps) < 4:
+        return None
+    jumps = np.diff(gaps)
+    i = int(np.argmax(jumps))
+    if jumps[i] < TIGHT_BAND:
+        return None
+    return float((gaps[i] + gaps[i + 1]) / 2)
+
+
+def well_formed(layout: Layout) -> bool:
+    """Rows and columns in order, none overlapping the next: numbers merged across cells (text too
+    small for the scale it was located at) give overlapping spans, and no grid."""
+    return all(b0 < a1 for spans in (layout.row_spans, layout.col_spans) for (_, b0), (a1, _) in zip(spans, spans[1:]))
 
 
 def found_shape(row_spans: list, col_spans: list, shape: TableShape) -> tuple[tuple[int, int], tuple[int, int]]:
@@ -307,7 +337,7 @@ def find_grid(image: np.ndarray, shape: TableShape | None = None) -> Grid:
     shape = shape or TableShape()
     rows_hint = image.shape[0] / (shape.rows + shape.skip_rows) if shape.rows else None
     located = None
-    scale = 1.0
+    scale, located_at = 1.0, 1.0
     while rows_hint and rows_hint * scale >= 2 * SHRUNK_ROW:
         scale /= 2
     if scale < 1:
@@ -319,7 +349,7 @@ def find_grid(image: np.ndarray, shape: TableShape | None = None) -> Grid:
             pass
         if located:
             found, expected = found_shape(located.row_spans, located.col_spans, shape)
-            if located.text_height * scale < MIN_SHRUNK_TEXT or found != expected:
+            if located.text_height * scale < MIN_SHRUNK_TEXT or found != expected or not well_formed(located):
                 located = None
     if located is None:
         try:
@@ -331,9 +361,19 @@ def find_grid(image: np.ndarray, shape: TableShape | None = None) -> Grid:
             small = True
         if small or (rows_hint and rows_hint < SMALL_CELL):
             # In tiny cells the edge mask joins text to the grid lines: look again at 2x.
-            located = locate_at(image, 2, shape)
+            located, located_at = locate_at(image, 2, shape), 2.0
+    found, expected = found_shape(located.row_spans, located.col_spans, shape)
+    if (found != expected or not well_formed(located)) and (tight := tight_digit_gap(image)) is not None:
+        # Tight tables (browser-default `cellpadding=2`): neighbours closer than digits usually are.
+        retry = locate_at(image, located_at, shape, tight)
+        again, wanted = found_shape(retry.row_spans, retry.col_spans, shape)
+        if well_formed(retry) and again == wanted:
+            located = retry
     row_spans, col_spans, text_h = located
     found, expected = found_shape(row_spans, col_spans, shape)
+    if not well_formed(located):
+        raise SegmentationError("the numbers of neighbouring cells run into each other: no grid of cells found; "
+                                "capture the table at a larger size (browser.device_scale_factor)")
     if found != expected or min(found) < 1:
         raise SegmentationError(
             f"found {found[0]}x{found[1]} cells (after skipping {shape.skip_rows} header rows, "

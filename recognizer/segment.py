@@ -50,6 +50,7 @@ COLUMN_STEP = 0.6  # ... or a new column (left/right alignment moves centres by 
 MIN_SUPPORT = 0.5  # rows/columns with fewer numbers than this * the median are sparse
 PITCH_TOLERANCE = 0.25  # a gap within this of k pitches holds k-1 empty rows/columns
 MIN_TEXT_HEIGHT = 5  # pixels; smaller "text" cannot be read
+LINE_COVER = 0.6  # a rule covers this share of the table's text area along its length
 TIGHT_BAND = 0.12  # an empty band this wide (* text height) parts digit gaps from cell gaps
 
 
@@ -196,14 +197,38 @@ def fill_missing(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
     return out
 
 
-def bounds(spans: list[tuple[int, int]], limit: int, fallback_gap: float) -> tuple[tuple[int, int], ...]:
-    """Cell boundaries at the midlines between neighbouring spans; outer ones half a gap out."""
+def bounds(spans: list[tuple[int, int]], limit: int, fallback_gap: float,
+           lines: np.ndarray | None = None) -> tuple[tuple[int, int], ...]:
+    """Cell boundaries between neighbouring spans: on the grid lines found in the gap (midway
+    between a cell's right border and the next one's left border), else at the gap's midline;
+    outer ones on the nearest line outside, else half a gap out. Text left- or right-aligned in
+    wide ruled cells sits far from the midline; the lines are where the cells really end."""
+    lines = np.empty(0, np.int64) if lines is None else lines
     gaps = [spans[i + 1][0] - spans[i][1] for i in range(len(spans) - 1)]
     half = (median(np.array(gaps)) if gaps else fallback_gap) / 2
-    cuts = [max(0, int(spans[0][0] - half))]
-    cuts += [int(round((spans[i][1] + spans[i + 1][0]) / 2)) for i in range(len(spans) - 1)]
-    cuts.append(min(limit, int(spans[-1][1] + half + 1)))
+
+    def cut(a: float, b: float) -> int:
+        inside = lines[(lines > a) & (lines < b)]
+        return int(round((inside.min() + inside.max()) / 2)) if len(inside) else int(round((a + b) / 2))
+
+    before = lines[(lines < spans[0][0]) & (lines >= spans[0][0] - 2 * half - 1)]
+    after = lines[(lines > spans[-1][1]) & (lines <= spans[-1][1] + 2 * half + 1)]
+    cuts = [int(before.max()) if len(before) else max(0, int(spans[0][0] - half))]
+    cuts += [cut(spans[i][1], spans[i + 1][0]) for i in range(len(spans) - 1)]
+    cuts.append(int(after.min()) + 1 if len(after) else min(limit, int(spans[-1][1] + half + 1)))
     return tuple((cuts[i], cuts[i + 1]) for i in range(len(spans)))
+
+
+def grid_lines(image: np.ndarray, row_span: tuple[int, int], col_span: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
+    """x positions of vertical and y positions of horizontal rules (grid lines, cell borders,
+    stripe edges) across the table's text area: pixel columns (rows) whose edge mask is set
+    over most of the area's height (width)."""
+    mask = text_mask(image)
+    (y0, y1), (x0, x1) = row_span, col_span
+    area = mask[y0:y1]
+    vertical = np.flatnonzero(area.sum(axis=0) >= LINE_COVER * (y1 - y0))
+    horizontal = np.flatnonzero(mask[:, x0:x1].sum(axis=1) >= LINE_COVER * (x1 - x0))
+    return vertical, horizontal
 
 
 class Layout(NamedTuple):
@@ -381,9 +406,11 @@ def find_grid(image: np.ndarray, shape: TableShape | None = None) -> Grid:
             "and skip_rows/skip_cols for this table, or capture the table element alone"
         )
     H, W = image.shape[:2]
+    data_rows, data_cols = row_spans[shape.skip_rows :], col_spans[shape.skip_cols :]
+    vertical, horizontal = grid_lines(image, (data_rows[0][0], data_rows[-1][1]), (data_cols[0][0], data_cols[-1][1]))
     return Grid(
-        rows=bounds(row_spans, H, text_h)[shape.skip_rows :],
-        cols=bounds(col_spans, W, text_h)[shape.skip_cols :],
+        rows=bounds(row_spans, H, text_h, horizontal)[shape.skip_rows :],
+        cols=bounds(col_spans, W, text_h, vertical)[shape.skip_cols :],
         text_height=text_h,
     )
 
@@ -394,12 +421,15 @@ def crop_cells(image: np.ndarray, grid: Grid) -> np.ndarray:
 
     Equal sizes let the normaliser process the whole table as one array batch. Cells a
     pixel or two narrower than the widest get that much of their neighbours' edges, which
-    the normaliser ignores. The image is padded (edge colour repeated) for border cells.
+    the normaliser ignores. The image is padded (with its median colour) for border cells.
     """
     ch = max(b - a for a, b in grid.rows)
     cw = max(b - a for a, b in grid.cols)
     py, px = ch // 2 + 1, cw // 2 + 1
-    padded = cv2.copyMakeBorder(image, py, py, px, px, cv2.BORDER_REPLICATE)
+    # Beyond the image: the table's background, not its edge repeated, which would smear a
+    # digit cut by the image edge into a line.
+    fill = np.median(image.reshape(-1, *image.shape[2:])[:: max(1, image.size // 4096)], axis=0)
+    padded = cv2.copyMakeBorder(image, py, py, px, px, cv2.BORDER_CONSTANT, value=np.atleast_1d(fill).tolist())
     ys = [py + (a + b) // 2 - ch // 2 for a, b in grid.rows]
     xs = [px + (a + b) // 2 - cw // 2 for a, b in grid.cols]
     cells = np.empty((len(ys) * len(xs), ch, cw, *image.shape[2:]), image.dtype)

@@ -25,7 +25,7 @@ import numpy as np
 
 from recognizer.imageops import components, halve, row_medians
 
-NORMALIZER_VERSION = 5
+NORMALIZER_VERSION = 6
 INPUT_SIZE = 28
 INK_BOX = 22  # the ink is fitted into INK_BOX x INK_BOX inside INPUT_SIZE x INPUT_SIZE
 
@@ -37,6 +37,9 @@ EDGE_THIN = 0.15  # edge-touching components thinner than this fraction of the c
 EDGE_SPAN = 0.9  # edge-touching components spanning this fraction of the crop are frames / stripes
 EDGE_BAND = 0.1  # components with most of their ink this close to the crop edge are lines / corners
 SPECK_AREA = 0.004  # components smaller than this fraction of the crop area are noise
+STRONG_INK = 0.5  # a component whose ink never reaches this share of its crop's strongest is faint
+LINE_ASPECT = 8  # a component this many times longer than thick, across the crop, is a line
+INNER_HEIGHT = (0.25, 1.05)  # a ring is taller than what it holds, at most 4x: (min, max) inner/outer height
 MIN_CROP = 4  # crops smaller than this (pixels, either side) are empty
 WORK_HEIGHT = 32  # crops at least twice this high are halved (repeatedly) before anything else
 _RIM = np.ones((3, 3), np.uint8)
@@ -114,7 +117,12 @@ def ink_components(ink: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]
     strips = (crops[:, :band], crops[:, h - band :], crops[:, band : h - band, :band], crops[:, band : h - band, w - band :])
     in_band = sum(np.bincount(s.ravel(), minlength=count) for s in strips)
     at_edge = in_band[1:] * 2 > area
-    kept = (area >= max(2.0, SPECK_AREA * h * w)) & ~at_edge & ~(touches & (line_like | off_centre))
+    big_enough = area >= max(2.0, SPECK_AREA * h * w)
+    # A thin line across the crop, wherever it lies (a cell's own frame inside a wide cell).
+    rule = ((bh >= EDGE_SPAN * h) & (bw * LINE_ASPECT < bh)) | ((bw >= EDGE_SPAN * w) & (bh * LINE_ASPECT < bw))
+    candidates = big_enough & ~at_edge & ~(touches & (line_like | off_centre)) & ~rule
+    candidates &= ~faint(ink, labels.reshape(n, rows, w), candidates)
+    kept = candidates & ~enclosing(crop, x, y, bw, bh, candidates)
     keep = np.zeros(count, np.uint8)
     keep[1:] = kept
     # Each crop's ink box: the union of its kept components' boxes.
@@ -126,6 +134,37 @@ def ink_components(ink: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]
     np.minimum.at(boxes[:, 2], k, x[kept])
     np.maximum.at(boxes[:, 3], k, (x + bw)[kept])
     return labels.reshape(n, rows, w), keep, boxes
+
+
+def faint(ink: np.ndarray, labels: np.ndarray, candidates: np.ndarray) -> np.ndarray:
+    """Components none of whose pixels reaches STRONG_INK of the strongest candidate ink in their
+    crop: a chip's gradient highlight or a soft shadow, never part of the number, whose strokes
+    all reach about the same contrast."""
+    count = len(candidates) + 1
+    is_candidate = np.zeros(count, bool)
+    is_candidate[1:] = candidates
+    on = is_candidate[labels]
+    peak = np.where(on, ink, 0).reshape(len(ink), -1).max(axis=1)
+    strong = on & (ink > (peak * STRONG_INK).astype(np.uint8)[:, None, None])
+    return np.bincount(labels[strong], minlength=count)[1:] == 0
+
+
+def enclosing(crop: np.ndarray, x: np.ndarray, y: np.ndarray, w: np.ndarray, h: np.ndarray,
+              candidates: np.ndarray) -> np.ndarray:
+    """Components around another of the same crop: a ring, a chip's rim or a frame around the
+    number, never a digit (a digit's holes hold no ink). Only candidates count as the inner one,
+    and only inner ones of some size: JPEG specks in a 0's hole do not make it a ring."""
+    idx = np.flatnonzero(candidates)
+    out = np.zeros(len(x), bool)
+    if len(idx) < 2:
+        return out
+    cx2, cy2 = 2 * x[idx] + w[idx], 2 * y[idx] + h[idx]  # doubled centres: integer arithmetic
+    X, Y, W, H, C = (a[idx, None] for a in (x, y, w, h, crop))
+    around = ((C == crop[idx][None, :]) & (2 * X < cx2[None, :]) & (cx2[None, :] < 2 * (X + W))
+              & (2 * Y < cy2[None, :]) & (cy2[None, :] < 2 * (Y + H))
+              & (h[idx][None, :] * INNER_HEIGHT[1] < H) & (h[idx][None, :] > INNER_HEIGHT[0] * H))
+    out[idx] = around.any(axis=1)
+    return out
 
 
 def glyphs(ink: np.ndarray, labels: np.ndarray, keep: np.ndarray, boxes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

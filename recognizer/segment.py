@@ -50,6 +50,8 @@ COLUMN_STEP = 0.6  # ... or a new column (left/right alignment moves centres by 
 MIN_SUPPORT = 0.5  # rows/columns with fewer numbers than this * the median are sparse
 PITCH_TOLERANCE = 0.25  # a gap within this of k pitches holds k-1 empty rows/columns
 MIN_TEXT_HEIGHT = 5  # pixels; smaller "text" cannot be read
+LINE_COVER = 0.6  # a rule covers this share of the table's text area along its length
+TIGHT_BAND = 0.12  # an empty band this wide (* text height) parts digit gaps from cell gaps
 
 
 @dataclass(frozen=True)
@@ -195,14 +197,38 @@ def fill_missing(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
     return out
 
 
-def bounds(spans: list[tuple[int, int]], limit: int, fallback_gap: float) -> tuple[tuple[int, int], ...]:
-    """Cell boundaries at the midlines between neighbouring spans; outer ones half a gap out."""
+def bounds(spans: list[tuple[int, int]], limit: int, fallback_gap: float,
+           lines: np.ndarray | None = None) -> tuple[tuple[int, int], ...]:
+    """Cell boundaries between neighbouring spans: on the grid lines found in the gap (midway
+    between a cell's right border and the next one's left border), else at the gap's midline;
+    outer ones on the nearest line outside, else half a gap out. Text left- or right-aligned in
+    wide ruled cells sits far from the midline; the lines are where the cells really end."""
+    lines = np.empty(0, np.int64) if lines is None else lines
     gaps = [spans[i + 1][0] - spans[i][1] for i in range(len(spans) - 1)]
     half = (median(np.array(gaps)) if gaps else fallback_gap) / 2
-    cuts = [max(0, int(spans[0][0] - half))]
-    cuts += [int(round((spans[i][1] + spans[i + 1][0]) / 2)) for i in range(len(spans) - 1)]
-    cuts.append(min(limit, int(spans[-1][1] + half + 1)))
+
+    def cut(a: float, b: float) -> int:
+        inside = lines[(lines > a) & (lines < b)]
+        return int(round((inside.min() + inside.max()) / 2)) if len(inside) else int(round((a + b) / 2))
+
+    before = lines[(lines < spans[0][0]) & (lines >= spans[0][0] - 2 * half - 1)]
+    after = lines[(lines > spans[-1][1]) & (lines <= spans[-1][1] + 2 * half + 1)]
+    cuts = [int(before.max()) if len(before) else max(0, int(spans[0][0] - half))]
+    cuts += [cut(spans[i][1], spans[i + 1][0]) for i in range(len(spans) - 1)]
+    cuts.append(int(after.min()) + 1 if len(after) else min(limit, int(spans[-1][1] + half + 1)))
     return tuple((cuts[i], cuts[i + 1]) for i in range(len(spans)))
+
+
+def grid_lines(image: np.ndarray, row_span: tuple[int, int], col_span: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
+    """x positions of vertical and y positions of horizontal rules (grid lines, cell borders,
+    stripe edges) across the table's text area: pixel columns (rows) whose edge mask is set
+    over most of the area's height (width)."""
+    mask = text_mask(image)
+    (y0, y1), (x0, x1) = row_span, col_span
+    area = mask[y0:y1]
+    vertical = np.flatnonzero(area.sum(axis=0) >= LINE_COVER * (y1 - y0))
+    horizontal = np.flatnonzero(mask[:, x0:x1].sum(axis=1) >= LINE_COVER * (x1 - x0))
+    return vertical, horizontal
 
 
 class Layout(NamedTuple):
@@ -213,40 +239,115 @@ class Layout(NamedTuple):
     text_height: float
 
 
-def locate(image: np.ndarray) -> Layout:
-    """The layout of the table's text."""
+def locate(image: np.ndarray, shape: TableShape | None = None, digit_gap: float = DIGIT_GAP) -> Layout:
+    """The layout of the table's text. With header rows/columns in `shape`, the columns are found
+    from the data rows alone, so that words above the columns never make columns of their own,
+    and header lines or columns beyond what `shape` expects are merged into the header."""
+    shape = shape or TableShape()
     boxes = text_boxes(text_mask(image))
     if len(boxes) == 0:
         raise SegmentationError("no table found: the image has no text-like marks (is it blank or not a table?)")
     text_h = median(boxes[:, 3])
     line_of, line_sizes, line_spans = group_spans(boxes, 1, LINE_STEP * text_h)
-    numbers = merge_numbers(boxes, line_of, DIGIT_GAP * text_h)
+    numbers = merge_numbers(boxes, line_of, digit_gap * text_h)
     column_of, column_sizes, column_spans = group_spans(numbers, 0, COLUMN_STEP * text_h)
     # A sparse row or column (a history that is not full yet) is kept when its numbers line
     # up with the well-filled ones; sparse specks between rows or columns are not.
     strong_rows, strong_cols = well_supported(line_sizes), well_supported(column_sizes)
     row_spans = kept_spans(boxes, line_of, strong_rows, line_spans, 0, column_spans[strong_cols])
+    row_spans = header_merged(fill_missing(row_spans), shape.skip_rows, shape.rows)
+    if shape.skip_rows and len(row_spans) > shape.skip_rows:
+        data_top = (row_spans[shape.skip_rows - 1][1] + row_spans[shape.skip_rows][0]) / 2
+        centres_y = numbers[:, 1] + numbers[:, 3] / 2
+        numbers = numbers[centres_y > data_top]
+        if len(numbers) == 0:
+            raise SegmentationError("no table found: nothing but header lines")
+        # The columns again, from the data rows alone: words above them make no columns.
+        column_of, column_sizes, column_spans = group_spans(numbers, 0, COLUMN_STEP * text_h)
+        strong_cols = well_supported(column_sizes)
     col_spans = kept_spans(numbers, column_of, strong_cols, column_spans, 1, line_spans[strong_rows])
-    return Layout(fill_missing(row_spans), fill_missing(col_spans), text_h)
+    col_spans = header_merged(fill_missing(col_spans), shape.skip_cols, shape.cols)
+    return Layout(row_spans, col_spans, text_h)
 
 
-def locate_at(image: np.ndarray, scale: float) -> Layout:
+def header_merged(spans: list[tuple[int, int]], skip: int, expected: int | None) -> list[tuple[int, int]]:
+    """Spans with the header's: labels of several words or lines ("Round 1", a label that wraps)
+    make several spans where the table has `skip` header rows or columns. The data's own spans are
+    the last `expected` ones (when given) or, else, the run of regular pitch that ends the table;
+    whatever lies before them is the header, merged into `skip` spans."""
+    if not skip or len(spans) <= skip + 1:
+        return spans
+    data = expected if expected else regular_tail(spans)
+    if data is None or len(spans) - data <= skip:
+        return spans
+    head, tail = spans[: len(spans) - data], spans[len(spans) - data :]
+    if max(b for _, b in head) >= tail[0][0] or any(b0 >= a1 for (_, b0), (a1, _) in zip(tail, tail[1:])):
+        return spans  # overlapping spans: no clean split into header and data
+    merged = head[: skip - 1] + [(head[skip - 1][0], max(b for _, b in head[skip - 1 :]))]
+    return merged + tail
+
+
+def regular_tail(spans: list[tuple[int, int]]) -> int | None:
+    """How many spans at the end follow one regular pitch (the data), or None when too few do."""
+    centres = [(a + b) / 2 for a, b in spans]
+    steps = np.diff(centres)
+    if len(steps) < 3:
+        return None
+    pitch = median(steps[len(steps) // 2 :])  # the far half: surely data
+    count = 1
+    for step in steps[::-1]:
+        if abs(step - pitch) > PITCH_TOLERANCE * pitch:
+            break
+        count += 1
+    return count
+
+
+def locate_at(image: np.ndarray, scale: float, shape: TableShape | None = None, digit_gap: float = DIGIT_GAP) -> Layout:
     """`locate` on the image resized by `scale` (2, or 1/2, 1/4, ...: repeated `halve`), with spans
     and text height in the image's pixels."""
     if scale == 1:
-        return locate(image)
+        return locate(image, shape, digit_gap)
     if scale > 1:
         resized = cv2.resize(image, None, fx=scale, fy=scale, interpolation=cv2.INTER_LINEAR)
     else:
         resized = image
         for _ in range(round(np.log2(1 / scale))):
             resized = halve(resized)
-    row_spans, col_spans, text_h = locate(resized)
+    row_spans, col_spans, text_h = locate(resized, shape, digit_gap)
 
     def back(spans_: list[tuple[int, int]]) -> list[tuple[int, int]]:
         return [(int(a / scale), int(np.ceil(b / scale))) for a, b in spans_]
 
     return Layout(back(row_spans), back(col_spans), text_h / scale)
+
+
+def tight_digit_gap(image: np.ndarray) -> float | None:
+    """A narrower gap between the digits of one number, for tables whose cells sit closer than
+    DIGIT_GAP: the horizontal gaps between neighbouring glyphs of a line fall into two clusters
+    (within a number, between cells) with an empty band between them; the band's middle, as a
+    fraction of the text height. None when the gaps show no such band below DIGIT_GAP."""
+    boxes = text_boxes(text_mask(image))
+    if len(boxes) < 4:
+        return None
+    text_h = median(boxes[:, 3])
+    line_of, _, _ = group_spans(boxes, 1, LINE_STEP * text_h)
+    order = np.lexsort((boxes[:, 0], line_of))
+    b, line = boxes[order], line_of[order]
+    gaps = np.sort(((b[1:, 0] - (b[:-1, 0] + b[:-1, 2]))[line[1:] == line[:-1]]) / text_h)
+    gaps = gaps[(gaps >= 0) & (gaps < DIGIT_GAP)]
+    if len(gaps) < 4:
+        return None
+    jumps = np.diff(gaps)
+    i = int(np.argmax(jumps))
+    if jumps[i] < TIGHT_BAND:
+        return None
+    return float((gaps[i] + gaps[i + 1]) / 2)
+
+
+def well_formed(layout: Layout) -> bool:
+    """Rows and columns in order, none overlapping the next: numbers merged across cells (text too
+    small for the scale it was located at) give overlapping spans, and no grid."""
+    return all(b0 < a1 for spans in (layout.row_spans, layout.col_spans) for (_, b0), (a1, _) in zip(spans, spans[1:]))
 
 
 def found_shape(row_spans: list, col_spans: list, shape: TableShape) -> tuple[tuple[int, int], tuple[int, int]]:
@@ -261,23 +362,23 @@ def find_grid(image: np.ndarray, shape: TableShape | None = None) -> Grid:
     shape = shape or TableShape()
     rows_hint = image.shape[0] / (shape.rows + shape.skip_rows) if shape.rows else None
     located = None
-    scale = 1.0
+    scale, located_at = 1.0, 1.0
     while rows_hint and rows_hint * scale >= 2 * SHRUNK_ROW:
         scale /= 2
     if scale < 1:
         # High-DPI screenshots: the layout is found as well at a fraction of the pixels. Any
         # doubt (no table, tiny text, another shape) and the full-size image decides.
         try:
-            located = locate_at(image, scale)
+            located = locate_at(image, scale, shape)
         except SegmentationError:
             pass
         if located:
             found, expected = found_shape(located.row_spans, located.col_spans, shape)
-            if located.text_height * scale < MIN_SHRUNK_TEXT or found != expected:
+            if located.text_height * scale < MIN_SHRUNK_TEXT or found != expected or not well_formed(located):
                 located = None
     if located is None:
         try:
-            located = locate(image)
+            located = locate(image, shape)
             small = image.shape[0] / len(located.row_spans) < SMALL_CELL
         except SegmentationError:
             if image.shape[0] > 2 * SMALL_CELL * MAX_ROWS_AT_2X:
@@ -285,9 +386,19 @@ def find_grid(image: np.ndarray, shape: TableShape | None = None) -> Grid:
             small = True
         if small or (rows_hint and rows_hint < SMALL_CELL):
             # In tiny cells the edge mask joins text to the grid lines: look again at 2x.
-            located = locate_at(image, 2)
+            located, located_at = locate_at(image, 2, shape), 2.0
+    found, expected = found_shape(located.row_spans, located.col_spans, shape)
+    if (found != expected or not well_formed(located)) and (tight := tight_digit_gap(image)) is not None:
+        # Tight tables (browser-default `cellpadding=2`): neighbours closer than digits usually are.
+        retry = locate_at(image, located_at, shape, tight)
+        again, wanted = found_shape(retry.row_spans, retry.col_spans, shape)
+        if well_formed(retry) and again == wanted:
+            located = retry
     row_spans, col_spans, text_h = located
     found, expected = found_shape(row_spans, col_spans, shape)
+    if not well_formed(located):
+        raise SegmentationError("the numbers of neighbouring cells run into each other: no grid of cells found; "
+                                "capture the table at a larger size (browser.device_scale_factor)")
     if found != expected or min(found) < 1:
         raise SegmentationError(
             f"found {found[0]}x{found[1]} cells (after skipping {shape.skip_rows} header rows, "
@@ -295,9 +406,11 @@ def find_grid(image: np.ndarray, shape: TableShape | None = None) -> Grid:
             "and skip_rows/skip_cols for this table, or capture the table element alone"
         )
     H, W = image.shape[:2]
+    data_rows, data_cols = row_spans[shape.skip_rows :], col_spans[shape.skip_cols :]
+    vertical, horizontal = grid_lines(image, (data_rows[0][0], data_rows[-1][1]), (data_cols[0][0], data_cols[-1][1]))
     return Grid(
-        rows=bounds(row_spans, H, text_h)[shape.skip_rows :],
-        cols=bounds(col_spans, W, text_h)[shape.skip_cols :],
+        rows=bounds(row_spans, H, text_h, horizontal)[shape.skip_rows :],
+        cols=bounds(col_spans, W, text_h, vertical)[shape.skip_cols :],
         text_height=text_h,
     )
 
@@ -308,12 +421,15 @@ def crop_cells(image: np.ndarray, grid: Grid) -> np.ndarray:
 
     Equal sizes let the normaliser process the whole table as one array batch. Cells a
     pixel or two narrower than the widest get that much of their neighbours' edges, which
-    the normaliser ignores. The image is padded (edge colour repeated) for border cells.
+    the normaliser ignores. The image is padded (with its median colour) for border cells.
     """
     ch = max(b - a for a, b in grid.rows)
     cw = max(b - a for a, b in grid.cols)
     py, px = ch // 2 + 1, cw // 2 + 1
-    padded = cv2.copyMakeBorder(image, py, py, px, px, cv2.BORDER_REPLICATE)
+    # Beyond the image: the table's background, not its edge repeated, which would smear a
+    # digit cut by the image edge into a line.
+    fill = np.median(image.reshape(-1, *image.shape[2:])[:: max(1, image.size // 4096)], axis=0)
+    padded = cv2.copyMakeBorder(image, py, py, px, px, cv2.BORDER_CONSTANT, value=np.atleast_1d(fill).tolist())
     ys = [py + (a + b) // 2 - ch // 2 for a, b in grid.rows]
     xs = [px + (a + b) // 2 - cw // 2 for a, b in grid.cols]
     cells = np.empty((len(ys) * len(xs), ch, cw, *image.shape[2:]), image.dtype)

@@ -1,0 +1,295 @@
+"""The looks gallery: tables of numbers 0..36 styled the way real sites style them.
+
+Each look is an HTML page built around one table element (`#board`), styled by a real CSS
+framework vendored from its npm package (`vendor/`, with its licence) wherever one exists, or
+by the few rules a roulette front-end or a wiki writes itself. `variant()` draws a table's
+contents (shape, empty cells, header rows and columns of words, numbers or letters, text size)
+from a seed; `page_html()` writes the page. Rendering happens in real headless Chromium
+(`render.py`). None of these looks is drawn by the training data generator: the whole gallery
+measures looks the model has never seen.
+"""
+from __future__ import annotations
+
+import enum
+import html
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from recognizer.labels import RED_NUMBERS
+
+VENDOR = Path(__file__).resolve().parent / "vendor"
+
+
+class Header(str, enum.Enum):
+    NONE = "none"
+    NUMBERS = "numbers"  # 1, 2, 3 ... (themselves numbers 0..36: the reader must be told to skip them)
+    WORDS = "words"  # "Spin 1", "Round 3", ...
+    LETTERS = "letters"  # A, B, C ... above the columns, like a spreadsheet
+
+
+@dataclass(frozen=True)
+class Variant:
+    """The contents of one gallery table: values (None = empty) and its headers."""
+
+    values: tuple[tuple[int | None, ...], ...]
+    col_header: Header
+    row_header: Header
+    text_px: int
+
+    @property
+    def rows(self) -> int:
+        return len(self.values)
+
+    @property
+    def cols(self) -> int:
+        return len(self.values[0])
+
+    @property
+    def skip_rows(self) -> int:
+        return int(self.col_header is not Header.NONE)
+
+    @property
+    def skip_cols(self) -> int:
+        return int(self.row_header is not Header.NONE)
+
+
+@dataclass(frozen=True)
+class Look:
+    name: str
+    css: tuple[str, ...]  # stylesheets under vendor/
+    body: Callable[[Variant], str]  # the page's <body> content, holding #board
+    style: str = ""  # the page's own CSS, after the frameworks'
+    shapes: tuple[tuple[int, int], ...] = ((8, 15), (6, 12), (4, 10), (10, 20), (20, 15))
+    headers: tuple[tuple[Header, Header], ...] = (
+        (Header.NONE, Header.NONE), (Header.NUMBERS, Header.NONE), (Header.WORDS, Header.WORDS),
+        (Header.LETTERS, Header.NUMBERS), (Header.NUMBERS, Header.WORDS))
+    text_px: tuple[int, int] = (11, 24)
+    tags: tuple[str, ...] = field(default=())  # "roulette", "framework", ...
+
+
+# ---------------------------------------------------------------------------- contents
+
+def variant(look: Look, rng: np.random.Generator) -> Variant:
+    rows, cols = look.shapes[rng.integers(len(look.shapes))]
+    col_header, row_header = look.headers[rng.integers(len(look.headers))]
+    values = rng.integers(0, 37, size=(rows, cols)).tolist()
+    grid: list[list[int | None]] = [list(r) for r in values]
+    kind = rng.integers(3)
+    if kind == 1:  # scattered empty cells
+        for _ in range(max(1, rows * cols // 25)):
+            grid[rng.integers(rows)][rng.integers(cols)] = None
+    elif kind == 2:  # a history not full yet: the last row ends early
+        for c in range(int(rng.integers(1, cols)), cols):
+            grid[-1][c] = None
+    lo, hi = look.text_px
+    return Variant(tuple(tuple(r) for r in grid), col_header, row_header, int(rng.integers(lo, hi + 1)))
+
+
+def col_labels(kind: Header, cols: int) -> list[str]:
+    if kind is Header.NUMBERS:
+        return [str(c + 1) for c in range(cols)]
+    if kind is Header.WORDS:
+        return [f"Spin {c + 1}" for c in range(cols)]
+    if kind is Header.LETTERS:
+        return [chr(ord("A") + c) for c in range(cols)]
+    return []
+
+
+def row_labels(kind: Header, rows: int) -> list[str]:
+    if kind is Header.NUMBERS:
+        return [str(r + 1) for r in range(rows)]
+    if kind is Header.WORDS:
+        return [f"Round {r + 1}" for r in range(rows)]
+    if kind is Header.LETTERS:
+        return [chr(ord("A") + r) for r in range(rows)]
+    return []
+
+
+def text(value: int | None) -> str:
+    return "" if value is None else str(value)
+
+
+def colour_of(value: int | None) -> str:
+    if value is None:
+        return "empty"
+    return "green" if value == 0 else ("red" if value in RED_NUMBERS else "black")
+
+
+# ---------------------------------------------------------------------------- markup
+
+def html_table(v: Variant, *, table_attrs: str = "", th: str = "", td: str = "",
+               cell: Callable[[int | None], str] = lambda value: html.escape(text(value)),
+               td_attrs: Callable[[int | None], str] = lambda value: "", corner: str = "") -> str:
+    """A plain <table id=board> with optional header row/column (th) and data cells (td)."""
+    out = [f'<table id="board" {table_attrs}>']
+    cols = col_labels(v.col_header, v.cols)
+    rows = row_labels(v.row_header, v.rows)
+    if cols:
+        head = ([f"<th {th}>{html.escape(corner)}</th>"] if rows else []) + [f"<th {th}>{c}</th>" for c in cols]
+        out.append("<thead><tr>" + "".join(head) + "</tr></thead>")
+    out.append("<tbody>")
+    for r, line in enumerate(v.values):
+        tds = ([f"<th {th}>{rows[r]}</th>"] if rows else [])
+        tds += [f"<td {td} {td_attrs(value)}>{cell(value)}</td>" for value in line]
+        out.append("<tr>" + "".join(tds) + "</tr>")
+    out.append("</tbody></table>")
+    return "".join(out)
+
+
+def chip_grid(v: Variant, chip: str, gap_px: int, pad_px: int) -> str:
+    """Roulette boards: a CSS grid of chips (div.chip.red/.black/.green, .empty for none), optional labels."""
+    cols = col_labels(v.col_header, v.cols)
+    rows = row_labels(v.row_header, v.rows)
+    n_cols = v.cols + bool(rows)
+    cells = []
+    if cols:
+        cells += (['<div class="label"></div>'] if rows else []) + [f'<div class="label">{c}</div>' for c in cols]
+    for r, line in enumerate(v.values):
+        if rows:
+            cells.append(f'<div class="label">{rows[r]}</div>')
+        cells += [f'<div class="{chip} {colour_of(value)}">{text(value)}</div>' for value in line]
+    style = f"display:inline-grid;grid-template-columns:repeat({n_cols}, auto);gap:{gap_px}px;padding:{pad_px}px"
+    return f'<div id="board" style="{style}">' + "".join(cells) + "</div>"
+
+
+def page_html(look: Look, v: Variant) -> str:
+    links = "".join(f'<link rel="stylesheet" href="{(VENDOR / css).as_uri()}">' for css in look.css)
+    size = f"#board, #board th, #board td, #board .chip, #board .label {{ font-size: {v.text_px}px; }}"
+    return (f"<!doctype html><html><head><meta charset='utf-8'>{links}<style>{look.style}\n{size}</style></head>"
+            f"<body><div id='wrap'>{look.body(v)}</div></body></html>")
+
+
+# ---------------------------------------------------------------------------- the looks
+
+BOOTSTRAP = ("bootstrap-5.3.9/bootstrap.min.css",)
+WRAP = "#wrap { padding: 16px; display: inline-block; } #board { width: auto; }"
+
+
+def bootstrap(classes: str) -> Callable[[Variant], str]:
+    return lambda v: html_table(v, table_attrs=f'class="{classes}"')
+
+
+def tailwind(v: Variant) -> str:
+    cell = "border border-gray-300 px-3 py-1 text-right text-gray-900 tabular-nums"
+    head = "border border-gray-300 px-3 py-1 bg-gray-100 font-semibold text-gray-700 text-center"
+    return html_table(v, table_attrs='class="table-auto border-collapse font-sans bg-white"', th=f'class="{head}"',
+                      td=f'class="{cell}"')
+
+
+def spreadsheet(v: Variant) -> str:
+    # jspreadsheet's markup: headers in thead <td>s, row numbers in the first <td> of each row.
+    letters = [chr(ord("A") + c) if c < 26 else f"A{chr(ord('A') + c - 26)}" for c in range(v.cols)]
+    out = ['<div class="jss_container"><table id="board" class="jss_worksheet" cellpadding="0" cellspacing="0">',
+           '<thead><tr><td class="jss_selectall"></td>' + "".join(f"<td>{c}</td>" for c in letters) + "</tr></thead>",
+           "<tbody>"]
+    for r, line in enumerate(v.values):
+        out.append(f"<tr><td>{r + 1}</td>" + "".join(f'<td style="text-align:right">{text(x)}</td>' for x in line)
+                   + "</tr>")
+    out.append("</tbody></table></div>")
+    return "".join(out)
+
+
+def heat(value: int | None) -> str:
+    if value is None:
+        return 'style="background:#ffffff"'
+    t = value / 36
+    r, g, b = int(68 + t * (253 - 68)), int(1 + t * (231 - 1)), int(84 + t * (37 - 84))  # viridis' two ends
+    ink = "#000" if t > 0.55 else "#fff"
+    return f'style="background:rgb({r},{g},{b});color:{ink}"'
+
+
+LOOKS: tuple[Look, ...] = (
+    Look("bootstrap", BOOTSTRAP, bootstrap("table"), WRAP, tags=("framework",)),
+    Look("bootstrap-dark", BOOTSTRAP, bootstrap("table table-dark"), WRAP + " body { background: #212529; }",
+         tags=("framework", "dark")),
+    Look("bootstrap-striped", BOOTSTRAP, bootstrap("table table-striped table-hover"), WRAP, tags=("framework",)),
+    Look("bootstrap-bordered", BOOTSTRAP, bootstrap("table table-bordered"), WRAP, tags=("framework",)),
+    Look("bootstrap-small", BOOTSTRAP, bootstrap("table table-sm table-bordered table-striped"), WRAP,
+         text_px=(10, 16), tags=("framework", "tight")),
+    Look("bulma", ("bulma-1.0.4/bulma.min.css",), lambda v: html_table(
+        v, table_attrs='class="table is-bordered is-striped is-narrow"'), WRAP, tags=("framework",)),
+    Look("pure", ("purecss-3.1.0/pure-min.css",), lambda v: html_table(
+        v, table_attrs='class="pure-table pure-table-bordered"'), WRAP, tags=("framework",)),
+    Look("skeleton", ("skeleton-css-2.0.4/normalize.css", "skeleton-css-2.0.4/skeleton.css"),
+         lambda v: html_table(v), WRAP, tags=("framework",)),
+    Look("tailwind", ("tailwindcss-2.2.19/tailwind.subset.css",), tailwind, WRAP, tags=("framework",)),
+    Look("github-markdown", ("github-markdown-css-5.9.0/github-markdown-light.css",),
+         lambda v: f'<div class="markdown-body">{html_table(v)}</div>', WRAP, tags=("framework",)),
+    Look("spreadsheet", ("jspreadsheet-ce-5.0.4/jspreadsheet.css",), spreadsheet,
+         WRAP + " body { font-family: Arial, sans-serif; }", headers=((Header.LETTERS, Header.NUMBERS),),
+         text_px=(11, 15), tags=("framework", "spreadsheet")),
+    # MediaWiki's `wikitable` rules (resources/src/mediawiki.skinning) are not published on npm:
+    # these are the few declarations that give its look.
+    Look("wikitable", (), lambda v: html_table(v, table_attrs='class="wikitable"'), WRAP + """
+        body { font-family: sans-serif; color: #202122; }
+        .wikitable { background: #f8f9fa; border: 1px solid #a2a9b1; border-collapse: collapse; margin: 1em 0; }
+        .wikitable > * > tr > th, .wikitable > * > tr > td { border: 1px solid #a2a9b1; padding: 0.2em 0.4em; }
+        .wikitable > * > tr > th { background: #eaecf0; text-align: center; }""", tags=("wiki",)),
+    Look("datagrid", (), lambda v: html_table(v, table_attrs='class="grid"'), WRAP + """
+        body { font-family: Roboto, sans-serif; color: rgba(0,0,0,.87); }
+        .grid { border-collapse: separate; border-spacing: 0; border: 1px solid rgba(224,224,224,1); border-radius: 4px; }
+        .grid th { font-weight: 500; text-align: left; padding: 0 10px; height: 56px; border-bottom: 1px solid rgba(224,224,224,1); }
+        .grid td { padding: 0 10px; height: 52px; border-bottom: 1px solid rgba(224,224,224,1); text-align: right; }""",
+         tags=("app",)),
+    Look("heatmap", (), lambda v: html_table(v, td_attrs=heat, table_attrs='class="heat"'), WRAP + """
+        body { font-family: "Open Sans", sans-serif; }
+        .heat { border-collapse: collapse; } .heat td { width: 2.4em; height: 2em; text-align: center; }
+        .heat th { padding: 0 6px; color: #555; font-weight: normal; }""", tags=("app",)),
+    Look("browser-default", (), lambda v: html_table(v, table_attrs='border="0" cellpadding="2"'), "",
+         tags=("plain", "tight")),
+    Look("browser-border", (), lambda v: html_table(v, table_attrs='border="1" cellpadding="3"'), "",
+         tags=("plain",)),
+    # Roulette front-ends draw their own boards; the rules below are what such boards are made of.
+    Look("roulette-chips", (), lambda v: chip_grid(v, "chip", 6, 12), """
+        body { background: #0b3d2e; font-family: Roboto, sans-serif; }
+        .chip { width: 2.3em; height: 2.3em; border-radius: 50%; display: flex; align-items: center;
+                justify-content: center; color: #fff; font-weight: 700; border: 2px solid rgba(255,255,255,.55); }
+        .chip.red { background: radial-gradient(circle at 35% 30%, #ff5a5f, #b3001b 70%); }
+        .chip.black { background: radial-gradient(circle at 35% 30%, #555, #111 70%); }
+        .chip.green { background: radial-gradient(circle at 35% 30%, #39d98a, #00753a 70%); }
+        .chip.empty { background: transparent; border-color: transparent; }
+        .label { color: #cde; display: flex; align-items: center; justify-content: center; }""",
+         tags=("roulette",)),
+    Look("roulette-rings", (), lambda v: chip_grid(v, "ring", 8, 12), """
+        body { background: #101418; font-family: "Open Sans", sans-serif; }
+        .ring { width: 2.4em; height: 2.4em; border-radius: 50%; display: flex; align-items: center;
+                justify-content: center; font-weight: 600; border: 3px solid; box-sizing: border-box; }
+        .ring.red { color: #ff4d4f; border-color: #ff4d4f; } .ring.black { color: #e6e6e6; border-color: #9aa0a6; }
+        .ring.green { color: #2ecc71; border-color: #2ecc71; } .ring.empty { border-color: transparent; }
+        .label { color: #8899aa; display: flex; align-items: center; justify-content: center; }""",
+         tags=("roulette", "dark")),
+    Look("roulette-felt", (), lambda v: chip_grid(v, "tile", 4, 14), """
+        body { background: radial-gradient(#1f7a3a, #0d4d22); font-family: Lato, sans-serif; }
+        .tile { min-width: 2.2em; height: 2.2em; border-radius: 6px; display: flex; align-items: center;
+                justify-content: center; color: #fff; box-shadow: 0 1px 2px rgba(0,0,0,.6); }
+        .tile.red { background: #c8102e; } .tile.black { background: #1b1b1b; } .tile.green { background: #008a3e; }
+        .tile.empty { background: rgba(255,255,255,.08); box-shadow: none; }
+        .label { color: #e8f5e9; display: flex; align-items: center; justify-content: center; }""",
+         tags=("roulette",)),
+    Look("roulette-led", (), lambda v: chip_grid(v, "led", 6, 12), """
+        body { background: #2b1d14; }
+        .led { font-family: "DSEG7 Classic"; min-width: 2.6em; height: 1.9em; display: flex; align-items: center;
+               justify-content: flex-end; padding-right: .3em; background: #140c07; border-radius: 3px; }
+        .led.red { color: #ff3b30; } .led.black { color: #f5f5f5; } .led.green { color: #34c759; }
+        .label { color: #c8b59a; font-family: sans-serif; display: flex; align-items: center; justify-content: center; }""",
+         headers=((Header.NONE, Header.NONE), (Header.NUMBERS, Header.NONE)), tags=("roulette", "dark")),
+    Look("roulette-tracker", (), lambda v: html_table(
+        v, table_attrs='class="tracker"', td_attrs=lambda x: f'class="{colour_of(x)}"'), """
+        body { background: #fff; font-family: Arial, sans-serif; }
+        .tracker { border-collapse: collapse; } .tracker td, .tracker th { border: 1px solid #ddd; padding: 1px 3px;
+        text-align: center; } .tracker .red { color: #d0021b; } .tracker .black { color: #000; }
+        .tracker .green { color: #1a9c3e; font-weight: bold; } .tracker th { background: #f4f4f4; font-weight: normal; }""",
+         shapes=((20, 15), (10, 20), (8, 15)), text_px=(10, 13), tags=("roulette", "tight")),
+    Look("last-numbers-strip", (), lambda v: chip_grid(v, "chip", 3, 6), """
+        body { background: #1c1c1c; font-family: Roboto, sans-serif; }
+        .chip { width: 1.9em; height: 1.9em; display: flex; align-items: center; justify-content: center;
+                color: #fff; font-weight: 700; }
+        .chip.red { background: #e0162b; } .chip.black { background: #000; } .chip.green { background: #0a8f3c; }
+        .chip.empty { background: transparent; }""",
+         shapes=((1, 12), (1, 10), (1, 15)), headers=((Header.NONE, Header.NONE),), tags=("roulette", "strip")),
+)
+
+BY_NAME = {look.name: look for look in LOOKS}

@@ -10,9 +10,12 @@ How it works, and why:
    over all rows, so left/centre/right alignment and mixed one- and two-digit numbers
    land in one column. Sparse rows and columns are kept when they line up with the table.
 4. Missing rows/columns (entirely empty ones) are filled from the regular pitch; when an
-   expected shape is given, a mismatch is an error, never a silent misalignment.
-5. Cell boxes run from midline to midline between neighbouring rows and columns; what a
-   cell holds (or that it is empty) is decided later, per cell, by the normaliser.
+   expected shape is given, a mismatch is an error, never a silent misalignment. Header
+   rows/columns (`skip_rows`/`skip_cols`) are found first; columns come from the data rows
+   alone, and a header label of several words or lines is merged into one header span.
+5. Cell boxes run between neighbouring rows and columns: on the grid lines in the gap where
+   there are any, else at the midline; what a cell holds (or that it is empty) is decided
+   later, per cell, by the normaliser. Overlapping spans mean no grid: refused, never read.
 Scale: with the shape given, rows 32 px or taller (high-DPI screenshots) are located on a
 copy halved by 2x2 block averaging, a quarter of the pixels; the full-size image decides
 whenever that copy leaves a doubt. Rows under 20 px are located at 2x instead.

@@ -41,8 +41,9 @@ class Site:
     base_url: str
     username: str = field(repr=False)
     password: str = field(repr=False)
-    user_label: str  # how messages name the user
+    user_label: str  # how messages name the user (never by name: messages are written down)
     secrets: tuple[str, ...] = field(repr=False, default=())  # never logged, never written
+    # the user name is also kept out of saved pages and Selenium's log records
 
 
 @dataclass(frozen=True)
@@ -89,7 +90,8 @@ class BrowserSession:
             raise
         self._stack, self.driver = stack, driver
         if self.folder is not None:
-            self._on_failure.register(PageSnapshots(driver, self.folder, self.site.secrets).save)
+            # the user name too: a saved page must not show it, and the profile that may hold it is deleted
+            self._on_failure.register(PageSnapshots(driver, self.folder, (*self.site.secrets, self.site.username)).save)
 
     def _stop(self) -> None:
         stack, self._stack = self._stack, None

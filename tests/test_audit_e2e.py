@@ -17,6 +17,7 @@ import pytest
 
 from robot.browser.manage import open_browser
 from robot.config import load_config
+from robot.control import descendants
 from robot.errors import SiteUnreachable
 from robot.ledger import Ledger, RunStatus
 from robot.run import run_once
@@ -207,3 +208,86 @@ def test_robot_run_once_against_a_site_that_is_down_exits_8(write_config):
     out, err = finish(proc)
     assert proc.returncode == ExitCode.TARGET, err
     assert err.strip().splitlines()[-1].startswith("error: cannot reach http://127.0.0.1:9/login (ERR_")
+
+
+# ---------------------------------------------------------------------------- 5. and 6. kill -9 and SIGTERM
+
+def alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return False
+    return state not in ("Z", "X")
+
+
+def gone(pids, within_s: float = 10.0) -> bool:
+    deadline = time.monotonic() + within_s
+    while any(alive(pid) for pid in pids):
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.05)
+    return True
+
+
+def profiles() -> set[Path]:
+    import tempfile
+
+    return set(Path(tempfile.gettempdir()).glob("tablebot-chromium-*"))
+
+
+def read_lines(proc: subprocess.Popen, count: int) -> list[str]:
+    lines = [proc.stdout.readline() for _ in range(count)]
+    return [line for line in lines if line.startswith("reading")]
+
+
+def url_config(write_config, server, **sections) -> Path:
+    return write_config({"target": {"kind": "url", "url": server.url}, "pages": PAGES,
+                         "browser": {"wait_timeout_s": 5}, **sections})
+
+
+def test_after_kill_9_the_next_start_reaps_the_browsers_and_profile_and_the_ledger_counts_what_was_written(
+        demo_server, demo_password, write_config):
+    config = url_config(write_config, demo_server, output={"deduplicate": False})
+    env = {"ROBOT_USERNAME": "robot", "ROBOT_PASSWORD": demo_password}
+    before = profiles()
+    proc = robot_process(config, "run-once", env=env, slow=True)
+    try:
+        # "reading" comes before each table is read; two tables are written when the third is read
+        assert len(read_lines(proc, 5)) == 3 and proc.poll() is None
+        browser = descendants(proc.pid)
+        assert browser
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=30)
+    finally:
+        finish(proc)
+    (profile,) = profiles() - before
+    assert profile.name.startswith(f"tablebot-chromium-{proc.pid}-")  # named for its robot
+    out, err = finish(robot_process(config, "run-once", env=env))
+    assert "5 tables" in out, err
+    assert gone(browser) and profile not in profiles()  # the first start after the kill reaped both
+    assert not profiles() - before
+    runs = Ledger.in_folder(config.parent / "runs").last_runs()
+    killed = runs[-1]
+    assert killed.status is RunStatus.ABANDONED and (killed.counts.tables, killed.counts.cells) == (2, 240)
+
+
+def test_sigterm_to_run_once_finishes_the_table_quits_the_browser_and_records_a_stopped_run(
+        demo_server, demo_password, write_config):
+    config = url_config(write_config, demo_server)
+    before = profiles()
+    proc = robot_process(config, "run-once", env={"ROBOT_USERNAME": "robot", "ROBOT_PASSWORD": demo_password},
+                         slow=True)
+    try:
+        assert len(read_lines(proc, 1)) == 1
+        browser = descendants(proc.pid)
+        proc.send_signal(signal.SIGTERM)
+        out, err = finish(proc)
+    finally:
+        finish(proc)
+    assert proc.returncode == ExitCode.INTERRUPTED, err
+    assert err.strip().splitlines()[-1] == "error: the robot was asked to stop (SIGTERM)"
+    assert browser and gone(browser) and not profiles() - before
+    (run,) = Ledger.in_folder(config.parent / "runs").last_runs()
+    assert run.status is RunStatus.STOPPED and run.counts.tables == 1 and "SIGTERM" in run.error
+    summary = json.loads((config.parent / "runs" / run.run_id / "run.json").read_text())
+    assert [t["table"] for t in summary["tables"]] == ["main"] and summary["errors"][0]["error"] == "RunStopped"

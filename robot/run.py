@@ -49,13 +49,7 @@ from robot.results import (
     table_stem,
 )
 from robot.retry import retrying
-from robot.runfolder import (
-    cell_rows,
-    new_run_id,
-    write_cells_file,
-    write_run_files,
-    write_table_files,
-)
+from robot.runfolder import add_table, new_run_id, write_run_files
 from robot.session import BrowserSession, Opener, SessionSettings, Site
 from tablebot.clock import utc_now
 from tablebot.errors import ExitCode, TableBotError
@@ -215,18 +209,16 @@ def env_user_label(username_env: str) -> str:
 # ---------------------------------------------------------------------------- sinks: where a read table goes
 
 class RunFolderSink:
-    """Writes each table's files, then the run's `cells.csv` with every table so far (a run cut off keeps
-    every table written before it: `robot.ledger.recover_cut_off_runs` indexes them at the next start)."""
+    """Writes each table's files and adds its lines to the run's `cells.csv` (`robot.runfolder.add_table`:
+    whole or not at all, merged with what `robot review` corrected meanwhile). A run cut off keeps every
+    table written before it: `robot.ledger.recover_cut_off_runs` counts and indexes them at the next start."""
 
     def __init__(self, folder: Path, run_id: str, *, screenshots: bool) -> None:
         self.folder, self.run_id, self.screenshots = folder, run_id, screenshots
         self.files: dict[str, list[str]] = {}  # stem -> the files written for it, for run.json
-        self._rows: list = []
 
     def __call__(self, item: CapturedTable) -> None:
-        self.files[item.stem] = write_table_files(self.folder, item, screenshots=self.screenshots)
-        self._rows += cell_rows(self.run_id, item)
-        write_cells_file(self.folder, self._rows)
+        self.files[item.stem] = add_table(self.folder, item, screenshots=self.screenshots, run_id=self.run_id)
 
 
 class IndexSink:

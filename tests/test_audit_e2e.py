@@ -21,8 +21,10 @@ from robot.control import descendants
 from robot.errors import SiteUnreachable
 from robot.ledger import Ledger, RunStatus
 from robot.run import run_once
-from tablebot.errors import ExitCode
-from tests.robot_fakes import FakeReader, fake_parts
+from robot.runfolder import CELLS_CSV, RunTable, read_cells_file
+from tablebot.errors import ExitCode, OutputError
+from tests import fs_faults
+from tests.robot_fakes import FakeReader, fake_parts, robot_cli
 
 pytestmark = [
     pytest.mark.e2e,
@@ -291,3 +293,84 @@ def test_sigterm_to_run_once_finishes_the_table_quits_the_browser_and_records_a_
     assert run.status is RunStatus.STOPPED and run.counts.tables == 1 and "SIGTERM" in run.error
     summary = json.loads((config.parent / "runs" / run.run_id / "run.json").read_text())
     assert [t["table"] for t in summary["tables"]] == ["main"] and summary["errors"][0]["error"] == "RunStopped"
+
+
+# ---------------------------------------------------------------------------- 7. review and harvest together
+
+CORRECT_IN_ANOTHER_PROCESS = """
+import sys
+from pathlib import Path
+from robot.runfolder import RunTable, correct_cell
+correct_cell(RunTable(Path(sys.argv[1]), "light__main"), 0, 0, 36, needs_review=False, confirmed=True)
+"""
+
+
+def cell(rows, page, table, row, col):
+    (found,) = [r for r in rows if (r.page, r.table, r.row, r.col) == (page, table, row, col)]
+    return found
+
+
+def test_a_correction_made_while_the_harvest_writes_the_same_run_folder_is_kept(parts, site_config, demo_server,
+                                                                                monkeypatch, capsys, tmp_path):
+    config = site_config()
+    truth = demo_server.truth("light", "main")[0][0]
+    assert truth != 36
+
+    def review(progress):  # what `robot review` does, from its own process, between two tables of the harvest
+        if progress.done == 1:
+            folder = next(d for d in config.output.folder.iterdir() if d.is_dir())
+            subprocess.run([sys.executable, "-c", CORRECT_IN_ANOTHER_PROCESS, str(folder)], cwd=PROJECT, check=True,
+                           timeout=PROCESS_TIMEOUT_S)
+
+    result = run_once(config, parts=parts, on_progress=review)
+    assert result.ok and [t.stem for t in result.tables] == ALL
+    rows = read_cells_file(result.folder / CELLS_CSV)
+    corrected = cell(rows, "light", "main", 0, 0)
+    assert (corrected.value, corrected.confirmed) == (36, True)
+    assert len(rows) == 520 and cell(rows, "dark", "main", 0, 0).value == demo_server.truth("dark", "main")[0][0]
+    code, out, err = robot_cli(monkeypatch, capsys, "report", "--config", str(config_path(config, tmp_path)),
+                               "--out", str(tmp_path / "report.csv"))
+    assert code == 0, err
+    with open(tmp_path / "report.csv", newline="") as stream:
+        from robot.runfolder import read_cells_csv
+
+        report = list(read_cells_csv(stream))
+    assert cell(report, "light", "main", 0, 0).value == 36
+
+
+def config_path(config, tmp_path) -> Path:
+    return tmp_path / "config.yaml"  # where `write_config` put the file `site_config` loaded
+
+
+# ---------------------------------------------------------------------------- 13. a full disk mid-run
+
+def test_a_table_whose_cells_csv_line_cannot_be_written_leaves_no_files_behind(parts, site_config, tmp_path):
+    """A real tmpfs filled, after the fourth table, to leave room for the next table's files but not for the
+    run's cells.csv with it (needs root; skipped elsewhere)."""
+    out = tmp_path / "small"
+    config = site_config(output={"folder": str(out), "keep_screenshots": False, "deduplicate": False})
+    page = 4096
+
+    def pages(path: Path) -> int:
+        return -(-path.stat().st_size // page) * page
+
+    def fill(progress):
+        if progress.done == 4:  # the next table is zebra/main, 8x15 like light/main
+            run_dir = next(d for d in out.iterdir() if d.is_dir())
+            rt = RunTable(run_dir, "light__main")
+            room = pages(rt.json_path) + pages(rt.csv_path) + page  # the next table's files, and a page to spare
+            assert (run_dir / CELLS_CSV).stat().st_size * 520 // 400 > room  # cells.csv with zebra/main needs more
+            fs_faults.fill(out, leave_bytes=room)
+
+    with fs_faults.tmpfs(out, "2m"):
+        with pytest.raises(OutputError, match="disk full while writing .*cells.csv"):
+            run_once(config, parts=parts, on_progress=fill)
+        (run_dir,) = [d for d in out.iterdir() if d.is_dir()]
+        tables = {p.name for p in run_dir.iterdir() if "__" in p.name}
+        assert tables == {f"{stem}.{ext}" for stem in ALL[:4] for ext in ("csv", "json")}  # zebra's were removed again
+        assert {f"{r.page}__{r.table}" for r in read_cells_file(run_dir / CELLS_CSV)} == set(ALL[:4])
+        assert not list(out.rglob(".*.tmp"))
+        (out / "filler.bin").unlink()
+        run = Ledger.in_folder(out).last_runs(1)[0]
+        if run.status is not RunStatus.RUNNING:  # the ledger may have met the full disk too: then the next start
+            assert run.status is RunStatus.FAILED and run.counts.tables == 4

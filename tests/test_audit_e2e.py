@@ -374,3 +374,30 @@ def test_a_table_whose_cells_csv_line_cannot_be_written_leaves_no_files_behind(p
         run = Ledger.in_folder(out).last_runs(1)[0]
         if run.status is not RunStatus.RUNNING:  # the ledger may have met the full disk too: then the next start
             assert run.status is RunStatus.FAILED and run.counts.tables == 4
+
+
+# ---------------------------------------------------------------------------- 8. a session lost before the image
+
+def test_a_session_that_expires_between_a_page_and_its_image_logs_in_again(parts, site_config, demo_server, requests):
+    config = site_config(browser={"wait_timeout_s": 2})
+    demo_server.faults.expire_after_page("roulette")
+    result = run_once(config, parts=parts)
+    assert result.ok and [t.stem for t in result.tables] == ALL
+    assert requests.count(("POST", "/login")) == 2 and requests.count(("GET", "/tables/roulette")) == 2
+    run, failures = last_run(config.output.folder)
+    assert run.status is RunStatus.OK and [(f.page, f.error) for f in failures] == [("roulette", "SessionExpired")]
+    assert "led to the login page" in failures[0].message
+
+
+@pytest.fixture
+def requests(demo_server) -> list:
+    """(method, path) of every request the demo site answers."""
+    seen = []
+    app = demo_server.app.wsgi_app
+
+    def counting(environ, start_response):
+        seen.append((environ["REQUEST_METHOD"], environ["PATH_INFO"]))
+        return app(environ, start_response)
+
+    demo_server.app.wsgi_app = counting
+    return seen

@@ -22,11 +22,13 @@ import re
 import shutil
 import signal
 import tempfile
+import time
 from pathlib import Path
 from typing import Any, Iterator
 
 from robot.browser.driver import DRIVER_FAILURES, Driver, browser_errors, first_line
 from robot.config import Browser
+from robot.control import descendants
 from robot.errors import BrowserError
 
 log = logging.getLogger(__name__)
@@ -45,6 +47,8 @@ HEADLESS_ARGS = (
 PROFILE_PREFIX = "tablebot-chromium-"
 PROFILE_NAME = re.compile(rf"^{PROFILE_PREFIX}(?:(\d+)-)?")  # older robots wrote no pid
 PR_SET_PDEATHSIG = 1  # prctl(2)
+REAP_WAIT_S = 5.0  # how long killed browsers get to be gone before their profile is deleted
+REAP_POLL_S = 0.05
 CHROMIUM_NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
 
 
@@ -83,14 +87,22 @@ def reap_left_behind(temp_folder: Path | None = None) -> list[Path]:
         if named.group(1) is not None:
             if process_alive(int(named.group(1))):
                 continue
-            kill_left_behind(folder)
+            # a dying Chromium may still write into the folder: delete it once they are gone
+            _wait_gone(kill_left_behind(folder))
         elif processes_on(folder):
             continue
         shutil.rmtree(folder, ignore_errors=True)
-        reaped.append(folder)
+        if not folder.exists():
+            reaped.append(folder)
     if reaped:
         log.warning("deleted %d browser profiles left behind by robots that died mid-run", len(reaped))
     return reaped
+
+
+def _wait_gone(pids: list[int]) -> None:
+    deadline = time.monotonic() + REAP_WAIT_S
+    while any(process_alive(pid) for pid in pids) and time.monotonic() < deadline:
+        time.sleep(REAP_POLL_S)
 
 
 def process_alive(pid: int) -> bool:
@@ -134,7 +146,10 @@ def kill_left_behind(profile: Path) -> list[int]:
     """SIGKILL browser processes still running on `profile`: a chromedriver that crashed or was killed
     leaves its Chromium behind, which nothing would ever quit. Linux (/proc); a no-op elsewhere."""
     killed = []
-    for pid in processes_on(profile):
+    # Chromium's helpers (zygote, network and storage services, renderers) do not name the profile but write
+    # into it: the whole tree goes, taken before the browser dies and its children are handed to init.
+    on_profile = processes_on(profile)
+    for pid in dict.fromkeys(p for top in on_profile for p in (*descendants(top), top)):
         try:
             os.kill(pid, signal.SIGKILL)
         except OSError:  # gone meanwhile, or not ours

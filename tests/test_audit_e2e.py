@@ -3,7 +3,6 @@ the demo site's faults, real headless Chromium, real processes and signals, a re
 The fake reader stands in for the model (its values come from the demo's truth)."""
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import shutil
@@ -15,7 +14,6 @@ from pathlib import Path
 
 import pytest
 
-from robot.browser.manage import open_browser
 from robot.config import load_config
 from robot.control import descendants
 from robot.errors import SiteUnreachable
@@ -24,7 +22,9 @@ from robot.run import run_once
 from robot.runfolder import CELLS_CSV, RunTable, read_cells_file
 from tablebot.errors import ExitCode, OutputError
 from tests import fs_faults
+from tests import test_faults_e2e as faults_e2e
 from tests.robot_fakes import FakeReader, fake_parts, robot_cli
+from tests.test_faults_e2e import ALL, MAIN, PAGES, gone
 
 pytestmark = [
     pytest.mark.e2e,
@@ -33,16 +33,10 @@ pytestmark = [
 ]
 
 PROJECT = Path(__file__).resolve().parents[1]
-MAIN = {"name": "main", "selector": "#table-main", "rows": 8, "cols": 15}
-SMALL = {"name": "small", "selector": "#table-small", "rows": 4, "cols": 10}
-PAGES = [
-    {"name": "light", "path": "/tables/light", "tables": [MAIN]},
-    {"name": "dark", "path": "/tables/dark", "tables": [MAIN]},
-    {"name": "roulette", "path": "/tables/roulette", "tables": [MAIN, SMALL]},
-    {"name": "zebra", "path": "/tables/zebra", "tables": [MAIN]},
-]
-ALL = ["light__main", "dark__main", "roulette__main", "roulette__small", "zebra__main"]
 PROCESS_TIMEOUT_S = 180
+# The fault tests' fixtures: the demo site as a url target (`site_config`), real Chromium recorded (`opened`,
+# `parts`), the site's requests counted (`requests`).
+site_config, opened, parts, requests = faults_e2e.site_config, faults_e2e.opened, faults_e2e.parts, faults_e2e.requests
 # A password in every spelling trouble: quotes, a backslash, non-ASCII (JSON may \u-escape it), HTML specials.
 TRICKY_PASSWORD = 'Pw_"Canary\\93_ü€_<&>\''
 TRICKY_USER = "audit-user-Zq7"
@@ -68,43 +62,6 @@ def tricky_site():
 
     with DemoServer(seed=7, username=TRICKY_USER, password=TRICKY_PASSWORD, expose_truth=True) as server:
         yield server
-
-
-@pytest.fixture
-def site_config(demo_server, demo_password, write_config, monkeypatch):
-    """config(**sections) for the demo site as a `url` target, with short waits and backoffs."""
-    monkeypatch.setenv("ROBOT_USERNAME", "robot")
-    monkeypatch.setenv("ROBOT_PASSWORD", demo_password)
-
-    def make(pages=PAGES, **sections):
-        base = {"target": {"kind": "url", "url": demo_server.url}, "pages": pages,
-                "browser": {"wait_timeout_s": 5, "page_load_timeout_s": 10},
-                "retry": {"backoff_s": 0.2, "backoff_max_s": 1}}
-        for key, value in sections.items():
-            base[key] = {**base.get(key, {}), **value}
-        return load_config(write_config(base))
-
-    return make
-
-
-class Recording(list):
-    """The real `open_browser`, remembering every driver it opens."""
-
-    @contextlib.contextmanager
-    def __call__(self, settings):
-        with open_browser(settings) as driver:
-            self.append(driver)
-            yield driver
-
-
-@pytest.fixture
-def opened() -> Recording:
-    return Recording()
-
-
-@pytest.fixture
-def parts(opened, demo_server):
-    return fake_parts(FakeReader(values=demo_server.truth), opened)
 
 
 def robot_process(config: Path, *args: str, env: dict[str, str], slow: bool = False) -> subprocess.Popen:
@@ -213,23 +170,6 @@ def test_robot_run_once_against_a_site_that_is_down_exits_8(write_config):
 
 
 # ---------------------------------------------------------------------------- 5. and 6. kill -9 and SIGTERM
-
-def alive(pid: int) -> bool:
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except (OSError, IndexError):
-        return False
-    return state not in ("Z", "X")
-
-
-def gone(pids, within_s: float = 10.0) -> bool:
-    deadline = time.monotonic() + within_s
-    while any(alive(pid) for pid in pids):
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.05)
-    return True
-
 
 def profiles() -> set[Path]:
     import tempfile
@@ -388,16 +328,3 @@ def test_a_session_that_expires_between_a_page_and_its_image_logs_in_again(parts
     assert run.status is RunStatus.OK and [(f.page, f.error) for f in failures] == [("roulette", "SessionExpired")]
     assert "led to the login page" in failures[0].message
 
-
-@pytest.fixture
-def requests(demo_server) -> list:
-    """(method, path) of every request the demo site answers."""
-    seen = []
-    app = demo_server.app.wsgi_app
-
-    def counting(environ, start_response):
-        seen.append((environ["REQUEST_METHOD"], environ["PATH_INFO"]))
-        return app(environ, start_response)
-
-    demo_server.app.wsgi_app = counting
-    return seen

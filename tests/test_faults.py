@@ -35,7 +35,14 @@ from robot.run import RunParts, run_once
 from robot.runfolder import cell_rows, write_cells_file
 from tablebot.errors import ExitCode, OutputError
 from tests import fs_faults
-from tests.robot_fakes import FAKE_PASSWORD, FAKE_USER, FakeDriver, FakeReader, fake_parts, grid_png
+from tests.robot_fakes import (
+    FAKE_PASSWORD,
+    FAKE_USER,
+    FakeDriver,
+    FakeReader,
+    fake_parts,
+    grid_png,
+)
 
 STEMS = ["light__main", "dark__main", "roulette__main", "roulette__small", "zebra__main"]
 

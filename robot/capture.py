@@ -50,8 +50,8 @@ def login(
 ) -> None:
     """Fill and submit the login form, then wait for the success or the error element.
 
-    `user_label` names the user in messages (default: `username`); pass something else for
-    a one-off generated login that must not be shown.
+    `user_label` names the user in messages (default: the user in `$<login.username_env>`): the user
+    name itself is never put into a message, since messages go into run.json and the ledger.
     """
     url = page_url(base_url, login_cfg.path)
     navigate(driver, url)
@@ -85,7 +85,7 @@ def login(
         raise PageLoadFailed(f"the site answered the login with {result}: it has trouble; the robot retries with backoff")
     if result == "refused":
         raise LoginFailed(
-            f"the site refused the login for user {user_label or username}; "
+            f"the site refused the login for {user_label or f'the user in ${login_cfg.username_env}'}; "
             f"check {login_cfg.username_env}/{login_cfg.password_env}"
         )
     log.info("logged in at %s", url)

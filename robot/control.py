@@ -13,13 +13,14 @@ import os
 import signal
 import threading
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 from robot.errors import RunStopped
 
 log = logging.getLogger(__name__)
 
 QUIT_WAIT_S = 10.0  # how long a browser gets to quit before its driver process is killed
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 
 class RunControl:
@@ -84,6 +85,47 @@ class RunControl:
             with self._lock:
                 if self._driver is driver:
                     self._driver = None
+
+
+@contextlib.contextmanager
+def stop_on_signals(first: Callable[[str], None], again: Callable[[str], None]) -> Iterator[None]:
+    """While inside, SIGINT/SIGTERM call `first(<signal name>)`, and any later one `again(<signal name>)`,
+    in place of Python's KeyboardInterrupt and the default death by SIGTERM, which would leave the
+    browser running and the ledger saying `running`. Main thread only: elsewhere it installs nothing."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    seen = threading.Event()
+
+    def handler(signum: int, frame: object) -> None:
+        name = signal.Signals(signum).name
+        if seen.is_set():
+            again(name)
+            return
+        seen.set()
+        first(name)
+
+    previous = {s: signal.signal(s, handler) for s in STOP_SIGNALS}
+    try:
+        yield
+    finally:
+        for s, old in previous.items():
+            signal.signal(s, old)
+
+
+def stop_run_on_signals(control: RunControl) -> contextlib.AbstractContextManager[None]:
+    """For one run in the main thread (`robot run-once`): a signal stops it after the current table,
+    a second one quits its browser at once."""
+
+    def first(name: str) -> None:
+        log.info("%s: finishing the current table, then stopping", name)
+        control.request_stop(f"the robot was asked to stop ({name})")
+
+    def again(name: str) -> None:
+        log.warning("%s again: quitting the browser now", name)
+        threading.Thread(target=control.kill_browser, name="kill-browser", daemon=True).start()
+
+    return stop_on_signals(first, again)
 
 
 def _quiet_quit(driver: Any) -> None:

@@ -4,7 +4,7 @@ Every message says what went wrong and what to do about it; none ever holds a pa
 """
 from __future__ import annotations
 
-from tablebot.errors import ExitCode, TableBotError
+from tablebot.errors import ConfigError, ExitCode, TableBotError
 
 
 class BrowserError(TableBotError):
@@ -29,6 +29,11 @@ class TableNotFound(TableBotError):
     """A table's selector matched nothing on its page, or its image never finished loading."""
 
     exit_code = ExitCode.TARGET
+
+
+class InvalidSelector(ConfigError):
+    """A selector in the config is not valid CSS (the browser refused it): a config error for what it selects;
+    a table's spoils that table only."""
 
 
 class DemoCheckFailed(TableBotError):

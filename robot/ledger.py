@@ -16,6 +16,7 @@ from pathlib import Path
 
 from robot.dedupe import CaptureIndex
 from robot.results import Failure
+from robot.runfolder import CELLS_CSV, read_cells_file, tables_in
 from robot.state import connect, state_path
 from tablebot.clock import parse_utc_iso, utc_iso
 
@@ -141,6 +142,12 @@ class Ledger:
             )
         return run_id
 
+    def run_recovered(self, run_id: str, counts: RunCounts) -> None:
+        """What a cut-off run had written (from its cells.csv), in place of the counts it never got to record."""
+        with connect(self.path, SCHEMA) as con:
+            con.execute("UPDATE runs SET pages = ?, tables = ?, cells = ?, flagged = ? WHERE run_id = ?",
+                        (counts.pages, counts.tables, counts.cells, counts.flagged, run_id))
+
     def abandon_unfinished(self) -> list[str]:
         """Mark runs left `running` by a process that died as `abandoned`. Call only while holding the folder's lock."""
         with connect(self.path, SCHEMA) as con:
@@ -177,11 +184,15 @@ class Ledger:
 
 
 def recover_cut_off_runs(output_folder: Path) -> list[str]:
-    """Runs a dead process left `running` become `abandoned`, and the tables their `cells.csv` holds are
-    indexed, so that the next run does not write them again. Call only while holding the folder's lock."""
+    """Runs a dead process left `running` become `abandoned` with the tables their `cells.csv` holds
+    counted, and those tables are indexed, so that the next run does not write them again. Call only
+    while holding the folder's lock."""
     ledger, index = Ledger.in_folder(output_folder), CaptureIndex.in_folder(output_folder)
     cut_off = ledger.abandon_unfinished()
     for run_id in cut_off:
+        rows = read_cells_file(Path(output_folder) / run_id / CELLS_CSV)
+        ledger.run_recovered(run_id, RunCounts(tables=len(tables_in(rows)), cells=len(rows),
+                                               flagged=sum(r.needs_review for r in rows)))
         added = index.index_run_folder(Path(output_folder) / run_id)
         log.warning("run %s was cut off when its process ended; %d of its tables are kept and indexed", run_id, added)
     return cut_off

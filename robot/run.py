@@ -32,7 +32,13 @@ from robot.browser.redaction import secrets_hidden_from_logs
 from robot.config import AppConfig, Page, TableSpec, TargetKind
 from robot.control import RunControl
 from robot.dedupe import CaptureIndex, image_digest, table_digest
-from robot.errors import PageNotFound, RunStopped, SiteUnreachable, TableNotFound
+from robot.errors import (
+    InvalidSelector,
+    PageNotFound,
+    RunStopped,
+    SiteUnreachable,
+    TableNotFound,
+)
 from robot.ledger import Ledger, RunCounts, RunStatus
 from robot.results import (
     CapturedTable,
@@ -43,13 +49,7 @@ from robot.results import (
     table_stem,
 )
 from robot.retry import retrying
-from robot.runfolder import (
-    cell_rows,
-    new_run_id,
-    write_cells_file,
-    write_run_files,
-    write_table_files,
-)
+from robot.runfolder import add_table, new_run_id, write_run_files
 from robot.session import BrowserSession, Opener, SessionSettings, Site
 from tablebot.clock import utc_now
 from tablebot.errors import ExitCode, TableBotError
@@ -57,11 +57,11 @@ from tablebot.errors import ExitCode, TableBotError
 log = logging.getLogger(__name__)
 
 DEMO_SECRET_BYTES = 16  # length of a generated one-off demo login
-DEMO_USER_LABEL = "(one-off demo user)"  # how messages name a generated demo user
+DEMO_USER_LABEL = "the one-off demo user"  # how messages name a generated demo user
 LOGIN_STEP = "login"  # how the ledger names failures of the login step
 
 # Errors that spoil one table only: the run records them and goes on with the next table.
-TABLE_ERRORS = (TableNotFound, InputImageError)
+TABLE_ERRORS = (TableNotFound, InvalidSelector, InputImageError)
 # Errors that spoil one page once its retries are spent: the run records them and goes on with the next page.
 PAGE_ERRORS = (SiteUnreachable, PageNotFound)
 
@@ -116,7 +116,7 @@ def run_once(config: AppConfig, *, parts: RunParts = RunParts(), keep_artifacts:
     log.info("run %s: %d tables on %d pages", run_id, run.total, len(config.pages))
     browser: BrowserSession | None = None
     try:
-        with target_site(config) as site, secrets_hidden_from_logs(site.secrets), \
+        with target_site(config) as site, secrets_hidden_from_logs(site.secrets, (site.username,)), \
                 BrowserSession(SessionSettings.of(config), site, folder if keep_artifacts else None, control,
                                parts.open_browser) as browser, \
                 browser.snapshot_on_failure():
@@ -180,7 +180,7 @@ def target_site(config: AppConfig) -> Iterator[Site]:
     """The site to harvest: `target.url`, or the bundled demo site served for the duration of the run."""
     if config.target.kind is TargetKind.URL:
         user, password = config.login.credentials()
-        yield Site(config.target.url or "", user, password, user, (password,))
+        yield Site(config.target.url or "", user, password, env_user_label(config.login.username_env), (password,))
         return
     from robot.demo.server import DemoServer  # Flask only in demo mode
 
@@ -189,32 +189,36 @@ def target_site(config: AppConfig) -> Iterator[Site]:
     with DemoServer(username=user, password=password, seed=demo.seed,
                     session_seconds=demo.session_seconds, port=demo.port) as server:
         log.info("demo site (seed %d) serving at %s", demo.seed, server.url)
-        hidden = (password,) if label == user else (user, password)
+        hidden = (user, password) if label == DEMO_USER_LABEL else (password,)
         yield Site(server.url, user, password, label, hidden)
 
 
 def demo_credentials(username_env: str, password_env: str) -> tuple[str, str, str]:
-    """(user, password, label): from the environment where set, else a random one-off login shared with the demo site."""
+    """(user, password, label): from the environment where set, else a random one-off login shared with the
+    demo site (labelled DEMO_USER_LABEL)."""
     user, password = os.environ.get(username_env), os.environ.get(password_env)
-    label = user or DEMO_USER_LABEL
+    label = env_user_label(username_env) if user else DEMO_USER_LABEL
     return (user or secrets.token_urlsafe(DEMO_SECRET_BYTES), password or secrets.token_urlsafe(DEMO_SECRET_BYTES), label)
+
+
+def env_user_label(username_env: str) -> str:
+    """How messages name a user from the environment: by its variable, never by name (messages reach files)."""
+    return f"the user in ${username_env}"
 
 
 # ---------------------------------------------------------------------------- sinks: where a read table goes
 
 class RunFolderSink:
-    """Writes each table's files, then the run's `cells.csv` with every table so far (a run cut off keeps
-    every table written before it: `robot.ledger.recover_cut_off_runs` indexes them at the next start)."""
+    """Writes each table's files and adds its lines to the run's `cells.csv` (`robot.runfolder.add_table`:
+    whole or not at all, merged with what `robot review` corrected meanwhile). A run cut off keeps every
+    table written before it: `robot.ledger.recover_cut_off_runs` counts and indexes them at the next start."""
 
     def __init__(self, folder: Path, run_id: str, *, screenshots: bool) -> None:
         self.folder, self.run_id, self.screenshots = folder, run_id, screenshots
         self.files: dict[str, list[str]] = {}  # stem -> the files written for it, for run.json
-        self._rows: list = []
 
     def __call__(self, item: CapturedTable) -> None:
-        self.files[item.stem] = write_table_files(self.folder, item, screenshots=self.screenshots)
-        self._rows += cell_rows(self.run_id, item)
-        write_cells_file(self.folder, self._rows)
+        self.files[item.stem] = add_table(self.folder, item, screenshots=self.screenshots, run_id=self.run_id)
 
 
 class IndexSink:

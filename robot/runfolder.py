@@ -8,15 +8,25 @@
     run.json                       the run's summary (tables written, tables unchanged since an earlier run, errors)
     failure__<label>.png/.html     the page at a failure (robot.browser)
 
+`cells.csv` has two writers that may work at the same time: the harvest, adding each table as it is
+read, and `robot review`, correcting a cell. Both take the run folder's lock (`cells_locked`: flock
+on the folder itself) and read, change and replace the file under it, so neither loses the other's
+lines. A table's files are written first and its lines added to `cells.csv` second; if that fails
+(disk full), its files are removed again (`add_table`): a table is in a run folder when `cells.csv`
+lists it, never half.
+
 run ids are `YYYYmmddTHHMMSSZ-<6 hex>` (UTC), so they sort by time. Writers take open streams
 (`write_cells_csv`, `write_run_json`) or a folder; every file goes through `tablebot.files`.
 Readers accept exactly what the writers produce.
 """
 from __future__ import annotations
 
+import contextlib
 import csv
+import fcntl
 import json
 import logging
+import os
 import re
 import secrets
 from dataclasses import dataclass
@@ -38,7 +48,7 @@ from robot.annotate import annotate
 from robot.results import STEM_SEPARATOR, CapturedTable, Failure, RunResult
 from tablebot.clock import parse_utc_iso, utc_iso, utc_now
 from tablebot.errors import DataError
-from tablebot.files import atomic_open, write_bytes_atomic
+from tablebot.files import atomic_open, output_error, write_bytes_atomic
 
 log = logging.getLogger(__name__)
 
@@ -120,6 +130,20 @@ def write_table_files(folder: Path, item: CapturedTable, *, screenshots: bool) -
         write_bytes_atomic(rt.png_path, item.png)
         write_bytes_atomic(rt.annotated_path, encode_png(annotate(decode_png(item.png), item.table)))
         names += [rt.png_path.name, rt.annotated_path.name]
+    return names
+
+
+def add_table(folder: Path, item: CapturedTable, *, screenshots: bool, run_id: str) -> list[str]:
+    """Write one table's files, then add its lines to `cells.csv`; returns the files' names. When adding
+    fails, the files are removed again and the error raised: the table is in the run folder whole or not at all."""
+    names = write_table_files(folder, item, screenshots=screenshots)
+    try:
+        add_cells(folder, cell_rows(run_id, item))
+    except BaseException:
+        for name in names:
+            with contextlib.suppress(OSError):
+                (Path(folder) / name).unlink()
+        raise
     return names
 
 
@@ -235,9 +259,35 @@ def read_cells_file(path: Path) -> list[CellRow]:
 
 
 def write_cells_file(folder: Path, rows: Iterable[CellRow]) -> None:
-    """(Re)write the run's `cells.csv` whole, atomically."""
+    """(Re)write the run's `cells.csv` whole, atomically. Hold `cells_locked` where another writer may be at work."""
     with atomic_open(Path(folder) / CELLS_CSV) as stream:
         write_cells_csv(rows, stream)
+
+
+@contextlib.contextmanager
+def cells_locked(folder: Path) -> Iterator[None]:
+    """While inside, this process alone may change the run folder's `cells.csv` (an exclusive flock on
+    the folder; it ends with the process, so a crash leaves no stale lock)."""
+    try:
+        fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+    except OSError as exc:
+        raise output_error(Path(folder), exc) from exc
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # releases the lock
+
+
+def add_cells(folder: Path, rows: list[CellRow]) -> None:
+    """Add one table's lines to `cells.csv`, keeping every line already there (a person's corrections too);
+    lines of the same table from before are replaced."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    tables = {(r.page, r.table) for r in rows}
+    with cells_locked(folder):
+        kept = [r for r in read_cells_file(folder / CELLS_CSV) if (r.page, r.table) not in tables]
+        write_cells_file(folder, kept + list(rows))
 
 
 def find_cells_files(output_folder: Path) -> list[Path]:
@@ -283,8 +333,13 @@ def _parse_flag(text: str) -> bool:
 # ---------------------------------------------------------------------------- a person's correction
 
 def correct_cell(rt: RunTable, row: int, col: int, value: int | None, needs_review: bool, confirmed: bool) -> Table:
-    """Set one cell in the table's JSON, wide CSV, annotated screenshot and the run's `cells.csv`;
-    returns the new table."""
+    """Set one cell in the table's JSON, wide CSV, annotated screenshot and the run's `cells.csv` (under the
+    run folder's lock: a harvest may be adding tables to it); returns the new table."""
+    with cells_locked(rt.run_dir):
+        return _correct_cell(rt, row, col, value, needs_review, confirmed)
+
+
+def _correct_cell(rt: RunTable, row: int, col: int, value: int | None, needs_review: bool, confirmed: bool) -> Table:
     table = read_table(rt)
     if not (0 <= row < table.rows and 0 <= col < table.cols):
         raise DataError(f"{rt.json_path}: no cell ({row}, {col}) in a {table.rows}x{table.cols} table")
@@ -359,9 +414,14 @@ def write_run_json(result: RunResult, stream: IO[str], files: dict[str, list[str
 
 
 def write_run_files(result: RunResult, table_files: dict[str, list[str]] | None = None) -> list[str]:
-    """Write `cells.csv` and `run.json` (which lists every file of the run); returns their names."""
+    """Write `run.json` (which lists every file of the run), and `cells.csv` from the run's tables where no
+    table was added to it (`add_table`) yet; returns their names. A `cells.csv` there is left as it is: it
+    may hold corrections made since its tables were read."""
     names = [CELLS_CSV, RUN_JSON]
-    write_cells_file(result.folder, (row for item in result.tables for row in cell_rows(result.run_id, item)))
+    Path(result.folder).mkdir(parents=True, exist_ok=True)
+    with cells_locked(result.folder):
+        if not (Path(result.folder) / CELLS_CSV).is_file():
+            write_cells_file(result.folder, (row for item in result.tables for row in cell_rows(result.run_id, item)))
     with atomic_open(result.folder / RUN_JSON) as stream:
         write_run_json(result, stream, {**(table_files or {}), "": names})
     return names

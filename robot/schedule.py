@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import signal
 import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
@@ -37,8 +36,9 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
+from robot.browser.manage import reap_left_behind
 from robot.config import AppConfig, Schedule, load_config
-from robot.control import RunControl
+from robot.control import RunControl, stop_on_signals
 from robot.crontab import CrontabError, crontab_trigger
 from robot.errors import RunStopped
 from robot.ledger import Ledger, RunStatus, recover_cut_off_runs
@@ -51,7 +51,6 @@ log = logging.getLogger(__name__)
 JOB_ID = "harvest"
 JOBSTORE_FILE = "schedule.sqlite"
 JOBSTORE_TABLE = "apscheduler_jobs"
-STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 MAIN_LOOP_TICK_S = 1.0  # how often the main thread re-checks for a stop (signals also wake it)
 
 
@@ -294,6 +293,7 @@ def run_scheduler(config_path: Path, *, run_now: bool = False, stop: threading.E
     stop = stop or threading.Event()
     with OutputLock(config.output.folder, "robot run"):
         recover_cut_off_runs(config.output.folder)
+        reap_left_behind()  # browsers of a robot that died: their memory now, not at the first run
         try:
             scheduler = make_scheduler(config, grace_s)
             scheduler.start(paused=True)
@@ -333,29 +333,19 @@ def _shut_down(scheduler: BackgroundScheduler, grace_s: float) -> None:
         ACTIVE.runner = runner_for()
 
 
-@contextlib.contextmanager
-def _stop_on_signals(stop: threading.Event) -> Iterator[None]:
+def _stop_on_signals(stop: threading.Event) -> contextlib.AbstractContextManager[None]:
     """SIGINT/SIGTERM set `stop`; a second one also quits the running browser at once. Main thread only."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
 
-    def handler(signum: int, frame: object) -> None:
-        name = signal.Signals(signum).name
-        if stop.is_set():
-            log.warning("%s again: quitting the browser now", name)
-            threading.Thread(target=ACTIVE.kill_browsers, daemon=True).start()
-            return
+    def first(name: str) -> None:
         log.info("%s: finishing the current table, then stopping", name)
         stop.set()
         ACTIVE.stop_all(f"the robot was asked to stop ({name})")
 
-    previous = {s: signal.signal(s, handler) for s in STOP_SIGNALS}
-    try:
-        yield
-    finally:
-        for s, old in previous.items():
-            signal.signal(s, old)
+    def again(name: str) -> None:
+        log.warning("%s again: quitting the browser now", name)
+        threading.Thread(target=ACTIVE.kill_browsers, daemon=True).start()
+
+    return stop_on_signals(first, again)
 
 
 def _when(moment: datetime | None) -> str:

@@ -18,7 +18,9 @@ from typing import Callable, ContextManager, Iterator
 
 from robot.browser.driver import Driver, browser_errors
 from robot.browser.runonfailure import RunOnFailure
+from robot.browser.sessioncheck import raise_if_logged_out
 from robot.browser.snapshots import PageSnapshots
+from robot.browser.waiting import page_url
 from robot.capture import capture_table, login, open_page
 from robot.config import AppConfig, Browser, Login, Page, Retry, TableSpec
 from robot.control import RunControl
@@ -28,6 +30,7 @@ from robot.errors import (
     LoginFailed,
     RunStopped,
     SessionExpired,
+    TableNotFound,
 )
 from tablebot.errors import TableBotError
 
@@ -41,8 +44,9 @@ class Site:
     base_url: str
     username: str = field(repr=False)
     password: str = field(repr=False)
-    user_label: str  # how messages name the user
+    user_label: str  # how messages name the user (never by name: messages are written down)
     secrets: tuple[str, ...] = field(repr=False, default=())  # never logged, never written
+    # the user name is also kept out of saved pages and Selenium's log records
 
 
 @dataclass(frozen=True)
@@ -89,7 +93,8 @@ class BrowserSession:
             raise
         self._stack, self.driver = stack, driver
         if self.folder is not None:
-            self._on_failure.register(PageSnapshots(driver, self.folder, self.site.secrets).save)
+            # the user name too: a saved page must not show it, and the profile that may hold it is deleted
+            self._on_failure.register(PageSnapshots(driver, self.folder, (*self.site.secrets, self.site.username)).save)
 
     def _stop(self) -> None:
         stack, self._stack = self._stack, None
@@ -110,7 +115,12 @@ class BrowserSession:
 
     def capture(self, page: Page, spec: TableSpec) -> bytes:
         with browser_errors():
-            return capture_table(self.driver, page, spec, timeout=self.settings.browser.wait_timeout_s)
+            try:
+                return capture_table(self.driver, page, spec, timeout=self.settings.browser.wait_timeout_s)
+            except TableNotFound:  # or was the image sent to the login page?
+                raise_if_logged_out(self.driver, spec.selector, page_url(self.site.base_url, self.settings.login.path),
+                                    f"table {page.name}/{spec.name}")
+                raise
 
     def recover(self, exc: TableBotError) -> None:
         """Make the next try possible after the transient error `exc`."""

@@ -12,10 +12,13 @@ import os
 import subprocess
 import sys
 import time
+from datetime import datetime, timezone
 from pathlib import Path
 
+import numpy as np
 import pytest
 
+from recognizer.settings import TableShape
 from robot.config import Retry, load_config
 from robot.control import RunControl
 from robot.errors import (
@@ -25,12 +28,21 @@ from robot.errors import (
     RunStopped,
     SiteUnreachable,
 )
-from robot.ledger import Ledger, RunStatus
+from robot.ledger import Ledger, RunStatus, recover_cut_off_runs
+from robot.results import CapturedTable
 from robot.retry import backoff_s, retrying
 from robot.run import RunParts, run_once
+from robot.runfolder import cell_rows, write_cells_file
 from tablebot.errors import ExitCode, OutputError
 from tests import fs_faults
-from tests.robot_fakes import FAKE_PASSWORD, FAKE_USER, FakeDriver, fake_parts
+from tests.robot_fakes import (
+    FAKE_PASSWORD,
+    FAKE_USER,
+    FakeDriver,
+    FakeReader,
+    fake_parts,
+    grid_png,
+)
 
 STEMS = ["light__main", "dark__main", "roulette__main", "roulette__small", "zebra__main"]
 
@@ -350,3 +362,46 @@ def test_browser_processes_left_on_a_profile_are_killed(tmp_path):
         for proc in (orphan, other):
             proc.kill()
             proc.wait()
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self"), reason="finds processes through /proc (Linux)")
+def test_profiles_of_dead_robots_are_reaped_and_live_ones_kept(tmp_path):
+    from robot.browser.manage import new_profile, reap_left_behind
+
+    dead_robot = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead_robot.wait()
+    dead = tmp_path / f"tablebot-chromium-{dead_robot.pid}-abc"
+    mine = new_profile(tmp_path)  # this process is alive: kept
+    old_idle, old_busy = tmp_path / "tablebot-chromium-xyz", tmp_path / "tablebot-chromium-busy"
+    for folder in (dead, old_idle, old_busy):
+        folder.mkdir()
+        (folder / "Web Data").write_text("the user name, say")
+    sleep = [sys.executable, "-c", "import time; time.sleep(120)"]
+    on_dead = subprocess.Popen([*sleep, f"--user-data-dir={dead}"])
+    on_old = subprocess.Popen([*sleep, f"--user-data-dir={old_busy}"])
+    try:
+        assert mine.name.startswith(f"tablebot-chromium-{os.getpid()}-")
+        assert sorted(reap_left_behind(tmp_path)) == sorted([dead, old_idle])
+        assert on_dead.wait(timeout=30) == -9 and on_old.poll() is None
+        assert mine.is_dir() and old_busy.is_dir() and not dead.exists() and not old_idle.exists()
+    finally:
+        for proc in (on_dead, on_old):
+            proc.kill()
+            proc.wait()
+
+
+def test_a_cut_off_run_is_abandoned_with_the_tables_its_cells_csv_holds(tmp_path):
+    folder = tmp_path / "runs"
+    ledger = Ledger.in_folder(folder)
+    at = datetime(2026, 11, 20, tzinfo=timezone.utc)
+    ledger.run_started("20261120T000000Z-aaaaaa", at, folder / "20261120T000000Z-aaaaaa")
+    flagged = {("light", "main", 0, 0)}
+    tables = [FakeReader(flag=flagged).read(np.zeros((80, 150, 3), np.uint8), TableShape(rows=8, cols=15), f"r/{page}__main")
+              for page in ("light", "dark")]
+    rows = [r for page, t in zip(("light", "dark"), tables)
+            for r in cell_rows("20261120T000000Z-aaaaaa", CapturedTable(page, "main", at, grid_png(2, 2), t, "i", "v"))]
+    write_cells_file(folder / "20261120T000000Z-aaaaaa", rows)
+    assert recover_cut_off_runs(folder) == ["20261120T000000Z-aaaaaa"]
+    (run,) = ledger.last_runs()
+    assert run.status is RunStatus.ABANDONED
+    assert (run.counts.tables, run.counts.cells, run.counts.flagged) == (2, 240, 1)

@@ -75,7 +75,7 @@ def test_wrong_password_exits_with_the_login_code(demo_server, write_config, dem
     done = run_robot(config, env={"ROBOT_USERNAME": "robot", "ROBOT_PASSWORD": "not-" + demo_password})
     assert done.returncode == ExitCode.LOGIN, done.stderr
     assert done.stderr.strip().splitlines()[-1] == (
-        "error: the site refused the login for user robot; check ROBOT_USERNAME/ROBOT_PASSWORD")
+        "error: the site refused the login for the user in $ROBOT_USERNAME; check ROBOT_USERNAME/ROBOT_PASSWORD")
     assert demo_password not in done.stdout + done.stderr
     (run_dir,) = [p for p in (config.parent / "runs").iterdir() if p.is_dir()]  # beside it: robot.sqlite, robot.lock
     html = (run_dir / "failure__LoginFailed.html").read_text()
@@ -89,7 +89,7 @@ def test_unreachable_site_is_a_clear_error(write_config, closed_port):
     assert done.returncode == ExitCode.TARGET, done.stderr
     assert done.stderr.strip().splitlines()[-1] == (
         f"error: cannot reach http://127.0.0.1:{closed_port}/login (ERR_CONNECTION_REFUSED): "
-        "check that the site is up and target.url is right")
+        "check that the site is up and target.url is right; the robot retries with backoff (retry.attempts)")
 
 
 def test_missing_selector_is_table_not_found(demo_server, write_config, demo_password):

@@ -125,7 +125,7 @@ def test_wrong_password_stops_the_run_and_leaves_no_secret_anywhere(parts, url_c
     caplog.set_level(logging.DEBUG)
     wrong = "wrong-" + FAKE_PASSWORD
     monkeypatch.setenv("ROBOT_PASSWORD", wrong)
-    with pytest.raises(LoginFailed, match=f"refused the login for user {FAKE_USER}; check ROBOT_USERNAME/ROBOT_PASSWORD"):
+    with pytest.raises(LoginFailed, match=r"refused the login for the user in \$ROBOT_USERNAME; check ROBOT_USERNAME/ROBOT_PASSWORD"):
         run_once(url_config, parts=parts)
     (folder,) = [p for p in url_config.output.folder.iterdir() if p.is_dir()]  # beside it: robot.sqlite
     assert sorted(p.name for p in folder.iterdir()) == ["cells.csv", "failure__LoginFailed.html",
@@ -136,6 +136,7 @@ def test_wrong_password_stops_the_run_and_leaves_no_secret_anywhere(parts, url_c
     written, out = all_text_written(folder), capsys.readouterr()
     for text in (written, caplog.text, out.out, out.err):
         assert wrong not in text and FAKE_PASSWORD not in text
+    assert FAKE_USER not in written  # the site echoes the user name too; run.json and the ledger name $ROBOT_USERNAME
     assert "***" in (folder / "failure__LoginFailed.html").read_text()
 
 
@@ -177,7 +178,7 @@ def test_demo_credentials_from_env_or_generated(monkeypatch):
     assert demo_credentials("DEMO_U", "DEMO_P")[1] != password
     monkeypatch.setenv("DEMO_U", "alice")
     monkeypatch.setenv("DEMO_P", "s3cret")
-    assert demo_credentials("DEMO_U", "DEMO_P") == ("alice", "s3cret", "alice")
+    assert demo_credentials("DEMO_U", "DEMO_P") == ("alice", "s3cret", "the user in $DEMO_U")
 
 
 def test_starting_the_robot_does_not_import_tensorflow_or_flask():
@@ -214,7 +215,7 @@ def test_cli_bad_login_is_one_line_and_exit_code(parts, url_config_path, browser
     code, out, err = robot_cli(monkeypatch, capsys, "run-once", "--config", str(url_config_path), parts=parts)
     assert code == ExitCode.LOGIN
     assert err.strip().splitlines()[-1] == (
-        f"error: the site refused the login for user {FAKE_USER}; check ROBOT_USERNAME/ROBOT_PASSWORD")
+        "error: the site refused the login for the user in $ROBOT_USERNAME; check ROBOT_USERNAME/ROBOT_PASSWORD")
     assert "nope" not in out + err and "Traceback" not in err
 
 

@@ -177,3 +177,53 @@ def test_annotate_draws_values_flags_and_empties_without_touching_the_input():
 def test_annotate_accepts_grey_images():
     out = annotate(np.full((60, 120), 200, np.uint8), make_table(cell=(40, 30)))
     assert out.shape == (60, 120, 3)
+
+
+# ---------------------------------------------------------------------------- two writers of cells.csv
+
+def test_adding_a_table_keeps_a_correction_made_meanwhile_and_finishing_rewrites_nothing(tmp_path):
+    first, second = captured(), captured(page="roulette", name="small", table=make_table(4, 10, (), ()))
+    files = {first.stem: runfolder.add_table(tmp_path, first, screenshots=True, run_id="RUN1")}
+    runfolder.correct_cell(runfolder.RunTable(tmp_path, first.stem), 0, 0, 36, needs_review=False, confirmed=True)
+    files[second.stem] = runfolder.add_table(tmp_path, second, screenshots=True, run_id="RUN1")
+    write_run_files(run_result(tmp_path, [first, second]), files)
+    rows = runfolder.read_cells_file(tmp_path / runfolder.CELLS_CSV)
+    assert len(rows) == 6 + 40
+    (corrected,) = [r for r in rows if (r.page, r.table, r.row, r.col) == ("light", "main", 0, 0)]
+    assert (corrected.value, corrected.confirmed) == (36, True)
+
+
+def test_a_correction_waits_for_the_harvest_holding_the_run_folder(tmp_path):
+    import threading
+
+    item = captured()
+    runfolder.add_table(tmp_path, item, screenshots=False, run_id="RUN1")
+    rt = runfolder.RunTable(tmp_path, item.stem)
+    done = threading.Event()
+
+    def review():
+        runfolder.correct_cell(rt, 0, 0, 36, needs_review=False, confirmed=True)
+        done.set()
+
+    with runfolder.cells_locked(tmp_path):  # as the harvest does while it merges a table in
+        reviewer = threading.Thread(target=review)
+        reviewer.start()
+        assert not done.wait(0.5)  # blocked on the lock: it has not read the table yet
+    assert done.wait(10)
+    reviewer.join()
+    rows = runfolder.read_cells_file(tmp_path / runfolder.CELLS_CSV)
+    assert [r.value for r in rows if (r.row, r.col) == (0, 0)] == [36]
+
+
+def test_a_table_whose_cells_csv_lines_fail_is_removed_whole(tmp_path, monkeypatch):
+    first, second = captured(), captured(page="dark")
+    runfolder.add_table(tmp_path, first, screenshots=True, run_id="RUN1")
+
+    def full(folder, rows):
+        raise OutputError("disk full while writing cells.csv")
+
+    monkeypatch.setattr(runfolder, "write_cells_file", full)
+    with pytest.raises(OutputError, match="disk full"):
+        runfolder.add_table(tmp_path, second, screenshots=True, run_id="RUN1")
+    assert sorted(p.name for p in tmp_path.iterdir() if "__" in p.name) == [
+        "light__main.annotated.png", "light__main.csv", "light__main.json", "light__main.png"]

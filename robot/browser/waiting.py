@@ -1,8 +1,9 @@
 """Navigation and waits: opening a page, checking its HTTP status, the one polling wait helper.
 
 A site that does not answer becomes `SiteUnreachable`, an HTTP error page `PageLoadFailed`
-or `PageNotFound`, and a wait that times out the error its caller names (`TableNotFound`
-unless told), each message naming what was awaited and on which page.
+or `PageNotFound`, a selector that is not CSS `InvalidSelector`, and a wait that times out the
+error its caller names (`TableNotFound` unless told), each message naming what was awaited and
+on which page.
 """
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import re
 from typing import Callable, TypeVar
 
 from selenium.common.exceptions import (
+    InvalidSelectorException,
     NoSuchElementException,
     StaleElementReferenceException,
     TimeoutException,
@@ -19,8 +21,14 @@ from selenium.common.exceptions import (
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.wait import WebDriverWait
 
-from robot.browser.driver import DRIVER_FAILURES, Driver, Element
-from robot.errors import PageLoadFailed, PageNotFound, SiteUnreachable, TableNotFound
+from robot.browser.driver import DRIVER_FAILURES, Driver, Element, first_line
+from robot.errors import (
+    InvalidSelector,
+    PageLoadFailed,
+    PageNotFound,
+    SiteUnreachable,
+    TableNotFound,
+)
 from tablebot.errors import TableBotError
 
 log = logging.getLogger(__name__)
@@ -30,6 +38,13 @@ POLL_INTERVAL_S = 0.1  # how often waits re-check their condition
 NAVIGATION_STATUS_JS = """
 const n = performance.getEntriesByType('navigation');
 return n.length ? (n[n.length - 1].responseStatus || null) : null;
+"""
+# Chromium shows its own error page (document URL chrome-error://chromewebdata/) for a site that does not
+# answer, and `get` may not raise: the page's error code (ERR_CONNECTION_REFUSED, ...), or null on a real page.
+CHROME_ERROR_PAGE_JS = """
+if (!document.URL.startsWith('chrome-error://')) return null;
+const code = document.querySelector('.error-code');
+return (code && code.textContent.trim()) || 'an error page';
 """
 RETRY_LATER_STATUS = 429  # Too Many Requests: like a 5xx, worth a later try
 SERVER_ERROR_MIN = 500
@@ -44,7 +59,8 @@ def page_url(base_url: str, path: str) -> str:
 
 
 def navigate(driver: Driver, url: str) -> None:
-    """Open `url`; a site that does not answer becomes `SiteUnreachable`, an HTTP error page
+    """Open `url`; a site that does not answer (an error from `get`, or Chromium's own error page)
+    becomes `SiteUnreachable`, an HTTP error page
     `PageLoadFailed` (5xx, 429: worth a retry) or `PageNotFound` (other 4xx)."""
     log.debug("opening %s", url)
     try:
@@ -54,9 +70,17 @@ def navigate(driver: Driver, url: str) -> None:
     except WebDriverException as exc:
         net = re.search(r"net::(ERR_[A-Z_]+)", getattr(exc, "msg", None) or str(exc))
         if net:
-            raise SiteUnreachable(f"cannot reach {url} ({net.group(1)}): check that the site is up and target.url is right") from None
+            raise unreachable(url, net.group(1)) from None
         raise
+    error_page = driver.execute_script(CHROME_ERROR_PAGE_JS)
+    if error_page:
+        raise unreachable(url, str(error_page))
     check_http_status(driver, url)
+
+
+def unreachable(url: str, net_error: str) -> SiteUnreachable:
+    return SiteUnreachable(f"cannot reach {url} ({net_error}): check that the site is up and target.url is right; "
+                           "the robot retries with backoff (retry.attempts)")
 
 
 def http_status(driver: Driver) -> int | None:
@@ -84,13 +108,17 @@ def wait_until(
     error: type[TableBotError] = TableNotFound,
     hint: str = "",
 ) -> T:
-    """The one polling wait: re-check `condition` until it returns something truthy, else raise `error`."""
+    """The one polling wait: re-check `condition` until it returns something truthy, else raise `error`.
+    A selector the browser refuses as CSS becomes `InvalidSelector` (with `hint`, which names the config key)."""
     wait = WebDriverWait(
         driver, timeout, poll_frequency=POLL_INTERVAL_S,
         ignored_exceptions=(NoSuchElementException, StaleElementReferenceException),
     )
     try:
         return wait.until(condition)
+    except InvalidSelectorException as exc:
+        tail = f"; {hint}" if hint else ""
+        raise InvalidSelector(f"a selector is not valid CSS ({first_line(exc)}) while waiting for {what}{tail}") from None
     except TimeoutException:
         tail = f"; {hint}" if hint else ""
         raise error(f"timed out after {timeout:g} s waiting for {what} on {current_url(driver)}{tail}") from None

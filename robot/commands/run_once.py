@@ -9,6 +9,7 @@ import click
 
 from robot.commands.options import config_option, run_parts
 from robot.config import AppConfig, TargetKind, load_config
+from robot.control import RunControl, stop_run_on_signals
 from robot.errors import DemoCheckFailed
 from robot.ledger import recover_cut_off_runs
 from robot.lock import OutputLock
@@ -26,10 +27,13 @@ def command(config_path: Path, check_demo: bool) -> None:
     config = load_config(config_path)
     if check_demo and config.target.kind is not TargetKind.DEMO:
         raise click.UsageError("--check-demo needs target.kind: demo in the config")
-    with OutputLock(config.output.folder, "robot run-once"):
+    control = RunControl()
+    # SIGINT/SIGTERM: the current table is finished, the browser quit, run.json and the ledger say `stopped`
+    # with what was written; then RunStopped exits 130.
+    with OutputLock(config.output.folder, "robot run-once"), stop_run_on_signals(control):
         recover_cut_off_runs(config.output.folder)
         # the check compares fresh reads with the truth: nothing is skipped as already captured
-        result = run_once(config, parts=run_parts(), on_progress=echo_progress,
+        result = run_once(config, parts=run_parts(), on_progress=echo_progress, control=control,
                           deduplicate=False if check_demo else None)
     unchanged = f", {len(result.unchanged)} unchanged since earlier runs" if result.unchanged else ""
     click.echo(f"{len(result.tables)} tables{unchanged}, {result.cells} cells, {result.flagged} flagged for review, "

@@ -114,11 +114,11 @@ def create_app(
         user_ok = hmac.compare_digest(given[0], expected[0])
         password_ok = hmac.compare_digest(given[1], expected[1])
         if not (user_ok and password_ok):
-            log.info("demo login refused for user %r", given_user)
+            log.info("demo login refused")  # no user name: in demo mode this is the robot's own log
             return render("login.html", 401, title="Sign in", error=LOGIN_ERROR, next_path=next_path, username=given_user)
         session.clear()
         session.update(login_at=clock(), generation=faults.generation)
-        log.info("demo login for user %r", given_user)
+        log.info("demo login")
         return redirect(next_path or url_for("index"))
 
     @app.route("/logout")
@@ -139,7 +139,9 @@ def create_app(
         if failed is not None:
             return failed
         tables = [_table_view(page, t, faults.element_id(page.name, t.name, t.element_id)) for t in page.tables]
-        return render("page.html", title=page.title, theme=page.name, page=page, tables=tables)
+        rendered = render("page.html", title=page.title, theme=page.name, page=page, tables=tables)
+        faults.expire_after_served(page.name)
+        return rendered
 
     @app.route("/img/<name>/<table>.png")
     @protected

@@ -33,6 +33,7 @@ class Faults:
         self._dropped: set[tuple[str, str]] = set()
         self._renamed: dict[tuple[str, str], str] = {}
         self._generation = 0  # sessions created under an older generation are invalid
+        self._expire_after: set[str] = set()
 
     # -- switches -----------------------------------------------------------------
     def slow(self, page: str, seconds: float) -> None:
@@ -58,6 +59,12 @@ class Faults:
         with self._lock:
             self._generation += 1
 
+    def expire_after_page(self, page: str) -> None:
+        """Once: right after the next HTML of `page` is served, every session expires, so its images lead to the login."""
+        self._check_page(page)
+        with self._lock:
+            self._expire_after.add(page)
+
     def drop_table(self, page: str, table: str) -> None:
         """The table's element is missing from its page."""
         self._check_table(page, table)
@@ -79,6 +86,7 @@ class Faults:
             self._errors.clear()
             self._dropped.clear()
             self._renamed.clear()
+            self._expire_after.clear()
 
     def apply(self, command: dict[str, Any]) -> None:
         """Run one switch from JSON: {"action": "http_error", "page": "light", "status": 503, "times": 2}."""
@@ -90,12 +98,14 @@ class Faults:
             "slow": self.slow,
             "http_error": self.http_error,
             "expire_sessions": self.expire_sessions,
+            "expire_after_page": self.expire_after_page,
             "drop_table": self.drop_table,
             "rename_table": self.rename_table,
             "clear": self.clear,
         }.get(action)  # type: ignore[arg-type]
         if method is None:
-            raise ValueError(f"unknown action {action!r}: use slow, http_error, expire_sessions, drop_table, rename_table or clear")
+            raise ValueError(f"unknown action {action!r}: use slow, http_error, expire_sessions, "
+                             "expire_after_page, drop_table, rename_table or clear")
         try:
             method(**args)
         except TypeError as exc:
@@ -116,6 +126,13 @@ class Faults:
             if error.remaining <= 0:
                 del self._errors[page]
             return error.status
+
+    def expire_after_served(self, page: str) -> None:
+        """Called once `page`'s HTML is served: expire the sessions if `expire_after_page` asked for it."""
+        with self._lock:
+            if page in self._expire_after:
+                self._expire_after.discard(page)
+                self._generation += 1
 
     @property
     def generation(self) -> int:

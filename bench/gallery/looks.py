@@ -88,24 +88,23 @@ def variant(look: Look, rng: np.random.Generator) -> Variant:
     return Variant(tuple(tuple(r) for r in grid), col_header, row_header, int(rng.integers(lo, hi + 1)))
 
 
-def col_labels(kind: Header, cols: int) -> list[str]:
+def labels(kind: Header, count: int, word: str) -> list[str]:
+    """Header labels: 1, 2, ...; "<word> 1", ...; A, B, ...; or none."""
     if kind is Header.NUMBERS:
-        return [str(c + 1) for c in range(cols)]
+        return [str(i + 1) for i in range(count)]
     if kind is Header.WORDS:
-        return [f"Spin {c + 1}" for c in range(cols)]
+        return [f"{word} {i + 1}" for i in range(count)]
     if kind is Header.LETTERS:
-        return [chr(ord("A") + c) for c in range(cols)]
+        return [chr(ord("A") + i) for i in range(count)]
     return []
+
+
+def col_labels(kind: Header, cols: int) -> list[str]:
+    return labels(kind, cols, "Spin")
 
 
 def row_labels(kind: Header, rows: int) -> list[str]:
-    if kind is Header.NUMBERS:
-        return [str(r + 1) for r in range(rows)]
-    if kind is Header.WORDS:
-        return [f"Round {r + 1}" for r in range(rows)]
-    if kind is Header.LETTERS:
-        return [chr(ord("A") + r) for r in range(rows)]
-    return []
+    return labels(kind, rows, "Round")
 
 
 def text(value: int | None) -> str:

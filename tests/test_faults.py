@@ -380,6 +380,11 @@ def test_profiles_of_dead_robots_are_reaped_and_live_ones_kept(tmp_path):
     on_dead = subprocess.Popen([*sleep, f"--user-data-dir={dead}"])
     on_old = subprocess.Popen([*sleep, f"--user-data-dir={old_busy}"])
     try:
+        for proc, folder in ((on_dead, dead), (on_old, old_busy)):  # a new child shows its argv once it has exec'd
+            deadline = time.monotonic() + 10
+            while f"--user-data-dir={folder}".encode() not in Path(f"/proc/{proc.pid}/cmdline").read_bytes():
+                assert time.monotonic() < deadline, "the stand-in browser never started"
+                time.sleep(0.01)
         assert mine.name.startswith(f"tablebot-chromium-{os.getpid()}-")
         assert sorted(reap_left_behind(tmp_path)) == sorted([dead, old_idle])
         assert on_dead.wait(timeout=30) == -9 and on_old.poll() is None

@@ -25,7 +25,7 @@ import numpy as np
 
 from recognizer.imageops import components, halve, row_medians
 
-NORMALIZER_VERSION = 6
+NORMALIZER_VERSION = 7
 INPUT_SIZE = 28
 INK_BOX = 22  # the ink is fitted into INK_BOX x INK_BOX inside INPUT_SIZE x INPUT_SIZE
 
@@ -36,9 +36,11 @@ BG_SAMPLES = 100  # ... by about this many pixels
 EDGE_THIN = 0.15  # edge-touching components thinner than this fraction of the crop are line fragments
 EDGE_SPAN = 0.9  # edge-touching components spanning this fraction of the crop are frames / stripes
 EDGE_BAND = 0.1  # components with most of their ink this close to the crop edge are lines / corners
-SPECK_AREA = 0.004  # components smaller than this fraction of the crop area are noise
+SPECK_AREA = 0.004  # components smaller than this fraction of the crop's height squared are noise (not its
+# area: a number in a wide cell is as big as in a narrow one)
 STRONG_INK = 0.5  # a component whose ink never reaches this share of its crop's strongest is faint
 LINE_ASPECT = 8  # a component this many times longer than thick, across the crop, is a line
+TALL_INK = 1.6  # ink this many times taller than the table's text is structure, never a digit
 INNER_HEIGHT = (0.25, 1.05)  # a ring is taller than what it holds, at most 4x: (min, max) inner/outer height
 MIN_CROP = 4  # crops smaller than this (pixels, either side) are empty
 WORK_HEIGHT = 32  # crops at least twice this high are halved (repeatedly) before anything else
@@ -91,10 +93,12 @@ def shrink(cells: np.ndarray) -> np.ndarray:
     return cells
 
 
-def ink_components(ink: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def ink_components(ink: np.ndarray, text_height: float | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Ink mosaic (N, h + 1, w) -> the number's strokes in each crop: connected-component labels
     (N, h + 1, w), a 0/1 keep flag per label, and each crop's ink box (N, 4) as y0, y1, x0, x1,
-    the union of its kept components (y1 == 0: no ink, the cell is empty)."""
+    the union of its kept components (y1 == 0: no ink, the cell is empty). With the table's
+    `text_height` (in these crops' pixels), ink much taller than the table's text is not part of
+    a number: an arc of a chip's rim or ring that the background's gradient broke open."""
     n, rows, w = ink.shape
     h = rows - 1
     peak = ink.reshape(n, -1).max(axis=1).astype(np.int32)
@@ -117,10 +121,12 @@ def ink_components(ink: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]
     strips = (crops[:, :band], crops[:, h - band :], crops[:, band : h - band, :band], crops[:, band : h - band, w - band :])
     in_band = sum(np.bincount(s.ravel(), minlength=count) for s in strips)
     at_edge = in_band[1:] * 2 > area
-    big_enough = area >= max(2.0, SPECK_AREA * h * w)
+    big_enough = area >= max(2.0, SPECK_AREA * h * min(h, w))
     # A thin line across the crop, wherever it lies (a cell's own frame inside a wide cell).
     rule = ((bh >= EDGE_SPAN * h) & (bw * LINE_ASPECT < bh)) | ((bw >= EDGE_SPAN * w) & (bh * LINE_ASPECT < bw))
     candidates = big_enough & ~at_edge & ~(touches & (line_like | off_centre)) & ~rule
+    if text_height:
+        candidates &= bh <= TALL_INK * text_height
     candidates &= ~faint(ink, labels.reshape(n, rows, w), candidates)
     kept = candidates & ~enclosing(crop, x, y, bw, bh, candidates)
     keep = np.zeros(count, np.uint8)
@@ -215,12 +221,13 @@ def glyphs(ink: np.ndarray, labels: np.ndarray, keep: np.ndarray, boxes: np.ndar
     return out * (1.0 / np.maximum(peak, 1)).astype(np.float32)[:, None, None], has_ink
 
 
-def normalize_batch(cells: list[np.ndarray] | np.ndarray) -> tuple[np.ndarray, list[bool]]:
+def normalize_batch(cells: list[np.ndarray] | np.ndarray, text_height: float | None = None) -> tuple[np.ndarray, list[bool]]:
     """Normalise crops: a list (BGR or grey uint8, any sizes) or one (N, h, w) stack of grey
-    crops, which is fastest (`segment.crop_cells` gives one). Returns the (N_nonempty, S, S, 1)
-    float32 inputs in crop order, and an is-empty flag per crop."""
+    crops, which is fastest (`segment.crop_cells` gives one), with the table's text height when
+    known (segmentation's). Returns the (N_nonempty, S, S, 1) float32 inputs in crop order, and
+    an is-empty flag per crop."""
     if isinstance(cells, np.ndarray) and cells.ndim == 3:
-        inputs, has_ink = normalize_stack(cells)
+        inputs, has_ink = normalize_stack(cells, text_height)
         return inputs[..., None], (~has_ink).tolist()
     cells = [grey(c) for c in cells]
     by_shape: dict[tuple[int, int], list[int]] = defaultdict(list)
@@ -228,7 +235,7 @@ def normalize_batch(cells: list[np.ndarray] | np.ndarray) -> tuple[np.ndarray, l
         by_shape[cell.shape[:2]].append(i)
     results: list[np.ndarray | None] = [None] * len(cells)
     for same_shape in by_shape.values():
-        inputs, has_ink = normalize_stack(np.stack([cells[i] for i in same_shape]))
+        inputs, has_ink = normalize_stack(np.stack([cells[i] for i in same_shape]), text_height)
         for i, x in zip(np.asarray(same_shape)[has_ink], inputs):
             results[i] = x
     inputs = [r for r in results if r is not None]
@@ -236,7 +243,7 @@ def normalize_batch(cells: list[np.ndarray] | np.ndarray) -> tuple[np.ndarray, l
     return arr, [r is None for r in results]
 
 
-def normalize_stack(cells: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def normalize_stack(cells: np.ndarray, text_height: float | None = None) -> tuple[np.ndarray, np.ndarray]:
     """(N, h, w) grey crops -> (model inputs (M, S, S) float32 of the crops with ink, has-ink flag (N,))."""
     n, h, w = cells.shape
     if min(h, w) < MIN_CROP:
@@ -245,7 +252,8 @@ def normalize_stack(cells: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     parts = []
     for start in range(0, n, per_mosaic):
         ink = ink_maps(shrink(cells[start : start + per_mosaic]))
-        parts.append(glyphs(ink, *ink_components(ink)))
+        scale = (ink.shape[1] - 1) / h  # shrinking halves crops
+        parts.append(glyphs(ink, *ink_components(ink, text_height and text_height * scale)))
     if len(parts) == 1:
         return parts[0]
     return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])

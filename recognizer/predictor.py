@@ -7,13 +7,15 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from recognizer.errors import InputImageError
+from recognizer.errors import InputImageError, SegmentationError
 from recognizer.imageio import to_bgr
 from recognizer.labels import index_to_value
 from recognizer.normalize import normalize_batch
 from recognizer.segment import Grid, crop_cells, find_grid
 from recognizer.settings import ModelSettings, TableShape
 from recognizer.table import Cell, Table
+
+UNREADABLE_SHARE = 0.5  # a picture most of whose marks are flagged is refused as no table
 
 
 class TableReader:
@@ -31,7 +33,10 @@ class TableReader:
 
         return cls(load_classifier(Path(settings.path)), settings)
 
-    def read(self, image: np.ndarray, shape: TableShape | None = None, source: str = "") -> Table:
+    def read(self, image: np.ndarray, shape: TableShape | None = None, source: str = "", *,
+             refuse_unreadable: bool = True) -> Table:
+        """Read one table image. Refuses (SegmentationError) an image that is no table, and, unless
+        `refuse_unreadable` is False (labelling a new look), one most of whose marks are unreadable."""
         grid, inputs, empty = prepare(self._check(image, source), shape)
         probs = self.classifier.predict_proba(inputs)
         best = [index_to_value(i) for i in probs.argmax(axis=1).tolist()]
@@ -48,7 +53,9 @@ class TableReader:
                 cells.append(Cell(row=r, col=c, value=best[k], confidence=conf[k], box=box,
                                   needs_review=conf[k] < threshold))
                 k += 1
-        return Table(rows, cols, tuple(cells), source=source, meta={"text_height": round(grid.text_height, 1)})
+        table = Table(rows, cols, tuple(cells), source=source, meta={"text_height": round(grid.text_height, 1)})
+        check_is_table(table, refuse_unreadable)
+        return table
 
     def _check(self, image: np.ndarray, source: str) -> np.ndarray:
         name = source or "image"
@@ -59,12 +66,24 @@ class TableReader:
         return to_bgr(image)
 
 
+def check_is_table(table: Table, refuse_unreadable: bool = True) -> None:
+    """Refuse what is no table of numbers: nothing read as a number, or most marks unreadable (a
+    logo, a photo's texture, shapes). A table has a few doubtful cells, not a majority."""
+    numbers = sum(c.value is not None for c in table)
+    if numbers == 0:
+        raise SegmentationError("no numbers found: the image holds no table of numbers 0..36")
+    if refuse_unreadable and numbers >= 2 and len(table.flagged) > UNREADABLE_SHARE * numbers:
+        raise SegmentationError(
+            f"not a table of numbers: {len(table.flagged)} of its {numbers} marks do not read as numbers "
+            "0..36 (a photo, a logo or another look? see the README on fine-tuning)")
+
+
 def prepare(image: np.ndarray, shape: TableShape | None = None) -> tuple[Grid, np.ndarray, list[bool]]:
     """BGR table image -> its grid, the model inputs of its non-empty cells and an is-empty
     flag per cell. Everything works on luminance: converted once here, a third of the pixels."""
     luma = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
     grid = find_grid(luma, shape)
-    inputs, empty = normalize_batch(crop_cells(luma, grid))
+    inputs, empty = normalize_batch(crop_cells(luma, grid), grid.text_height)
     return grid, inputs, empty
 
 

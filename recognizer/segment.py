@@ -18,7 +18,11 @@ How it works, and why:
    later, per cell, by the normaliser. Overlapping spans mean no grid: refused, never read.
 Scale: with the shape given, rows 32 px or taller (high-DPI screenshots) are located on a
 copy halved by 2x2 block averaging, a quarter of the pixels; the full-size image decides
-whenever that copy leaves a doubt. Rows under 20 px are located at 2x instead.
+whenever that copy leaves a doubt. Without a shape, pictures over 4 MP are located on a copy
+halved to that size first, with the same doubts. Rows under 20 px are located at 2x instead,
+in pictures of at most 4 MP. Memory: every pass is linear in the pixels; the search for
+outlines around glyphs compares boxes in chunks, and more marks than a table can hold
+(a photo's texture, noise) are refused before it.
 """
 from __future__ import annotations
 
@@ -36,8 +40,10 @@ from recognizer.table import Box
 EDGE_KERNEL = np.ones((3, 3), np.uint8)
 SMALL_CELL = 20  # rows less than this many pixels high are segmented at 2x ...
 MAX_ROWS_AT_2X = 100  # ... in images of at most this many such rows
+MAX_PIXELS_AT_2X = 4_000_000  # ... and pixels
 SHRUNK_ROW = 16  # rows expected at least twice this high are segmented on a copy halved (repeatedly) ...
 MIN_SHRUNK_TEXT = 8  # ... unless the text would then be less than this many pixels high
+SHRINK_PIXELS = 4_000_000  # without a shape, larger pictures are located on a copy halved to this size
 MIN_TEXT_CONTRAST = 30  # edge strengths below this are background noise / JPEG ringing
 MAX_TEXT_CONTRAST = 120  # cap on the Otsu threshold so faint anti-aliased text survives
 STRUCTURE_SPAN = 0.5  # components spanning this fraction of the table are lines / frames
@@ -54,6 +60,11 @@ MIN_SUPPORT = 0.5  # rows/columns with fewer numbers than this * the median are 
 PITCH_TOLERANCE = 0.25  # a gap within this of k pitches holds k-1 empty rows/columns
 MIN_TEXT_HEIGHT = 5  # pixels; smaller "text" cannot be read
 LINE_COVER = 0.6  # a rule covers this share of the table's text area along its length
+HEADER_GAP = 0.6  # a span this much closer than the data's usual gap to the header's, and ...
+WORD_SPACE = 0.7  # ... closer than this * text height (a word space, a line gap) belongs to it
+TRAILING_ROOM = 0.4  # trailing empty cells are added only when the image holds them (pitches past the last)
+MAX_MARKS = 100_000  # a 200 x 200 table of two-digit numbers has 80,000 glyphs; more marks are no table
+CONTAINER_CHUNK = 1024  # boxes compared at a time when looking for outlines around glyphs
 TIGHT_BAND = 0.12  # an empty band this wide (* text height) parts digit gaps from cell gaps
 
 
@@ -105,6 +116,9 @@ def text_boxes(mask: np.ndarray) -> np.ndarray:
     at_edge = (x == 0) | (y == 0) | (x + w == W) | (y + h == H)
     sliver = at_edge & ((w < GLYPH_ASPECT[0] * h) | (h < GLYPH_ASPECT[0] * w))  # cut-off border
     boxes = boxes[~(wide | tall | frame | sliver)]
+    if len(boxes) > MAX_MARKS:
+        raise SegmentationError(f"no table found: the image has {len(boxes):,} separate marks, far more than a table "
+                                "of numbers (is it a photo or noise?)")
     boxes = boxes[~containers(boxes)]
     if len(boxes) == 0:
         return boxes
@@ -121,11 +135,28 @@ def text_boxes(mask: np.ndarray) -> np.ndarray:
 
 def containers(boxes: np.ndarray) -> np.ndarray:
     """Boxes with a smaller box's centre inside: the outline of a cell background around its
-    number, never a glyph (a digit's holes hold no other component)."""
-    x, y, w, h = (boxes[:, i, None] for i in range(4))
-    cx2, cy2 = (2 * x + w).T, (2 * y + h).T  # doubled centres: integer arithmetic, exact
-    inside = (2 * x < cx2) & (cx2 < 2 * (x + w)) & (2 * y < cy2) & (cy2 < 2 * (y + h)) & (h.T < CONTAINED_HEIGHT * h)
-    return inside.any(axis=1)
+    number, never a glyph (a digit's holes hold no other component).
+
+    Boxes are taken in order of their left edge, CONTAINER_CHUNK at a time, against only the
+    centres that lie within the chunk's horizontal reach: memory stays at CONTAINER_CHUNK^2
+    comparisons whatever the number of boxes."""
+    x, y, w, h = (boxes[:, i].astype(np.int64) for i in range(4))
+    cx2, cy2 = 2 * x + w, 2 * y + h  # doubled centres: integer arithmetic, exact
+    by_centre = np.argsort(cx2, kind="stable")
+    sorted_cx2 = cx2[by_centre]
+    out = np.zeros(len(boxes), bool)
+    by_left = np.argsort(x, kind="stable")
+    for start in range(0, len(boxes), CONTAINER_CHUNK):
+        outer = by_left[start : start + CONTAINER_CHUNK]
+        lo = np.searchsorted(sorted_cx2, 2 * x[outer].min(), "right")
+        hi = np.searchsorted(sorted_cx2, 2 * (x[outer] + w[outer]).max(), "left")
+        X, Y, W, H = (a[outer, None] for a in (x, y, w, h))
+        for inner_start in range(lo, hi, CONTAINER_CHUNK):
+            inner = by_centre[inner_start : min(hi, inner_start + CONTAINER_CHUNK)]
+            icx2, icy2, ih = cx2[inner][None, :], cy2[inner][None, :], h[inner][None, :]
+            inside = (2 * X < icx2) & (icx2 < 2 * (X + W)) & (2 * Y < icy2) & (icy2 < 2 * (Y + H)) & (ih < CONTAINED_HEIGHT * H)
+            out[outer] |= inside.any(axis=1)
+    return out
 
 
 def group_spans(boxes: np.ndarray, axis: int, max_step: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -244,8 +275,9 @@ class Layout(NamedTuple):
 
 def locate(image: np.ndarray, shape: TableShape | None = None, digit_gap: float = DIGIT_GAP) -> Layout:
     """The layout of the table's text. With header rows/columns in `shape`, the columns are found
-    from the data rows alone, so that words above the columns never make columns of their own,
-    and header lines or columns beyond what `shape` expects are merged into the header."""
+    from the data rows alone and the rows from the data columns alone, so that words above the
+    columns or labels beside the rows never make columns or rows of their own, and header lines
+    or columns beyond what `shape` expects are merged into the header."""
     shape = shape or TableShape()
     boxes = text_boxes(text_mask(image))
     if len(boxes) == 0:
@@ -253,27 +285,74 @@ def locate(image: np.ndarray, shape: TableShape | None = None, digit_gap: float 
     text_h = median(boxes[:, 3])
     line_of, line_sizes, line_spans = group_spans(boxes, 1, LINE_STEP * text_h)
     numbers = merge_numbers(boxes, line_of, digit_gap * text_h)
-    column_of, column_sizes, column_spans = group_spans(numbers, 0, COLUMN_STEP * text_h)
+    _, column_sizes, column_spans = group_spans(numbers, 0, COLUMN_STEP * text_h)
     # A sparse row or column (a history that is not full yet) is kept when its numbers line
     # up with the well-filled ones; sparse specks between rows or columns are not.
     strong_rows, strong_cols = well_supported(line_sizes), well_supported(column_sizes)
-    row_spans = kept_spans(boxes, line_of, strong_rows, line_spans, 0, column_spans[strong_cols])
-    row_spans = header_merged(fill_missing(row_spans), shape.skip_rows, shape.rows)
+    lined_up_cols = column_spans[strong_cols]
+    row_spans = data_rows(boxes, line_of, strong_rows, line_spans, lined_up_cols, shape, text_h)
+    col_spans = data_columns(numbers, row_spans, line_spans[strong_rows], shape, text_h)
+    right = data_side(boxes, col_spans, shape.skip_cols)
+    if len(right):
+        # The rows again, from the data columns alone: a row label that wraps ("Round" over "1")
+        # makes lines of its own, which are no rows.
+        line_of, line_sizes, line_spans = group_spans(right, 1, LINE_STEP * text_h)
+        strong_rows = well_supported(line_sizes)
+        row_spans = data_rows(right, line_of, strong_rows, line_spans, lined_up_cols, shape, text_h)
+        col_spans = data_columns(numbers, row_spans, line_spans[strong_rows], shape, text_h)
+    height, width = image.shape[:2]
+    return Layout(trailing_filled(row_spans, shape.skip_rows, shape.rows, height),
+                  trailing_filled(col_spans, shape.skip_cols, shape.cols, width), text_h)
+
+
+def trailing_filled(spans: list[tuple[int, int]], skip: int, expected: int | None, limit: int) -> list[tuple[int, int]]:
+    """Spans with the empty cells that end a history not yet full (a strip of chips where the
+    empty ones are drawn as nothing) added at the data's pitch, when `expected` says how many
+    there are and the image holds them; else the spans as they are (a shape mismatch follows)."""
+    data = spans[skip:]
+    missing = (expected or 0) - len(data)
+    if missing <= 0 or len(data) < 2:
+        return spans
+    # A span that lost a glyph in segmentation is narrower on one side: of the pitches of the
+    # left and of the right edges, the smaller is the cells'.
+    pitch = min(median(np.diff([a for a, _ in data])), median(np.diff([b for _, b in data])))
+    a, b = data[-1]
+    if pitch <= b - a or (a + b) / 2 + (missing + TRAILING_ROOM) * pitch > limit:
+        return spans
+    return spans + [(int(a + k * pitch), int(b + k * pitch)) for k in range(1, missing + 1)]
+
+
+def data_side(boxes: np.ndarray, col_spans: list[tuple[int, int]], skip_cols: int) -> np.ndarray:
+    """The boxes right of the `skip_cols` header columns (none when there are no header columns)."""
+    if not skip_cols or len(col_spans) <= skip_cols:
+        return boxes[:0]
+    data_left = (col_spans[skip_cols - 1][1] + col_spans[skip_cols][0]) / 2
+    return boxes[boxes[:, 0] + boxes[:, 2] / 2 > data_left]
+
+
+def data_rows(boxes: np.ndarray, line_of: np.ndarray, strong: np.ndarray, line_spans: np.ndarray,
+              lined_up_cols: np.ndarray, shape: TableShape, text_h: float) -> list[tuple[int, int]]:
+    """Row spans of the lines of `boxes`, empty rows filled in, the header's lines merged."""
+    spans = kept_spans(boxes, line_of, strong, line_spans, 0, lined_up_cols)
+    return header_merged(fill_missing(spans), shape.skip_rows, shape.rows, text_h)
+
+
+def data_columns(numbers: np.ndarray, row_spans: list[tuple[int, int]], lined_up_rows: np.ndarray,
+                 shape: TableShape, text_h: float) -> list[tuple[int, int]]:
+    """Column spans of the numbers below the header rows: words above the columns make no
+    columns; empty columns filled in, the header's columns merged."""
     if shape.skip_rows and len(row_spans) > shape.skip_rows:
         data_top = (row_spans[shape.skip_rows - 1][1] + row_spans[shape.skip_rows][0]) / 2
-        centres_y = numbers[:, 1] + numbers[:, 3] / 2
-        numbers = numbers[centres_y > data_top]
+        numbers = numbers[numbers[:, 1] + numbers[:, 3] / 2 > data_top]
         if len(numbers) == 0:
             raise SegmentationError("no table found: nothing but header lines")
-        # The columns again, from the data rows alone: words above them make no columns.
-        column_of, column_sizes, column_spans = group_spans(numbers, 0, COLUMN_STEP * text_h)
-        strong_cols = well_supported(column_sizes)
-    col_spans = kept_spans(numbers, column_of, strong_cols, column_spans, 1, line_spans[strong_rows])
-    col_spans = header_merged(fill_missing(col_spans), shape.skip_cols, shape.cols)
-    return Layout(row_spans, col_spans, text_h)
+    column_of, column_sizes, column_spans = group_spans(numbers, 0, COLUMN_STEP * text_h)
+    spans = kept_spans(numbers, column_of, well_supported(column_sizes), column_spans, 1, lined_up_rows)
+    return header_merged(fill_missing(spans), shape.skip_cols, shape.cols, text_h)
 
 
-def header_merged(spans: list[tuple[int, int]], skip: int, expected: int | None) -> list[tuple[int, int]]:
+def header_merged(spans: list[tuple[int, int]], skip: int, expected: int | None,
+                  text_h: float) -> list[tuple[int, int]]:
     """Spans with the header's: labels of several words or lines ("Round 1", a label that wraps)
     make several spans where the table has `skip` header rows or columns. The data's own spans are
     the last `expected` ones (when given) or, else, the run of regular pitch that ends the table;
@@ -281,7 +360,11 @@ def header_merged(spans: list[tuple[int, int]], skip: int, expected: int | None)
     if not skip or len(spans) <= skip + 1:
         return spans
     data = expected if expected else regular_tail(spans)
-    if data is None or len(spans) - data <= skip:
+    if data is None:
+        return spans
+    if not expected:
+        data = header_bound(spans, min(data, len(spans) - skip), text_h)
+    if len(spans) - data <= skip:
         return spans
     head, tail = spans[: len(spans) - data], spans[len(spans) - data :]
     if max(b for _, b in head) >= tail[0][0] or any(b0 >= a1 for (_, b0), (a1, _) in zip(tail, tail[1:])):
@@ -290,19 +373,30 @@ def header_merged(spans: list[tuple[int, int]], skip: int, expected: int | None)
     return merged + tail
 
 
+def header_bound(spans: list[tuple[int, int]], data: int, text_h: float) -> int:
+    """The data's spans less those at its start that belong to the header: the second word or
+    line of a label ("Round" and "1") that happens to sit a pitch before the first data span.
+    It lies a word space from the span before, closer than data spans lie to each other."""
+    gaps = [b0 - a1 for (_, a1), (b0, _) in zip(spans, spans[1:])]  # gaps[i]: between span i and i + 1
+    typical = median(np.array(gaps[len(spans) - data :])) if data > 2 else 0
+    while data > 2 and (gap := gaps[len(spans) - data - 1]) < min(WORD_SPACE * text_h, HEADER_GAP * typical):
+        data -= 1
+    return data
+
+
 def regular_tail(spans: list[tuple[int, int]]) -> int | None:
-    """How many spans at the end follow one regular pitch (the data), or None when too few do."""
+    """How many spans end the table at one regular pitch (the data), or None when too few spans.
+    The run is walked back from the middle: a header sits at the start, while a last row made
+    taller by a wrapped label is still data."""
     centres = [(a + b) / 2 for a, b in spans]
     steps = np.diff(centres)
     if len(steps) < 3:
         return None
     pitch = median(steps[len(steps) // 2 :])  # the far half: surely data
-    count = 1
-    for step in steps[::-1]:
-        if abs(step - pitch) > PITCH_TOLERANCE * pitch:
-            break
-        count += 1
-    return count
+    start = len(steps) // 2
+    while start > 0 and abs(steps[start - 1] - pitch) <= PITCH_TOLERANCE * pitch:
+        start -= 1
+    return len(spans) - start
 
 
 def locate_at(image: np.ndarray, scale: float, shape: TableShape | None = None, digit_gap: float = DIGIT_GAP) -> Layout:
@@ -359,6 +453,11 @@ def found_shape(row_spans: list, col_spans: list, shape: TableShape) -> tuple[tu
     return found, (shape.rows or found[0], shape.cols or found[1])
 
 
+def upscalable(image: np.ndarray) -> bool:
+    """Whether the image is small enough to be located at 2x (memory: 4x its pixels, and more)."""
+    return image.shape[0] <= 2 * SMALL_CELL * MAX_ROWS_AT_2X and image.shape[0] * image.shape[1] <= MAX_PIXELS_AT_2X
+
+
 def find_grid(image: np.ndarray, shape: TableShape | None = None) -> Grid:
     """Locate the table's rows and columns. Raises SegmentationError when no table is found
     or the found shape (after skipped header rows/columns) differs from the expected one."""
@@ -368,6 +467,8 @@ def find_grid(image: np.ndarray, shape: TableShape | None = None) -> Grid:
     scale, located_at = 1.0, 1.0
     while rows_hint and rows_hint * scale >= 2 * SHRUNK_ROW:
         scale /= 2
+    while not rows_hint and image.shape[0] * image.shape[1] * scale * scale > SHRINK_PIXELS:
+        scale /= 2  # no shape: a big picture is located on a copy of at most SHRINK_PIXELS first
     if scale < 1:
         # High-DPI screenshots: the layout is found as well at a fraction of the pixels. Any
         # doubt (no table, tiny text, another shape) and the full-size image decides.
@@ -384,10 +485,10 @@ def find_grid(image: np.ndarray, shape: TableShape | None = None) -> Grid:
             located = locate(image, shape)
             small = image.shape[0] / len(located.row_spans) < SMALL_CELL
         except SegmentationError:
-            if image.shape[0] > 2 * SMALL_CELL * MAX_ROWS_AT_2X:
+            if not upscalable(image):
                 raise
             small = True
-        if small or (rows_hint and rows_hint < SMALL_CELL):
+        if (small or (rows_hint and rows_hint < SMALL_CELL)) and upscalable(image):
             # In tiny cells the edge mask joins text to the grid lines: look again at 2x.
             located, located_at = locate_at(image, 2, shape), 2.0
     found, expected = found_shape(located.row_spans, located.col_spans, shape)
@@ -400,8 +501,9 @@ def find_grid(image: np.ndarray, shape: TableShape | None = None) -> Grid:
     row_spans, col_spans, text_h = located
     found, expected = found_shape(row_spans, col_spans, shape)
     if not well_formed(located):
-        raise SegmentationError("the numbers of neighbouring cells run into each other: no grid of cells found; "
-                                "capture the table at a larger size (browser.device_scale_factor)")
+        raise SegmentationError("no grid of cells found: the marks do not line up in rows and columns; if this is a "
+                                "table, its numbers run into each other: capture it at a larger size "
+                                "(browser.device_scale_factor)")
     if found != expected or min(found) < 1:
         raise SegmentationError(
             f"found {found[0]}x{found[1]} cells (after skipping {shape.skip_rows} header rows, "

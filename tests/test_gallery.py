@@ -12,8 +12,10 @@ from recognizer.settings import ModelSettings
 
 pytestmark = pytest.mark.e2e
 
-# Framework CSS, a header column of words, outlined rings, per-cell frames, a wiki table.
-LOOKS = ("bootstrap-striped", "roulette-rings", "browser-border", "wikitable", "roulette-led")
+# Framework CSS, a header column of words, outlined rings, per-cell frames, a wiki table, a table at the
+# width of its page (wide cells), a strip whose empty chips are drawn as nothing.
+LOOKS = ("bootstrap-striped", "roulette-rings", "browser-border", "wikitable", "roulette-led", "bootstrap-fluid",
+         "last-numbers-strip")
 
 
 @pytest.fixture(scope="module")

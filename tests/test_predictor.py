@@ -37,13 +37,21 @@ class CountingClassifier:
         return self.inner.predict_proba(x)
 
 
+def test_most_marks_unreadable_is_no_table(reader):
+    image = render(random_values(), Look("roulette"))
+    with pytest.raises(SegmentationError, match="not a table of numbers"):
+        reader.read(image, TableShape(rows=8, cols=15))  # the untrained model doubts nearly every cell
+
+
 def test_table_contract(reader):
     from recognizer.predictor import TableReader
 
     values = random_values(empty_tail=5)
     image = render(values, Look("roulette"))
     counting = CountingClassifier(reader.classifier)
-    table = TableReader(counting, reader.settings).read(image, TableShape(rows=8, cols=15), source="x.png")
+    # An untrained model doubts most cells: what a real one would refuse as no table, it is told to read.
+    table = TableReader(counting, reader.settings).read(image, TableShape(rows=8, cols=15), source="x.png",
+                                                        refuse_unreadable=False)
     assert (table.rows, table.cols, table.source) == (8, 15, "x.png")
     assert counting.calls == [120 - 5]  # every non-empty cell in one batch
     for cell in table:
@@ -79,7 +87,8 @@ def test_grey_and_alpha_images_are_accepted(reader):
     image = render(random_values(3, 4), Look("light"))
     grey = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)  # the same luminance the reader works on
     bgra = np.dstack([image, np.full(image.shape[:2], 255, np.uint8)])
-    assert reader.read(grey).to_grid() == reader.read(bgra).to_grid() == reader.read(image).to_grid()
+    read = [reader.read(x, refuse_unreadable=False).to_grid() for x in (grey, bgra, image)]
+    assert read[0] == read[1] == read[2]
 
 
 @pytest.mark.slow
@@ -96,3 +105,25 @@ def test_shipped_model_reads_heldout_tables():
     assert score.wrong_unflagged == 0
     assert score.accuracy >= 0.995
     assert score.flagged_share <= 0.02
+
+
+@pytest.mark.parametrize("name", ["grace_hopper.jpg", "logo2.png", "Minduka_Present_Blue_Pack.png"])
+def test_pictures_that_are_no_table_are_refused(name):
+    """matplotlib's sample pictures (a photo, a logo with a word, an icon) are no table of numbers."""
+    import matplotlib.cbook
+
+    from recognizer.imageio import read_image
+    from recognizer.predictor import default_reader
+
+    path = matplotlib.cbook._get_data_path("sample_data", name)
+    with pytest.raises(SegmentationError, match="no table|no grid|not a table|no numbers"):
+        default_reader().read(read_image(path, 40_000_000), None, source=name)
+
+
+def test_an_image_of_too_many_marks_is_refused_without_comparing_them_all():
+    dots = np.full((2100, 2100), 255, np.uint8)
+    dots[::6, ::6] = dots[1::6, ::6] = dots[::6, 1::6] = dots[1::6, 1::6] = 0  # 122,500 separate specks
+    from recognizer.segment import find_grid
+
+    with pytest.raises(SegmentationError, match="separate marks"):
+        find_grid(dots)

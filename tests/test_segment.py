@@ -121,3 +121,53 @@ def test_numbers_are_joined_per_line_and_by_gap():
     boxes = np.array([[40, 0, 8, 12], [0, 0, 8, 12], [10, 1, 8, 12], [0, 20, 8, 12], [30, 20, 8, 12]])
     numbers = merge_numbers(boxes, np.array([0, 0, 0, 1, 1]), max_gap=5)
     assert sorted(map(tuple, numbers.tolist())) == [(0, 0, 18, 13), (0, 20, 8, 12), (30, 20, 8, 12), (40, 0, 8, 12)]
+
+
+def wrapped_label_table(values: np.ndarray, label_gap: int) -> tuple[np.ndarray, list[tuple[int, int]]]:
+    """A wide table whose header labels wrap onto two lines ("Spin" over "3", "Round" over "2"),
+    left-aligned numbers at the top of tall rows, as a framework table at width 100% draws it.
+    Returns the image and each data cell's number centre (x, y)."""
+    from PIL import Image, ImageDraw, ImageFont
+
+    from tests.tables import font_path
+
+    font = ImageFont.truetype(font_path("DejaVuSans.ttf"), 18)
+    rows, cols = values.shape
+    left, top, col_w, row_h = 90, 80, 70, 64
+    img = Image.new("L", (left + cols * col_w + 20, top + rows * row_h + 10), 255)
+    draw = ImageDraw.Draw(img)
+    for c in range(cols):
+        draw.text((left + c * col_w, 10), "Spin", font=font, fill=0)
+        draw.text((left + c * col_w, 10 + label_gap), str(c + 1), font=font, fill=0)
+    centres = []
+    for r in range(rows):
+        y = top + r * row_h
+        draw.text((8, y), "Round", font=font, fill=0)
+        draw.text((8, y + label_gap), str(r + 1), font=font, fill=0)
+        for c in range(cols):
+            draw.text((left + c * col_w, y), str(values[r, c]), font=font, fill=0)
+            x0, y0, x1, y1 = draw.textbbox((left + c * col_w, y), str(values[r, c]), font=font)
+            centres.append(((x0 + x1) // 2, (y0 + y1) // 2))
+    return np.array(img), centres
+
+
+@pytest.mark.parametrize("shape_given", [True, False])
+def test_wrapped_header_labels_make_no_rows_or_columns(shape_given):
+    values = np.random.default_rng(5).integers(0, 37, size=(6, 9))
+    image, centres = wrapped_label_table(values, label_gap=24)
+    shape = TableShape(rows=6 if shape_given else None, cols=9 if shape_given else None, skip_rows=1, skip_cols=1)
+    grid = find_grid(image, shape)
+    assert grid.shape == (6, 9)
+    for (r, c), (x, y) in zip(np.ndindex(values.shape), centres):
+        box = grid.box(r, c)
+        assert box.x <= x < box.x + box.w and box.y <= y < box.y + box.h, (r, c)
+
+
+def test_trailing_empty_cells_are_added_only_where_the_image_holds_them():
+    from recognizer.segment import trailing_filled
+
+    spans = [(10, 30), (60, 80), (110, 130)]  # pitch 50: three numbers, then chips drawn as nothing
+    assert trailing_filled(spans, 0, 5, 260) == spans + [(160, 180), (210, 230)]
+    assert trailing_filled(spans, 0, 5, 200) == spans  # no room for two more: a shape mismatch follows
+    assert trailing_filled(spans, 0, None, 1000) == spans  # no shape given: nothing is invented
+    assert trailing_filled([(0, 5)] + spans, 1, 4, 1000) == [(0, 5)] + spans + [(160, 180)]  # after a header

@@ -165,6 +165,8 @@ def page_html(look: Look, v: Variant) -> str:
 
 BOOTSTRAP = ("bootstrap-5.3.9/bootstrap.min.css",)
 WRAP = "#wrap { padding: 16px; display: inline-block; } #board { width: auto; }"
+# Frameworks' own default: the table fills its container, so cells are much wider than their numbers.
+FLUID = "#wrap { padding: 16px; width: 1100px; }"
 
 
 def bootstrap(classes: str) -> Callable[[Variant], str]:
@@ -208,6 +210,9 @@ LOOKS: tuple[Look, ...] = (
     Look("bootstrap-bordered", BOOTSTRAP, bootstrap("table table-bordered"), WRAP, tags=("framework",)),
     Look("bootstrap-small", BOOTSTRAP, bootstrap("table table-sm table-bordered table-striped"), WRAP,
          text_px=(10, 16), tags=("framework", "tight")),
+    Look("bootstrap-fluid", BOOTSTRAP, bootstrap("table table-striped"), FLUID, tags=("framework", "wide")),
+    Look("bulma-fullwidth", ("bulma-1.0.4/bulma.min.css",), lambda v: html_table(
+        v, table_attrs='class="table is-fullwidth is-hoverable"'), FLUID, tags=("framework", "wide")),
     Look("bulma", ("bulma-1.0.4/bulma.min.css",), lambda v: html_table(
         v, table_attrs='class="table is-bordered is-striped is-narrow"'), WRAP, tags=("framework",)),
     Look("pure", ("purecss-3.1.0/pure-min.css",), lambda v: html_table(

@@ -40,6 +40,7 @@ SPECK_AREA = 0.004  # components smaller than this fraction of the crop's height
 # area: a number in a wide cell is as big as in a narrow one)
 STRONG_INK = 0.5  # a component whose ink never reaches this share of its crop's strongest is faint
 LINE_ASPECT = 8  # a component this many times longer than thick, across the crop, is a line
+SPECK_TEXT = 0.5  # with the table's text height known, specks are under this * its height (pixels)
 TALL_INK = 1.6  # ink this many times taller than the table's text is structure, never a digit
 INNER_HEIGHT = (0.25, 1.05)  # a ring is taller than what it holds, at most 4x: (min, max) inner/outer height
 MIN_CROP = 4  # crops smaller than this (pixels, either side) are empty
@@ -98,7 +99,9 @@ def ink_components(ink: np.ndarray, text_height: float | None = None) -> tuple[n
     (N, h + 1, w), a 0/1 keep flag per label, and each crop's ink box (N, 4) as y0, y1, x0, x1,
     the union of its kept components (y1 == 0: no ink, the cell is empty). With the table's
     `text_height` (in these crops' pixels), ink much taller than the table's text is not part of
-    a number: an arc of a chip's rim or ring that the background's gradient broke open."""
+    a number (an arc of a chip's rim or ring that the background's gradient broke open), and
+    specks are judged against the text, not the crop (small text in tall cells). Training crops
+    come without it: these only drop ink no number has, or keep strokes a number has."""
     n, rows, w = ink.shape
     h = rows - 1
     peak = ink.reshape(n, -1).max(axis=1).astype(np.int32)
@@ -121,7 +124,10 @@ def ink_components(ink: np.ndarray, text_height: float | None = None) -> tuple[n
     strips = (crops[:, :band], crops[:, h - band :], crops[:, band : h - band, :band], crops[:, band : h - band, w - band :])
     in_band = sum(np.bincount(s.ravel(), minlength=count) for s in strips)
     at_edge = in_band[1:] * 2 > area
-    big_enough = area >= max(2.0, SPECK_AREA * h * min(h, w))
+    speck = SPECK_AREA * h * min(h, w)
+    if text_height:  # small text in a tall cell: a thin 1 is about as many pixels as the text is high
+        speck = min(speck, SPECK_TEXT * text_height)
+    big_enough = area >= max(2.0, speck)
     # A thin line across the crop, wherever it lies (a cell's own frame inside a wide cell).
     rule = ((bh >= EDGE_SPAN * h) & (bw * LINE_ASPECT < bh)) | ((bw >= EDGE_SPAN * w) & (bh * LINE_ASPECT < bw))
     candidates = big_enough & ~at_edge & ~(touches & (line_like | off_centre)) & ~rule

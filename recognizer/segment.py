@@ -62,7 +62,7 @@ MIN_TEXT_HEIGHT = 5  # pixels; smaller "text" cannot be read
 LINE_COVER = 0.6  # a rule covers this share of the table's text area along its length
 HEADER_GAP = 0.6  # a span this much closer than the data's usual gap to the header's, and ...
 WORD_SPACE = 0.7  # ... closer than this * text height (a word space, a line gap) belongs to it
-TRAILING_ROOM = 0.4  # trailing empty cells are added only when the image holds them (pitches past the last)
+END_TOLERANCE = 0.3  # empty end cells are added when the margins differ by whole pitches, give or take this
 MAX_MARKS = 100_000  # a 200 x 200 table of two-digit numbers has 80,000 glyphs; more marks are no table
 CONTAINER_CHUNK = 1024  # boxes compared at a time when looking for outlines around glyphs
 TIGHT_BAND = 0.12  # an empty band this wide (* text height) parts digit gaps from cell gaps
@@ -301,25 +301,39 @@ def locate(image: np.ndarray, shape: TableShape | None = None, digit_gap: float 
         row_spans = data_rows(right, line_of, strong_rows, line_spans, lined_up_cols, shape, text_h)
         col_spans = data_columns(numbers, row_spans, line_spans[strong_rows], shape, text_h)
     height, width = image.shape[:2]
-    return Layout(trailing_filled(row_spans, shape.skip_rows, shape.rows, height),
-                  trailing_filled(col_spans, shape.skip_cols, shape.cols, width), text_h)
+    return Layout(ends_filled(row_spans, shape.skip_rows, shape.rows, height),
+                  ends_filled(col_spans, shape.skip_cols, shape.cols, width), text_h)
 
 
-def trailing_filled(spans: list[tuple[int, int]], skip: int, expected: int | None, limit: int) -> list[tuple[int, int]]:
-    """Spans with the empty cells that end a history not yet full (a strip of chips where the
-    empty ones are drawn as nothing) added at the data's pitch, when `expected` says how many
-    there are and the image holds them; else the spans as they are (a shape mismatch follows)."""
+def ends_filled(spans: list[tuple[int, int]], skip: int, expected: int | None, limit: int) -> list[tuple[int, int]]:
+    """Spans with the empty cells at the ends of the data that nothing marks (a strip of chips whose
+    empty ones are drawn as nothing, a history not yet full) added at the data's pitch, when
+    `expected` says how many are missing and the picture's margins hold them: what lies before the
+    first span and after the last differs by the cells missing at each end. Else the spans as they
+    are (a shape mismatch follows)."""
     data = spans[skip:]
     missing = (expected or 0) - len(data)
-    if missing <= 0 or len(data) < 2:
+    if missing <= 0 or not data:
         return spans
-    # A span that lost a glyph in segmentation is narrower on one side: of the pitches of the
-    # left and of the right edges, the smaller is the cells'.
-    pitch = min(median(np.diff([a for a, _ in data])), median(np.diff([b for _, b in data])))
-    a, b = data[-1]
-    if pitch <= b - a or (a + b) / 2 + (missing + TRAILING_ROOM) * pitch > limit:
+    start = spans[skip - 1][1] if skip else 0
+    if len(data) >= 2:
+        # The median step of the left and the right edges together: a span that lost a glyph in
+        # segmentation is narrower on one side only.
+        pitch = median(np.concatenate([np.diff([a for a, _ in data]), np.diff([b for _, b in data])]))
+    else:
+        pitch = (limit - start) / expected  # one number: the cells share the picture
+    (a0, b0), (a1, b1) = data[0], data[-1]
+    if pitch <= max(b - a for a, b in data):
         return spans
-    return spans + [(int(a + k * pitch), int(b + k * pitch)) for k in range(1, missing + 1)]
+    lead = (missing + ((a0 - start) - (limit - b1)) / pitch) / 2  # margins: lead - trail = (L - T) / pitch
+    k = round(lead)
+    if abs(lead - k) > END_TOLERANCE or not 0 <= k <= missing:
+        return spans
+    before = [(int(a0 - i * pitch), int(b0 - i * pitch)) for i in range(k, 0, -1)]
+    after = [(int(a1 + i * pitch), int(b1 + i * pitch)) for i in range(1, missing - k + 1)]
+    if (before and (before[0][0] + before[0][1]) / 2 < start) or (after and (after[-1][0] + after[-1][1]) / 2 > limit):
+        return spans
+    return spans[:skip] + before + data + after
 
 
 def data_side(boxes: np.ndarray, col_spans: list[tuple[int, int]], skip_cols: int) -> np.ndarray:

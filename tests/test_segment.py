@@ -163,11 +163,14 @@ def test_wrapped_header_labels_make_no_rows_or_columns(shape_given):
         assert box.x <= x < box.x + box.w and box.y <= y < box.y + box.h, (r, c)
 
 
-def test_trailing_empty_cells_are_added_only_where_the_image_holds_them():
-    from recognizer.segment import trailing_filled
+def test_empty_end_cells_are_added_only_where_the_margins_hold_them():
+    from recognizer.segment import ends_filled
 
     spans = [(10, 30), (60, 80), (110, 130)]  # pitch 50: three numbers, then chips drawn as nothing
-    assert trailing_filled(spans, 0, 5, 260) == spans + [(160, 180), (210, 230)]
-    assert trailing_filled(spans, 0, 5, 200) == spans  # no room for two more: a shape mismatch follows
-    assert trailing_filled(spans, 0, None, 1000) == spans  # no shape given: nothing is invented
-    assert trailing_filled([(0, 5)] + spans, 1, 4, 1000) == [(0, 5)] + spans + [(160, 180)]  # after a header
+    assert ends_filled(spans, 0, 5, 240) == spans + [(160, 180), (210, 230)]  # margins 10 and 10
+    assert ends_filled(spans, 0, 5, 180) == spans  # no room for two more: a shape mismatch follows
+    assert ends_filled(spans, 0, None, 1000) == spans  # no shape given: nothing is invented
+    shifted = [(a + 50, b + 50) for a, b in spans]  # the first chip empty too
+    assert ends_filled(shifted, 0, 5, 240) == [(10, 30)] + shifted + [(210, 230)]
+    assert ends_filled([(10, 30)], 0, 4, 200) == [(10, 30), (60, 80), (110, 130), (160, 180)]  # one number
+    assert ends_filled([(0, 5)] + spans, 1, 4, 190) == [(0, 5)] + spans + [(160, 180)]  # after a header

@@ -55,6 +55,9 @@ class TableReader:
                 k += 1
         table = Table(rows, cols, tuple(cells), source=source, meta={"text_height": round(grid.text_height, 1)})
         check_is_table(table, refuse_unreadable)
+        # Labelling a new look (refuse_unreadable False), a person sees every cell: no guessing.
+        if refuse_unreadable and (shape is None or shape.rows is None or shape.cols is None):
+            check_no_header_left(table)
         return table
 
     def _check(self, image: np.ndarray, source: str) -> np.ndarray:
@@ -76,6 +79,29 @@ def check_is_table(table: Table, refuse_unreadable: bool = True) -> None:
         raise SegmentationError(
             f"not a table of numbers: {len(table.flagged)} of its {numbers} marks do not read as numbers "
             "0..36 (a photo, a logo or another look? see the README on fine-tuning)")
+
+
+def check_no_header_left(table: Table) -> None:
+    """Without a shape the header is found from the layout alone. One of the first two data rows
+    or columns that counts 1, 2, 3, ..., repeats one value (a word read alike in every row) or is
+    mostly unreadable (words, letters) is a header taken for data, and every value would shift:
+    refused, never read. So is a "table" of one cell."""
+    if table.rows * table.cols == 1:  # a strip whose numbers ran together, or a lone mark
+        raise SegmentationError("found one cell only: pass --rows/--cols, or rows/cols in the table's config, "
+                                "to read a strip or a table of that shape")
+    grid = table.to_grid()
+    lines = [("row", i, grid[i], [c.needs_review for c in table if c.row == i]) for i in range(min(2, table.rows))]
+    lines += [("column", j, [r[j] for r in grid], [c.needs_review for c in table if c.col == j])
+              for j in range(min(2, table.cols))]
+    for what, index, line, flags in lines:
+        values = [v for v in line if v is not None]
+        if len(values) < 3:
+            continue
+        counting = values[0] in (0, 1) and values == list(range(values[0], values[0] + len(values)))
+        if counting or len(set(values)) == 1 or sum(flags) * 2 > len(values):
+            raise SegmentationError(
+                f"data {what} {index + 1} looks like header labels ({', '.join(map(str, values[:4]))}, ...), "
+                "not data: pass --rows/--cols (and --skip-rows/--skip-cols), or rows/cols in the table's config")
 
 
 def prepare(image: np.ndarray, shape: TableShape | None = None) -> tuple[Grid, np.ndarray, list[bool]]:

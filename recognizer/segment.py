@@ -61,6 +61,8 @@ PITCH_TOLERANCE = 0.25  # a gap within this of k pitches holds k-1 empty rows/co
 MIN_TEXT_HEIGHT = 5  # pixels; smaller "text" cannot be read
 LINE_COVER = 0.6  # a rule covers this share of the table's text area along its length
 HEADER_GAP = 0.6  # a span this much closer than the data's usual gap to the header's, and ...
+LABEL_GAP_RATIO = 1.5  # ... and this much closer to it than to the span after
+LABEL_WIDTH = 0.8  # ... and narrower than this * the data's spans (fewer digits) is a label's part
 WORD_SPACE = 0.7  # ... closer than this * text height (a word space, a line gap) belongs to it
 END_TOLERANCE = 0.3  # empty end cells are added when the margins differ by whole pitches, give or take this
 MAX_MARKS = 100_000  # a 200 x 200 table of two-digit numbers has 80,000 glyphs; more marks are no table
@@ -301,8 +303,22 @@ def locate(image: np.ndarray, shape: TableShape | None = None, digit_gap: float 
         row_spans = data_rows(right, line_of, strong_rows, line_spans, lined_up_cols, shape, text_h)
         col_spans = data_columns(numbers, row_spans, line_spans[strong_rows], shape, text_h)
     height, width = image.shape[:2]
+    cols = shape.cols
+    if cols is None and not shape.skip_cols and len(row_spans) - shape.skip_rows == 1:
+        cols = strip_length(col_spans, width)
     return Layout(ends_filled(row_spans, shape.skip_rows, shape.rows, height),
-                  ends_filled(col_spans, shape.skip_cols, shape.cols, width), text_h)
+                  ends_filled(col_spans, shape.skip_cols, cols, width), text_h)
+
+
+def strip_length(spans: list[tuple[int, int]], limit: int) -> int | None:
+    """How many cells a one-row strip holds, no shape given: its visible numbers, and the empty
+    cells drawn as nothing that make one margin longer than the other by whole pitches."""
+    if len(spans) < 2:
+        return None
+    pitch = median(np.concatenate([np.diff([a for a, _ in spans]), np.diff([b for _, b in spans])]))
+    extra = abs(spans[0][0] - (limit - spans[-1][1])) / pitch
+    k = round(extra)
+    return len(spans) + k if k and abs(extra - k) <= END_TOLERANCE else None
 
 
 def ends_filled(spans: list[tuple[int, int]], skip: int, expected: int | None, limit: int) -> list[tuple[int, int]]:
@@ -393,7 +409,21 @@ def header_bound(spans: list[tuple[int, int]], data: int, text_h: float) -> int:
     It lies a word space from the span before, closer than data spans lie to each other."""
     gaps = [b0 - a1 for (_, a1), (b0, _) in zip(spans, spans[1:])]  # gaps[i]: between span i and i + 1
     typical = median(np.array(gaps[len(spans) - data :])) if data > 2 else 0
-    while data > 2 and (gap := gaps[len(spans) - data - 1]) < min(WORD_SPACE * text_h, HEADER_GAP * typical):
+    width = median(np.array([b - a for a, b in spans[len(spans) - data + 1 :]])) if data > 2 else 0
+    while data > 2:
+        first = len(spans) - data
+        before, after = gaps[first - 1], gaps[first]
+        if before < 0:  # overlapping: a label's two lines, one (mostly) inside the other; else no call
+            (a0, a1), (b0, b1) = spans[first - 1], spans[first]
+            if 2 * (min(a1, b1) - max(a0, b0)) < min(a1 - a0, b1 - b0):
+                break
+        # In a tight table the header's cell is as close as its parts are to each other: no call.
+        elif not (before < min(WORD_SPACE * text_h, HEADER_GAP * typical) and before * LABEL_GAP_RATIO <= after):
+            break
+        # A span as wide as the data's is taken for data: were it a label ("Round 12"), its column
+        # counts 1, 2, 3 and the table is refused (predictor.check_no_header_left), never shifted.
+        elif spans[first][1] - spans[first][0] > LABEL_WIDTH * width:
+            break
         data -= 1
     return data
 

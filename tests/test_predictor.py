@@ -127,3 +127,34 @@ def test_an_image_of_too_many_marks_is_refused_without_comparing_them_all():
 
     with pytest.raises(SegmentationError, match="separate marks"):
         find_grid(dots)
+
+
+def table_of(values: np.ndarray, flagged=()):
+    """A Table of these values, as the reader would build it; `flagged` cells are doubtful."""
+    from recognizer.table import Box, Cell, Table
+
+    rows, cols = values.shape
+    cells = tuple(Cell(row=r, col=c, value=int(values[r, c]), confidence=0.5 if (r, c) in flagged else 1.0,
+                       box=Box(c * 10, r * 10, 10, 10), needs_review=(r, c) in flagged)
+                  for r in range(rows) for c in range(cols))
+    return Table(rows, cols, cells)
+
+
+def test_a_header_taken_for_data_is_refused_not_shifted():
+    from recognizer.predictor import check_no_header_left
+
+    data = random_values(6, 9, seed=3)
+    check_no_header_left(table_of(data))  # random data passes
+    labels = data.copy()
+    labels[:, 0] = np.arange(1, 7)  # a row-label column 1..6 read as data
+    with pytest.raises(SegmentationError, match="column 1 looks like header labels"):
+        check_no_header_left(table_of(labels))
+    words = data.copy()
+    words[1, :] = 8  # a row of one word read alike in every column
+    with pytest.raises(SegmentationError, match="row 2 looks like header labels"):
+        check_no_header_left(table_of(words))
+    letters = table_of(data, flagged={(0, c) for c in range(9)})  # letters A..I: unreadable
+    with pytest.raises(SegmentationError, match="row 1"):
+        check_no_header_left(letters)
+    with pytest.raises(SegmentationError, match="one cell only"):
+        check_no_header_left(table_of(np.array([[12]])))

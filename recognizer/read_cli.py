@@ -22,6 +22,7 @@ log = logging.getLogger(__name__)
 
 CELLS_COLUMNS = ("source", "row", "col", "value", "confidence", "needs_review", "confirmed")
 SUMMARY_COLUMNS = ("source", "sha256", "rows", "cols", "cells", "flagged", "status", "error")
+COLLECTION_FILES = ("cells.csv", "summary.csv")
 
 
 @dataclass
@@ -37,7 +38,7 @@ class Outcome:
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
 @click.option("--out", "out_dir", required=True, type=click.Path(path_type=Path, file_okay=False), help="Output folder.")
 @click.option("--from-file", "from_file", type=click.File("r", encoding="utf-8"),
-              help="Also read the paths listed in this file, one per line ('-': standard input).")
+              help="Also read the paths listed in this file, one per line, relative to the current folder ('-': standard input).")
 @click.option("--include", multiple=True, metavar="GLOB", help="Only sources whose relative path matches (repeatable).")
 @click.option("--exclude", multiple=True, metavar="GLOB", help="Skip sources whose relative path matches (repeatable).")
 @click.option("--per-picture/--no-per-picture", default=True, show_default=True,
@@ -66,6 +67,9 @@ def read(paths, out_dir, from_file, include, exclude, per_picture, rows, cols, s
         raise click.UsageError(str(exc)) from None
     if not sources:
         raise click.UsageError("no pictures to read: give files or folders (or --from-file), and check --include/--exclude")
+    clash = [s.name for s in sources if per_picture and f"{s.name}.csv" in COLLECTION_FILES]
+    if clash:
+        raise click.UsageError(f"{clash[0]}.csv would overwrite the collection's own file: rename {clash[0]}")
 
     from recognizer.imageio import decode_image, read_file
     from recognizer.predictor import TableReader

@@ -145,3 +145,27 @@ def test_every_error_line_names_its_file_and_refusals_do_not_fail_the_run(collec
 def test_no_pictures_is_a_usage_error(tmp_path):
     result = run(tmp_path, "--out", tmp_path / "out")
     assert result.exit_code == ExitCode.USAGE and "no pictures" in result.output
+
+
+def test_a_picture_named_like_a_collection_file_is_a_usage_error(tmp_path):
+    (tmp_path / "cells").write_bytes(b"")
+    result = run(tmp_path / "cells", "--out", tmp_path / "out")
+    assert result.exit_code == ExitCode.USAGE and "overwrite" in result.output
+
+
+def test_the_progress_bar_shows_only_on_a_terminal(monkeypatch):
+    import io
+    import sys
+
+    from recognizer import read_cli
+
+    class Terminal(io.StringIO):
+        def isatty(self):
+            return True
+
+    for stream, shown in [(io.StringIO(), False), (Terminal(), True)]:
+        monkeypatch.setattr(sys, "stderr", stream)
+        bar, say = read_cli.progress(["a", "b"])
+        assert list(bar) == ["a", "b"]
+        say("error: a: why")
+        assert ("2/2" in stream.getvalue()) == shown and "error: a: why" in stream.getvalue()

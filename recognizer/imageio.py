@@ -30,17 +30,23 @@ def decode_image(data: bytes, max_pixels: int, name: str = "image") -> np.ndarra
     return to_bgr(image)
 
 
-def read_image(path: str | Path, max_pixels: int) -> np.ndarray:
-    path = Path(path)
+def read_image(path: str | Path, max_pixels: int, name: str | None = None) -> np.ndarray:
+    """The image at `path`; errors name it `name` (default: the path)."""
+    name = str(path) if name is None else name
+    return decode_image(read_file(path, name), max_pixels, name)
+
+
+def read_file(path: str | Path, name: str | None = None) -> bytes:
+    """The bytes of an image file; a missing or unreadable one is an InputImageError naming `name`."""
+    name = str(path) if name is None else name
     try:
-        data = path.read_bytes()
+        return Path(path).read_bytes()
     except FileNotFoundError:
-        raise InputImageError(f"{path}: no such file") from None
+        raise InputImageError(f"{name}: no such file") from None
     except IsADirectoryError:
-        raise InputImageError(f"{path}: is a folder, not an image") from None
+        raise InputImageError(f"{name}: is a folder, not an image") from None
     except OSError as exc:
-        raise InputImageError(f"{path}: cannot read ({exc.strerror})") from None
-    return decode_image(data, max_pixels, str(path))
+        raise InputImageError(f"{name}: cannot read ({exc.strerror})") from None
 
 
 def encode_png(image: np.ndarray) -> bytes:

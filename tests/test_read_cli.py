@@ -35,12 +35,12 @@ def test_reads_png_and_jpeg_into_csv_and_json(images, tmp_path):
     result = run(png, jpg, "--out", out, "--rows", 4, "--cols", 6)
     assert result.exit_code == 0, result.output
     truth = [[None if v < 0 else int(v) for v in row] for row in values]
-    for stem in ("light", "roulette"):
-        with open(out / f"{stem}.csv", newline="") as f:
+    for name in ("light.png", "roulette.jpg"):  # outputs are named by the source, suffix included
+        with open(out / f"{name}.csv", newline="") as f:
             assert read_grid_csv(f) == truth
-        cells = json.loads((out / f"{stem}.json").read_text())["cells"]
+        cells = json.loads((out / f"{name}.json").read_text())["cells"]
         assert len(cells) == 24 and set(cells[0]) >= {"row", "col", "value", "confidence", "box", "needs_review"}
-    assert (out / "light.csv").read_text().splitlines()[-1].endswith(",,")  # empty cells stay empty
+    assert (out / "light.png.csv").read_text().splitlines()[-1].endswith(",,")  # empty cells stay empty
 
 
 def test_bad_files_get_one_line_each_and_the_rest_are_read(images, tmp_path):
@@ -61,12 +61,15 @@ def test_bad_files_get_one_line_each_and_the_rest_are_read(images, tmp_path):
     for name, why in [("corrupt", "corrupt"), ("empty", "empty"), ("notes", "not a readable image"),
                       ("blank", "no table found"), ("missing", "no such file")]:
         assert any(name in e and why in e for e in errors), (name, errors)
-    assert (out / "light.csv").exists() and not (out / "corrupt.csv").exists()
+    assert all(e.startswith(f"error: {name}.png: ") for e, name in zip(errors, ["blank", "corrupt", "empty", "missing", "notes"]))
+    assert (out / "light.png.csv").exists() and not (out / "corrupt.png.csv").exists()
     assert "read 1/6 images" in result.stdout
 
 
-def test_shape_mismatch_is_an_error_for_that_image(images, tmp_path):
+def test_shape_mismatch_refuses_that_image_without_failing_the_run(images, tmp_path):
     _, png, _ = images
     result = run(png, "--out", tmp_path / "out", "--rows", 5, "--cols", 6)
-    assert result.exit_code == ExitCode.INPUT
-    assert "expected 5x6" in result.stderr
+    assert result.exit_code == 0  # refused, not undecodable: listed in summary.csv, not an exit code
+    assert "error: light.png: " in result.stderr and "expected 5x6" in result.stderr
+    assert "1 refused" in result.stdout
+    assert ",refused," in (tmp_path / "out" / "summary.csv").read_text()

@@ -14,5 +14,9 @@ class SegmentationError(InputImageError):
     """No table found, or the found shape differs from the expected one."""
 
 
+class NotATableError(SegmentationError):
+    """The picture holds no table of numbers at all (a photo, a logo, noise, a blank page)."""
+
+
 class ModelError(TableBotError):
     exit_code = ExitCode.MODEL

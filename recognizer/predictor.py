@@ -7,7 +7,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from recognizer.errors import InputImageError, SegmentationError
+from recognizer.errors import InputImageError, NotATableError, SegmentationError
 from recognizer.imageio import to_bgr
 from recognizer.labels import index_to_value
 from recognizer.normalize import normalize_batch
@@ -74,9 +74,9 @@ def check_is_table(table: Table, refuse_unreadable: bool = True) -> None:
     logo, a photo's texture, shapes). A table has a few doubtful cells, not a majority."""
     numbers = sum(c.value is not None for c in table)
     if numbers == 0:
-        raise SegmentationError("no numbers found: the image holds no table of numbers 0..36")
+        raise NotATableError("no numbers found: the image holds no table of numbers 0..36")
     if refuse_unreadable and numbers >= 2 and len(table.flagged) > UNREADABLE_SHARE * numbers:
-        raise SegmentationError(
+        raise NotATableError(
             f"not a table of numbers: {len(table.flagged)} of its {numbers} marks do not read as numbers "
             "0..36 (a photo, a logo or another look? see the README on fine-tuning)")
 

@@ -32,7 +32,7 @@ from typing import NamedTuple
 import cv2
 import numpy as np
 
-from recognizer.errors import SegmentationError
+from recognizer.errors import NotATableError, SegmentationError
 from recognizer.imageops import components, halve, median
 from recognizer.settings import TableShape
 from recognizer.table import Box
@@ -119,7 +119,7 @@ def text_boxes(mask: np.ndarray) -> np.ndarray:
     sliver = at_edge & ((w < GLYPH_ASPECT[0] * h) | (h < GLYPH_ASPECT[0] * w))  # cut-off border
     boxes = boxes[~(wide | tall | frame | sliver)]
     if len(boxes) > MAX_MARKS:
-        raise SegmentationError(f"no table found: the image has {len(boxes):,} separate marks, far more than a table "
+        raise NotATableError(f"no table found: the image has {len(boxes):,} separate marks, far more than a table "
                                 "of numbers (is it a photo or noise?)")
     boxes = boxes[~containers(boxes)]
     if len(boxes) == 0:
@@ -283,7 +283,7 @@ def locate(image: np.ndarray, shape: TableShape | None = None, digit_gap: float 
     shape = shape or TableShape()
     boxes = text_boxes(text_mask(image))
     if len(boxes) == 0:
-        raise SegmentationError("no table found: the image has no text-like marks (is it blank or not a table?)")
+        raise NotATableError("no table found: the image has no text-like marks (is it blank or not a table?)")
     text_h = median(boxes[:, 3])
     line_of, line_sizes, line_spans = group_spans(boxes, 1, LINE_STEP * text_h)
     numbers = merge_numbers(boxes, line_of, digit_gap * text_h)
@@ -375,7 +375,7 @@ def data_columns(numbers: np.ndarray, row_spans: list[tuple[int, int]], lined_up
         data_top = (row_spans[shape.skip_rows - 1][1] + row_spans[shape.skip_rows][0]) / 2
         numbers = numbers[numbers[:, 1] + numbers[:, 3] / 2 > data_top]
         if len(numbers) == 0:
-            raise SegmentationError("no table found: nothing but header lines")
+            raise NotATableError("no table found: nothing but header lines")
     column_of, column_sizes, column_spans = group_spans(numbers, 0, COLUMN_STEP * text_h)
     spans = kept_spans(numbers, column_of, well_supported(column_sizes), column_spans, 1, lined_up_rows)
     return header_merged(fill_missing(spans), shape.skip_cols, shape.cols, text_h)
@@ -545,7 +545,7 @@ def find_grid(image: np.ndarray, shape: TableShape | None = None) -> Grid:
     row_spans, col_spans, text_h = located
     found, expected = found_shape(row_spans, col_spans, shape)
     if not well_formed(located):
-        raise SegmentationError("no grid of cells found: the marks do not line up in rows and columns; if this is a "
+        raise NotATableError("no grid of cells found: the marks do not line up in rows and columns; if this is a "
                                 "table, its numbers run into each other: capture it at a larger size "
                                 "(browser.device_scale_factor)")
     if found != expected or min(found) < 1:

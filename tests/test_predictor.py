@@ -115,8 +115,10 @@ def test_pictures_that_are_no_table_are_refused(name):
     from recognizer.imageio import read_image
     from recognizer.predictor import default_reader
 
+    from recognizer.errors import NotATableError
+
     path = matplotlib.cbook._get_data_path("sample_data", name)
-    with pytest.raises(SegmentationError, match="no table|no grid|not a table|no numbers"):
+    with pytest.raises(NotATableError, match="no table|no grid|not a table|no numbers"):
         default_reader().read(read_image(path, 40_000_000), None, source=name)
 
 

@@ -72,7 +72,8 @@ Sink = Callable[[CapturedTable], None]  # takes each table as it is read, in ord
 class Reader(Protocol):
     """What run_once needs from the recognizer (`recognizer.predictor.TableReader`)."""
 
-    def read(self, image: np.ndarray, shape: TableShape | None = None, source: str = "") -> Table: ...
+    def read(self, image: np.ndarray, shape: TableShape | None = None, source: str = "", *,
+             refuse_unreadable: bool = True) -> Table: ...
 
 
 def load_reader(settings: ModelSettings) -> Reader:

@@ -262,8 +262,8 @@ class FakeReader:
     def __init__(self):
         self.calls = []
 
-    def read(self, image, shape, source):
-        self.calls.append((image.shape, shape, source))
+    def read(self, image, shape, source, *, refuse_unreadable=True):
+        self.calls.append((image.shape, shape, source, refuse_unreadable))
         return recognised("light__main")
 
 
@@ -278,6 +278,7 @@ def test_images_mode_queues_every_non_empty_cell_and_writes_only_the_dataset(tmp
     loader = image_loader(folder, TableShape(rows=3, cols=4), ModelSettings(), lambda settings: reader)
     workspace = Workspace(LabelStore(tmp_path / "labels"), loader, max_pixels=10_000_000)
     assert [c[2] for c in reader.calls] == ["t1.png"] and reader.calls[0][1].rows == 3
+    assert reader.calls[0][3] is False  # a new look's unreadable cells are queued, not refused
     assert workspace.progress().left == 10  # 12 cells, 2 empty
     first = workspace.current()
     assert first.source == "image:t1.png:0,0" and first.guess == 5

@@ -35,7 +35,9 @@ def image_loader(folder: Path, shape: TableShape, model: ModelSettings,
         docs = []
         for path in files:
             try:
-                table = state["reader"].read(read_image(path, model.max_pixels), shape, path.name)
+                # Labelling a look the model does not know yet: most of its cells may be unreadable.
+                table = state["reader"].read(read_image(path, model.max_pixels), shape, path.name,
+                                             refuse_unreadable=False)
             except InputImageError as exc:  # segmentation errors too: one bad image does not stop the rest
                 log.warning("skipped %s", exc)
                 continue

@@ -16,3 +16,9 @@ class SegmentationError(InputImageError):
 
 class ModelError(TableBotError):
     exit_code = ExitCode.MODEL
+
+
+class FolderBusy(TableBotError):
+    """Another `recognizer read` is writing to the same output folder."""
+
+    exit_code = ExitCode.LOCKED

@@ -13,6 +13,7 @@ from pathlib import Path
 import cv2
 import pytest
 
+from recognizer.errors import FolderBusy
 from recognizer.journal import JOURNAL_NAME, Journal, load
 from tablebot.errors import ExitCode
 from tests.tables import random_values, render
@@ -194,3 +195,13 @@ def test_sigterm_stops_with_one_line_and_keeps_the_previous_collection_files(man
     done = len(journal_lines(out))
     assert 1 <= done < 20
     assert already_read(run(many, "--out", out)) == done  # SIGTERM never tears a line
+
+
+@needs_model
+def test_a_second_run_on_the_same_folder_is_refused_while_one_runs(many, tmp_path):
+    out = tmp_path / "out"
+    with Journal(out / JOURNAL_NAME, "held"), pytest.raises(FolderBusy, match="another recognizer read is writing"):
+        run(many, "--out", out)  # the flock held here, as by a run in another process
+    assert FolderBusy.exit_code == ExitCode.LOCKED
+    assert not (out / "cells.csv").exists()
+    assert run(many, "--out", out).exit_code == 0  # released with its holder

@@ -20,3 +20,9 @@ class NotATableError(SegmentationError):
 
 class ModelError(TableBotError):
     exit_code = ExitCode.MODEL
+
+
+class FolderBusy(TableBotError):
+    """Another `recognizer read` is writing to the same output folder."""
+
+    exit_code = ExitCode.LOCKED

@@ -2,17 +2,20 @@
 per picture, a CSV grid and a JSON named by the picture's relative path."""
 from __future__ import annotations
 
+import contextlib
 import csv
 import hashlib
 import logging
+import signal
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import click
 
 from recognizer.errors import InputImageError, SegmentationError
 from recognizer.inputs import InputsError, gather, read_list
+from recognizer.journal import JOURNAL_NAME, Journal, fingerprint
 from recognizer.settings import DEFAULT_MODEL, ModelSettings, TableShape
 from recognizer.table import Table, write_grid_csv, write_table_json
 from tablebot.errors import ExitCode
@@ -59,6 +62,10 @@ def read(paths, out_dir, from_file, include, exclude, per_picture, rows, cols, s
     A picture that cannot be read gets one error line naming it; the others are still read.
     The exit code is non-zero only if some file could not be decoded at all; refused pictures
     (no table, wrong shape) are listed in summary.csv.
+
+    Each finished picture is journaled in OUT/.journal.jsonl: a rerun with the same model,
+    threshold and shape reads only new or changed pictures; an interrupted run (Ctrl-C,
+    SIGTERM, kill -9) loses at most the picture in flight.
     """
     listed = read_list(from_file) if from_file is not None else []
     try:
@@ -76,38 +83,20 @@ def read(paths, out_dir, from_file, include, exclude, per_picture, rows, cols, s
 
     settings = ModelSettings(path=model_path, **({"review_threshold": threshold} if threshold is not None else {}))
     shape = TableShape(rows=rows, cols=cols, skip_rows=skip_rows, skip_cols=skip_cols)
-    reader = TableReader.from_settings(settings)  # loads the model once, before the loop
-    outcomes = []
-    bar, say = progress(sources)
-    for source in bar:
-        outcome = Outcome(source.name)
-        outcomes.append(outcome)
-        try:
-            data = read_file(source.path, source.name)
-            outcome.sha256 = hashlib.sha256(data).hexdigest()
-            image = decode_image(data, settings.max_pixels, source.name)
-        except InputImageError as exc:
-            outcome.status, outcome.error = "unreadable", reason(exc, source.name)
-            say(f"error: {source.name}: {outcome.error}")
-            continue
-        try:
-            table = reader.read(image, shape, source=source.name)
-        except InputImageError as exc:  # SegmentationError: no table, wrong shape
-            outcome.status = "refused" if isinstance(exc, SegmentationError) else "unreadable"
-            outcome.error = reason(exc, source.name)
-            say(f"error: {source.name}: {outcome.error}")
-            continue
-        outcome.table = table
-        if per_picture:
-            with atomic_open(out_dir / f"{source.name}.csv") as f:
-                write_grid_csv(table, f)
-            with atomic_open(out_dir / f"{source.name}.json") as f:
-                write_table_json(table, f)
-        log.info("%s: %dx%d, %d flagged", source.name, table.rows, table.cols, len(table.flagged))
-    with atomic_open(out_dir / "cells.csv") as f:
-        write_cells_csv(outcomes, f)
-    with atomic_open(out_dir / "summary.csv") as f:
-        write_summary_csv(outcomes, f)
+    with stop_on_sigterm():
+        reader = TableReader.from_settings(settings)  # loads the model once, before the loop
+        with Journal(out_dir / JOURNAL_NAME, fingerprint(settings, shape)) as journal:
+            try:
+                outcomes, skipped = read_all(sources, reader, settings, shape, journal, out_dir, per_picture,
+                                             read_file, decode_image)
+                with atomic_open(out_dir / "cells.csv") as f:
+                    write_cells_csv(outcomes, f)
+                with atomic_open(out_dir / "summary.csv") as f:
+                    write_summary_csv(outcomes, f)
+            except KeyboardInterrupt:
+                print(f"error: interrupted; the pictures read so far are kept in {journal.path}: "
+                      "run the same command again to go on", file=sys.stderr)
+                sys.exit(int(ExitCode.INTERRUPTED))
 
     tables = [o.table for o in outcomes if o.table is not None]
     refused = sum(o.status == "refused" for o in outcomes)
@@ -115,9 +104,79 @@ def read(paths, out_dir, from_file, include, exclude, per_picture, rows, cols, s
     numbers = sum(c.value is not None for t in tables for c in t)
     flagged = sum(len(t.flagged) for t in tables)
     print(f"read {len(tables)}/{len(outcomes)} images, {numbers} numbers, {flagged} flagged for review, "
-          f"{refused} refused, {unreadable} unreadable -> {out_dir}")
+          f"{refused} refused, {unreadable} unreadable, {skipped} already read -> {out_dir}")
     if unreadable:
         sys.exit(int(ExitCode.INPUT))
+
+
+def read_all(sources, reader, settings, shape, journal, out_dir, per_picture, read_file, decode_image):
+    """(the outcome of every source in order, how many came from the journal). Each picture read
+    is journaled as soon as it is done (after its per-picture files); one found there is not read."""
+    outcomes = []
+    skipped = 0
+    bar, say = progress(sources)
+    for source in bar:
+        outcome = Outcome(source.name)
+        outcomes.append(outcome)
+        try:
+            data = read_file(source.path, source.name)
+        except InputImageError as exc:  # nothing to key a journal line on: tried again next time
+            outcome.status, outcome.error = "unreadable", reason(exc, source.name)
+            say(f"error: {source.name}: {outcome.error}")
+            continue
+        outcome.sha256 = hashlib.sha256(data).hexdigest()
+        done = journal.get(outcome.sha256)
+        if done is not None:
+            skipped += 1
+            outcome.status, outcome.error = done.status, done.error
+            outcome.table = None if done.table is None else replace(done.table, source=source.name)
+            if outcome.error:
+                say(f"error: {source.name}: {outcome.error}")
+            if per_picture and outcome.table is not None:
+                write_per_picture(outcome.table, out_dir, source.name, only_missing=True)
+            continue
+        try:
+            image = decode_image(data, settings.max_pixels, source.name)
+            table = reader.read(image, shape, source=source.name)
+        except InputImageError as exc:  # SegmentationError: no table, wrong shape
+            outcome.status = "refused" if isinstance(exc, SegmentationError) else "unreadable"
+            outcome.error = reason(exc, source.name)
+            say(f"error: {source.name}: {outcome.error}")
+            journal.add(outcome.sha256, outcome.status, outcome.error, None)
+            continue
+        outcome.table = table
+        if per_picture:
+            write_per_picture(table, out_dir, source.name)
+        journal.add(outcome.sha256, outcome.status, outcome.error, table)
+        log.info("%s: %dx%d, %d flagged", source.name, table.rows, table.cols, len(table.flagged))
+    return outcomes, skipped
+
+
+def write_per_picture(table: Table, out_dir: Path, name: str, only_missing: bool = False) -> None:
+    """OUT/<name>.csv and OUT/<name>.json; with `only_missing`, those already there are left alone."""
+    for suffix, write in ((".csv", write_grid_csv), (".json", write_table_json)):
+        path = out_dir / f"{name}{suffix}"
+        if only_missing and path.exists():
+            continue
+        with atomic_open(path) as f:
+            write(table, f)
+
+
+@contextlib.contextmanager
+def stop_on_sigterm():
+    """SIGTERM raises KeyboardInterrupt in the main thread, as Ctrl-C does, while the block runs."""
+    def interrupt(signum, frame):
+        raise KeyboardInterrupt
+
+    try:
+        previous = signal.signal(signal.SIGTERM, interrupt)
+    except ValueError:  # not the main thread: leave signals alone
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def reason(exc: Exception, name: str) -> str:

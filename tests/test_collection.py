@@ -110,7 +110,7 @@ def test_include_exclude_and_no_per_picture(collection, tmp_path):
     result = run(root, "--out", out, "--include", "*.png", "--exclude", "b/*", "--no-per-picture")
     assert result.exit_code == 0, result.output
     assert list(pd.read_csv(out / "summary.csv").source) == ["a/good.png", "good.png"]
-    assert sorted(p.name for p in out.rglob("*")) == ["cells.csv", "summary.csv"]
+    assert sorted(p.name for p in out.rglob("*")) == [".journal.jsonl", "cells.csv", "summary.csv"]
 
 
 @needs_model

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import click
 
-from recognizer.errors import InputImageError, SegmentationError
+from recognizer.errors import InputImageError, NotATableError, SegmentationError
 from recognizer.inputs import InputsError, gather, read_list
 from recognizer.journal import JOURNAL_NAME, Journal, fingerprint
 from recognizer.settings import DEFAULT_MODEL, ModelSettings, TableShape
@@ -33,7 +33,7 @@ class Outcome:
     source: str
     sha256: str = ""
     table: Table | None = None
-    status: str = "read"  # read | refused (no table, wrong shape) | unreadable (not decoded)
+    status: str = "read"  # read | refused (wrong shape, header) | no-table (a photo) | unreadable (not decoded)
     error: str = ""
 
 
@@ -60,8 +60,9 @@ def read(paths, out_dir, from_file, include, exclude, per_picture, rows, cols, s
     is its path relative to the folder given, suffix included (a/t.png -> OUT/a/t.png.csv).
 
     A picture that cannot be read gets one error line naming it; the others are still read.
-    The exit code is non-zero only if some file could not be decoded at all; refused pictures
-    (no table, wrong shape) are listed in summary.csv.
+    The exit code is non-zero only if some picture could not be read at all: not decoded, or no
+    table in it (a photo); refused tables (wrong shape, a header taken for data) are listed in
+    summary.csv and do not change it.
 
     Each finished picture is journaled in OUT/.journal.jsonl: a rerun with the same model,
     threshold and shape reads only new or changed pictures; an interrupted run (Ctrl-C,
@@ -101,11 +102,12 @@ def read(paths, out_dir, from_file, include, exclude, per_picture, rows, cols, s
     tables = [o.table for o in outcomes if o.table is not None]
     refused = sum(o.status == "refused" for o in outcomes)
     unreadable = sum(o.status == "unreadable" for o in outcomes)
+    no_table = sum(o.status == "no-table" for o in outcomes)
     numbers = sum(c.value is not None for t in tables for c in t)
     flagged = sum(len(t.flagged) for t in tables)
     print(f"read {len(tables)}/{len(outcomes)} images, {numbers} numbers, {flagged} flagged for review, "
-          f"{refused} refused, {unreadable} unreadable, {skipped} already read -> {out_dir}")
-    if unreadable:
+          f"{refused} refused, {no_table} no table, {unreadable} unreadable, {skipped} already read -> {out_dir}")
+    if unreadable or no_table:
         sys.exit(int(ExitCode.INPUT))
 
 
@@ -138,8 +140,9 @@ def read_all(sources, reader, settings, shape, journal, out_dir, per_picture, re
         try:
             image = decode_image(data, settings.max_pixels, source.name)
             table = reader.read(image, shape, source=source.name)
-        except InputImageError as exc:  # SegmentationError: no table, wrong shape
-            outcome.status = "refused" if isinstance(exc, SegmentationError) else "unreadable"
+        except InputImageError as exc:
+            outcome.status = ("no-table" if isinstance(exc, NotATableError)
+                              else "refused" if isinstance(exc, SegmentationError) else "unreadable")
             outcome.error = reason(exc, source.name)
             say(f"error: {source.name}: {outcome.error}")
             journal.add(outcome.sha256, outcome.status, outcome.error, None)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import hashlib
+from pathlib import Path
 
 import cv2
 import pandas as pd
@@ -126,20 +127,30 @@ def test_from_file_on_stdin(collection, tmp_path):
 
 
 @needs_model
-def test_every_error_line_names_its_file_and_refusals_do_not_fail_the_run(collection, tmp_path):
+def test_every_error_line_names_its_file_and_only_pictures_without_a_table_fail_the_run(collection, tmp_path):
+    import matplotlib.cbook
+
     root, _ = collection
     blank = root / "b" / "blank.png"
     cv2.imwrite(str(blank), 255 + 0 * render(random_values(3, 5, seed=1), LOOK))
+    photo = root / "b" / "photo.jpg"
+    photo.write_bytes(Path(matplotlib.cbook._get_data_path("sample_data", "grace_hopper.jpg")).read_bytes())
     out = tmp_path / "out"
-    result = run(root / "good.png", blank, "--out", out, "--rows", 4, "--cols", 5)
-    assert result.exit_code == 0, result.output  # both refused, none undecodable
+    result = run(root / "good.png", "--out", out, "--rows", 4, "--cols", 5)
+    assert result.exit_code == 0, result.output  # a table of another shape is refused, listed, no failure
+    assert result.stderr.startswith("error: good.png: ") and "expected 4x5" in result.stderr
+    assert list(pd.read_csv(out / "summary.csv").status) == ["refused"] and "1 refused" in result.stdout
+    result = run(root / "good.png", blank, photo, "--out", out, "--rows", 4, "--cols", 5)
+    assert result.exit_code == ExitCode.INPUT, result.output  # pictures with no table at all fail the run
     errors = sorted(line for line in result.stderr.splitlines() if line.startswith("error:"))
-    assert len(errors) == 2
+    assert len(errors) == 3
     assert errors[0].startswith("error: blank.png: ") and "no table found" in errors[0]
     assert errors[1].startswith("error: good.png: ") and "expected 4x5" in errors[1]
+    assert errors[2].startswith("error: photo.jpg: ")
     summary = pd.read_csv(out / "summary.csv")
-    assert list(summary.status) == ["refused", "refused"] and summary.error.str.len().min() > 0
-    assert len(pd.read_csv(out / "cells.csv")) == 0 and "2 refused" in result.stdout
+    assert list(summary.status) == ["no-table", "refused", "no-table"] and summary.error.str.len().min() > 0
+    assert len(pd.read_csv(out / "cells.csv")) == 0 and "2 no table" in result.stdout
+    assert sorted(p.name for p in out.iterdir()) == [".journal.jsonl", "cells.csv", "summary.csv"]  # nothing for them
 
 
 def test_no_pictures_is_a_usage_error(tmp_path):

@@ -136,16 +136,17 @@ def wait_until_seen(driver: Driver, element: Element, css: str, timeout: float, 
     two consecutive screenshots are byte-identical. Else `TableNotReady` after `timeout` seconds, its
     message naming the condition that failed last, e.g. `div#banner covers the lower 40% of <what>`."""
     deadline = time.monotonic() + timeout
-    driver.execute_script(SCROLL_INTO_VIEW_JS, element)
-    reason, previous, last_png = f"{what} was never checked", None, None
+    reason, previous, last_png, scroll = f"{what} was never checked", None, None, True
     while True:
         ready = False
         try:
+            if scroll:  # first, and again after it was replaced or left the viewport
+                driver.execute_script(SCROLL_INTO_VIEW_JS, element)
+                scroll = False
             failed = driver.execute_async_script(READINESS_JS, element, MIN_OPACITY, GRID)
             if failed:
                 reason, previous = str(failed[1]).replace(WHAT, what), None
-                if failed[0] == "in view":
-                    driver.execute_script(SCROLL_INTO_VIEW_JS, element)
+                scroll = failed[0] == "in view"
             else:
                 png = element.screenshot_as_png
                 if png and png == previous:
@@ -159,7 +160,7 @@ def wait_until_seen(driver: Driver, element: Element, css: str, timeout: float, 
             reason, previous = f"{what} was replaced on the page ({css!r})", None
             found = driver.find_elements(By.CSS_SELECTOR, css)
             if found:
-                element = found[0]
+                element, scroll = found[0], True
         except JavascriptException as exc:
             reason, previous = f"the readiness check of {what} failed in the page ({first_line(exc)})", None
         if time.monotonic() >= deadline:

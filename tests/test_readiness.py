@@ -2,6 +2,7 @@
 a person would see it (faded in, overlay gone, banner gone), and a banner that stays is named."""
 from __future__ import annotations
 
+import json
 import time
 
 import pytest
@@ -13,7 +14,9 @@ from robot.browser.waiting import navigate, page_url
 from robot.capture import login
 from robot.config import Login, TableSpec, load_config
 from robot.errors import TableNotReady
+from robot.run import load_reader, run_once
 from tests.conftest import PROJECT_CONFIG
+from tests.robot_fakes import FakeReader, fake_parts
 
 WAIT_S = 6
 
@@ -32,8 +35,6 @@ def model_reader():
     model = load_config(PROJECT_CONFIG).model
     if not model.path.is_file():
         return None
-    from robot.run import load_reader
-
     return load_reader(model)
 
 
@@ -110,3 +111,24 @@ def test_hidden_blank_and_moving_elements_are_not_ready(site):
     driver.execute_script("arguments[0].remove();", canvas)
     with pytest.raises(TableNotReady, match=r"^table t/c was replaced on the page \('#blank'\) \(still so after 0.3 s"):
         wait_until_seen(driver, canvas, "#blank", 0.3, "table t/c")
+
+
+def test_a_run_keeps_a_never_ready_table_s_screenshot_and_reads_the_rest(module_demo_site, write_config, monkeypatch):
+    server, password = module_demo_site
+    monkeypatch.setenv("ROBOT_USERNAME", "robot")
+    monkeypatch.setenv("ROBOT_PASSWORD", password)
+    tables = [{"name": "fade", "selector": "#fade-table", "rows": 8, "cols": 15},
+              {"name": "banner", "selector": "#banner-table", "rows": 8, "cols": 15}]
+    config = load_config(write_config({
+        "target": {"kind": "url", "url": server.url}, "browser": {"wait_timeout_s": 2.5},
+        "pages": [{"name": "tricky", "path": "/tricky?banner=stay", "tables": tables}],
+        "output": {"deduplicate": False}}))
+    result = run_once(config, parts=fake_parts(FakeReader()))
+    assert [t.stem for t in result.tables] == ["tricky__fade"]
+    (failure,) = result.errors
+    assert (failure.where, failure.error) == ("tricky/banner", "TableNotReady")
+    assert failure.message.startswith("div#cookie-banner covers the lower")
+    assert decode_png((result.folder / "failure__tricky__banner.table.png").read_bytes()).shape[0] > 0
+    assert (result.folder / "failure__tricky__banner.png").is_file()  # the page, beside it
+    (entry,) = json.loads((result.folder / "run.json").read_text())["errors"]
+    assert entry["table_image"] == "failure__tricky__banner.table.png" and entry["message"] == failure.message

@@ -124,10 +124,10 @@ try {
   if (failed) { done(failed); return; }
   const before = rectOf();
   let settled = false;
-  const finish = () => { if (settled) return; settled = true; try { done(late(before)); } catch (err) { done(['script', String(err)]); } };
+  const finish = () => { if (settled) return; settled = true; try { done(late(before)); } catch (err) { done(['script', WHAT + "'s readiness check failed in the page (" + err + ')']); } };
   requestAnimationFrame(() => requestAnimationFrame(finish));
   setTimeout(finish, 250);  // a page that paints no frames (hidden tab): judge the box as it is
-} catch (err) { done(['script', String(err)]); }
+} catch (err) { done(['script', WHAT + "'s readiness check failed in the page (" + err + ')']); }
 """
 
 

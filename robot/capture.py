@@ -10,6 +10,7 @@ import logging
 from urllib.parse import urlsplit
 
 from robot.browser.driver import Driver
+from robot.browser.readiness import wait_until_seen
 from robot.browser.waiting import (
     SERVER_ERROR_MIN,
     current_url,
@@ -24,16 +25,6 @@ from robot.config import Login, Page, TableSpec
 from robot.errors import LoginFailed, PageLoadFailed, SessionExpired, TableNotFound
 
 log = logging.getLogger(__name__)
-
-# True once the element is drawn: an <img> fully loaded with real pixels, anything else laid out.
-_TABLE_READY_JS = """
-const e = arguments[0];
-if (!e.isConnected) return false;
-if (e.tagName === 'IMG') return e.complete && e.naturalWidth > 0 && e.naturalHeight > 0;
-const r = e.getBoundingClientRect();
-return r.width > 0 && r.height > 0;
-"""
-_SCROLL_INTO_VIEW_JS = "arguments[0].scrollIntoView({block: 'center', inline: 'center'});"
 
 _LOGIN_FORM_HINT = "check login.path and the login.*_selector settings in config.yaml"
 
@@ -103,17 +94,9 @@ def open_page(driver: Driver, base_url: str, page: Page, login_cfg: Login) -> No
 
 
 def capture_table(driver: Driver, page: Page, table_spec: TableSpec, *, timeout: float) -> bytes:
-    """Screenshot one table element of the open page as PNG bytes, once it is in view and fully loaded."""
+    """Screenshot one table element of the open page as PNG bytes, once a person would see it as it is now
+    (`robot.browser.readiness`: in view, visible, loaded, still, uncovered, two identical screenshots)."""
     what = f"table {page.name}/{table_spec.name}"
     hint = f"check pages[{page.name}].tables[{table_spec.name}].selector in config.yaml"
     element = wait_for(driver, table_spec.selector, timeout, what, error=TableNotFound, hint=hint)
-    driver.execute_script(_SCROLL_INTO_VIEW_JS, element)
-    wait_until(
-        driver, lambda d: d.execute_script(_TABLE_READY_JS, element), timeout=timeout,
-        what=f"the image of {what} ({table_spec.selector!r}) to finish loading",
-        error=TableNotFound, hint="the image is broken or loads too slowly (browser.wait_timeout_s)",
-    )
-    png = element.screenshot_as_png
-    if not png:
-        raise TableNotFound(f"the screenshot of {what} ({table_spec.selector!r}) on {current_url(driver)} came back empty")
-    return png
+    return wait_until_seen(driver, element, table_spec.selector, timeout, what)

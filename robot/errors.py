@@ -31,6 +31,15 @@ class TableNotFound(TableBotError):
     exit_code = ExitCode.TARGET
 
 
+class TableNotReady(TableNotFound):
+    """A table's element was there but never looked ready in time (hidden, fading, moving, covered, blank,
+    or its screenshot kept changing): `robot.browser.readiness`. `png` is its last element screenshot."""
+
+    def __init__(self, message: str, png: bytes | None = None) -> None:
+        super().__init__(message)
+        self.png = png
+
+
 class InvalidSelector(ConfigError):
     """A selector in the config is not valid CSS (the browser refused it): a config error for what it selects;
     a table's spoils that table only."""

@@ -58,11 +58,12 @@ class Failure:
     page: str | None = None
     table_name: str | None = None
     snapshot: str | None = None  # the saved page, `failure__<label>` (.png and .html) in the run folder
+    table_image: str | None = None  # a table's own element screenshot at the failure, `failure__<page>__<table>.table.png`
 
     @classmethod
     def from_error(cls, exc: TableBotError, page: str | None = None, table_name: str | None = None,
-                   snapshot: str | None = None) -> "Failure":
-        return cls(type(exc).__name__, str(exc), int(exc.exit_code), page, table_name, snapshot)
+                   snapshot: str | None = None, table_image: str | None = None) -> "Failure":
+        return cls(type(exc).__name__, str(exc), int(exc.exit_code), page, table_name, snapshot, table_image)
 
     @property
     def where(self) -> str:

@@ -49,7 +49,12 @@ from robot.results import (
     table_stem,
 )
 from robot.retry import retrying
-from robot.runfolder import add_table, new_run_id, write_run_files
+from robot.runfolder import (
+    add_table,
+    new_run_id,
+    write_failed_table_image,
+    write_run_files,
+)
 from robot.session import BrowserSession, Opener, SessionSettings, Site
 from tablebot.clock import utc_now
 from tablebot.errors import ExitCode, TableBotError
@@ -154,6 +159,7 @@ def read_table(browser: BrowserSession, reader: Reader, page: Page, spec: TableS
     """Capture and read one table of the open page. A table an earlier run captured becomes `Unchanged`
     (checked on the image before reading, and on the values after); a missing or unreadable one a `Failure`."""
     stem = table_stem(page.name, spec.name)
+    png = None
     try:
         png = browser.capture(page, spec)
         captured_at = utc_now()
@@ -165,7 +171,9 @@ def read_table(browser: BrowserSession, reader: Reader, page: Page, spec: TableS
     except TABLE_ERRORS as exc:
         snapshot = browser.snapshot(stem, exc)
         log.warning("%s/%s: %s", page.name, spec.name, exc)
-        return Failure.from_error(exc, page.name, spec.name, snapshot=snapshot)
+        seen = png or getattr(exc, "png", None)  # read and refused, or never ready (TableNotReady)
+        kept = write_failed_table_image(browser.folder, stem, seen) if seen and browser.folder is not None else None
+        return Failure.from_error(exc, page.name, spec.name, snapshot=snapshot, table_image=kept)
     values_sha = table_digest(table)
     if index is not None and (seen := index.seen_values(page.name, spec.name, values_sha)):
         index.record(page.name, spec.name, image_sha256=image_sha, values_sha256=values_sha,

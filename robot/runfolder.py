@@ -7,6 +7,7 @@
     cells.csv                      the long CSV: one line per cell of every table of the run (CELLS_HEADER)
     run.json                       the run's summary (tables written, tables unchanged since an earlier run, errors)
     failure__<label>.png/.html     the page at a failure (robot.browser)
+    failure__<page>__<table>.table.png  a failed table's own element screenshot, as the robot last saw it
 
 `cells.csv` has two writers that may work at the same time: the harvest, adding each table as it is
 read, and `robot review`, correcting a cell. Both take the run folder's lock (`cells_locked`: flock
@@ -47,7 +48,7 @@ from recognizer.table import (
 from robot.annotate import annotate
 from robot.results import STEM_SEPARATOR, CapturedTable, Failure, RunResult
 from tablebot.clock import parse_utc_iso, utc_iso, utc_now
-from tablebot.errors import DataError
+from tablebot.errors import DataError, TableBotError
 from tablebot.files import atomic_open, output_error, write_bytes_atomic
 
 log = logging.getLogger(__name__)
@@ -195,6 +196,18 @@ def run_folders(output_folder: Path, *, newest_first: bool = False) -> list[Path
         return []
     runs = [d for d in folder.iterdir() if d.is_dir() and SAFE_NAME.match(d.name)]
     return sorted(runs, key=lambda d: d.name, reverse=newest_first)
+
+
+def write_failed_table_image(folder: Path, stem: str, png: bytes) -> str | None:
+    """Keep a failed table's element screenshot as `failure__<stem>.table.png` beside the page's snapshot;
+    its file name, or None when the disk failed (logged: the failure being recorded matters more)."""
+    name = f"failure__{stem}.table.png"
+    try:
+        write_bytes_atomic(Path(folder) / name, png)
+    except (OSError, TableBotError) as err:
+        log.warning("could not keep the screenshot of the failed table %s: %s", stem, err)
+        return None
+    return name
 
 
 # ---------------------------------------------------------------------------- cells.csv
@@ -429,5 +442,6 @@ def write_run_files(result: RunResult, table_files: dict[str, list[str]] | None 
 
 def _failure_dict(failure: Failure) -> dict:
     return {"page": failure.page, "table": failure.table_name, "error": failure.error,
-            "message": failure.message, "exit_code": failure.exit_code, "snapshot": failure.snapshot}
+            "message": failure.message, "exit_code": failure.exit_code, "snapshot": failure.snapshot,
+            "table_image": failure.table_image}
 

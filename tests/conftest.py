@@ -4,12 +4,13 @@ The fake classes live in `tests/robot_fakes.py`.
 """
 from __future__ import annotations
 
+import contextlib
 import copy
 import logging
 import secrets
 import socket
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterator
 
 import pytest
 import yaml
@@ -93,14 +94,39 @@ def demo_password() -> str:
     return "demo-pw-" + secrets.token_hex(8)
 
 
+@contextlib.contextmanager
+def serving_demo(password: str) -> Iterator:
+    """The bundled demo site on loopback (seed 7), user `robot`, started for tests (truth and faults exposed)."""
+    DemoServer = pytest.importorskip("robot.demo.server", reason="the demo site (robot/demo) is not there yet").DemoServer
+
+    with DemoServer(seed=7, username="robot", password=password, expose_truth=True) as server:
+        yield server
+
+
 @pytest.fixture
 def demo_server(demo_password: str):
     """The bundled demo site on loopback (seed 7), user `robot`, a random password, started for tests
     (its truth and fault switches exposed)."""
-    DemoServer = pytest.importorskip("robot.demo.server", reason="the demo site (robot/demo) is not there yet").DemoServer
-
-    with DemoServer(seed=7, username="robot", password=demo_password, expose_truth=True) as server:
+    with serving_demo(demo_password) as server:
         yield server
+
+
+@pytest.fixture(scope="module")
+def module_demo_site():
+    """`demo_server` shared by a module's tests: (server, password). Tests must leave its faults off."""
+    password = "demo-pw-" + secrets.token_hex(8)
+    with serving_demo(password) as server:
+        yield server, password
+
+
+@pytest.fixture(scope="module")
+def module_chromium():
+    """Real headless Chromium (the project config's browser settings) shared by a module's tests."""
+    from robot.browser.manage import open_browser
+    from robot.config import load_config
+
+    with open_browser(load_config(PROJECT_CONFIG).browser) as driver:
+        yield driver
 
 
 @pytest.fixture

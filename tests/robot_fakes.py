@@ -155,9 +155,14 @@ class FakeDriver:
         if "scrollIntoView" in script:
             args[0].scrolled = True
             return None
-        if "naturalWidth" in script:
-            return args[0].loaded
         raise AssertionError(f"unexpected script {script!r}")
+
+    def execute_async_script(self, script: str, *args):
+        """robot.browser.readiness's snapshot: ready once loaded, else the image has not loaded."""
+        self._alive()
+        if "getAnimations" in script:
+            return None if args[0].loaded else ["loaded", "@@what@@'s image has not finished loading"]
+        raise AssertionError(f"unexpected async script {script!r}")
 
     @property
     def page_source(self) -> str:

@@ -79,7 +79,7 @@ def test_image_that_never_loads_is_table_not_found(fake_driver):
     fake_driver.site.tables["/tables/light"]["#table-main"].loaded = False
     login(fake_driver, BASE, Login(), FAKE_USER, FAKE_PASSWORD, timeout=SHORT)
     open_page(fake_driver, BASE, LIGHT, Login())
-    with pytest.raises(TableNotFound, match="image of table light/main .* to finish loading.*broken or loads too slowly"):
+    with pytest.raises(TableNotFound, match="table light/main's image has not finished loading.*after 0.3 s.*browser.wait_timeout_s"):
         capture_table(fake_driver, LIGHT, LIGHT.tables[0], timeout=SHORT)
 
 

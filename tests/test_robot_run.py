@@ -118,6 +118,23 @@ def test_an_unreadable_table_is_recorded(url_config, browser_opened, monkeypatch
     result = run_once(url_config, parts=parts)
     assert [(f.where, f.error) for f in result.errors] == [("zebra/main", "SegmentationError")]
     assert result.exit_code == ExitCode.INPUT and len(result.tables) == 4
+    # the refused screenshot stays beside the page's snapshot, and run.json names it with the reason
+    assert (result.folder / "failure__zebra__main.table.png").is_file()
+    (entry,) = json.loads((result.folder / "run.json").read_text())["errors"]
+    assert entry["table_image"] == "failure__zebra__main.table.png" and entry["error"] == "SegmentationError"
+
+
+def test_a_table_never_ready_keeps_its_screenshot_and_the_run_goes_on(parts, url_config, browser_opened, fake_driver):
+    fake_driver.site.tables["/tables/dark"]["#table-main"].loaded = False
+    result = run_once(url_config, parts=parts)
+    assert [t.stem for t in result.tables] == [s for s in STEMS if s != "dark__main"]
+    (failure,) = result.errors
+    assert failure.error == "TableNotReady" and "not finished loading" in failure.message
+    assert failure.table_image == "failure__dark__main.table.png"
+    assert (result.folder / failure.table_image).read_bytes() == fake_driver.site.tables["/tables/dark"]["#table-main"].png
+    (entry,) = json.loads((result.folder / "run.json").read_text())["errors"]
+    assert (entry["table"], entry["table_image"]) == ("main", failure.table_image)
+    assert "not finished loading" in entry["message"]
 
 
 def test_wrong_password_stops_the_run_and_leaves_no_secret_anywhere(parts, url_config, browser_opened, reader, monkeypatch,

@@ -155,7 +155,8 @@ def test_run_json_summarises_tables_errors_and_files(tmp_path):
     }]
     assert summary["totals"] == {"tables": 1, "cells": 6, "flagged": 1, "unchanged": 0}
     assert summary["errors"] == [{"page": "roulette", "table": "small", "error": "TableNotFound",
-                                  "message": "no #table-small", "exit_code": 8, "snapshot": None}]
+                                  "message": "no #table-small", "exit_code": 8, "snapshot": None,
+                                  "table_image": None}]
     assert summary["unchanged"] == []
     assert summary["files"] == ["cells.csv", "run.json"]
 

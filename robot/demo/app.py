@@ -1,7 +1,9 @@
-"""The demo site as a Flask app: a login, four pages of table images, and optional test hooks.
+"""The demo site as a Flask app: a login, four pages of table images, a tricky page, and optional test hooks.
 
 The numbers are never in the DOM: each table is a PNG served (after login) from
-`/img/<page>/<table>.png`, with a 2x variant for high-density screens. With
+`/img/<page>/<table>.png`, with a 2x variant for high-density screens. `/tricky` shows three
+of those tables as a person would see them only after a while (fading in, under a loading overlay,
+under a cookie banner), for the robot's readiness checks. With
 `expose_truth=True` the app also answers `GET /api/truth/<page>/<table>` and
 `POST /api/faults`, for tests only.
 """
@@ -43,6 +45,13 @@ CATALOGUE_KEY = "demo_catalogue"
 LOGIN_ERROR = "Wrong user name or password"
 IMAGE_SCALES = {"1": 1.0, "2": 2.0}  # ?scale= values served; 2 feeds srcset's 2x
 TABLE_CAPTIONS = {"main": "Spin history", "small": "Latest spins"}
+# /tricky: element id -> (page, table, CSS scale) of the catalogue table it shows (its truth is that table's).
+TRICKY_TABLES = {
+    "fade-table": ("light", "main", 1.0),  # fades in: an opacity transition that starts FADE_AT after load
+    "overlay-table": ("dark", "main", 1.0),  # under a "Loading..." overlay removed OVERLAY_GONE after load
+    "banner-table": ("zebra", "main", 2.0),  # tall; a fixed cookie banner covers its lower part until BANNER_GONE
+}
+TRICKY_TIMINGS_MS = {"fade_at": 1500, "fade_for": 400, "overlay_gone": 1000, "banner_gone": 1500}
 
 
 def create_app(
@@ -142,6 +151,20 @@ def create_app(
         rendered = render("page.html", title=page.title, theme=page.name, page=page, tables=tables)
         faults.expire_after_served(page.name)
         return rendered
+
+    @app.route("/tricky")
+    @protected
+    def tricky():
+        """Tables a person sees only after a while: see `TRICKY_TABLES`. `?banner=stay` keeps the cookie
+        banner for good (a table the robot must refuse, naming the banner)."""
+        boards = []
+        for element_id, (page_name, table_name, scale) in TRICKY_TABLES.items():
+            view = _table_view(catalogue[page_name], catalogue[page_name].table(table_name), element_id)
+            view.update(truth=f"{page_name}/{table_name}", width=round(view["width"] * scale),
+                        height=round(view["height"] * scale))
+            boards.append(view)
+        return render("tricky.html", title="Tricky boards", tables={b["element_id"]: b for b in boards},
+                      banner_stays=request.args.get("banner") == "stay", timings=TRICKY_TIMINGS_MS)
 
     @app.route("/img/<name>/<table>.png")
     @protected

@@ -1,0 +1,179 @@
+"""Readiness: wait until a person would see the table now, then take its screenshot.
+
+Modelled on Playwright's actionability checks. Each poll runs one JavaScript snapshot
+(`READINESS_JS`, asynchronous: it waits two animation frames) that answers the first condition
+the element fails, in this order:
+
+    attached    element.isConnected
+    visible     no `display: none`/`visibility: hidden`, opacity >= MIN_OPACITY on it and every ancestor
+    sized       a non-zero box
+    loaded      an <img>: complete with naturalWidth > 0; a <canvas>: not blank (all pixels equal;
+                a tainted canvas counts as drawn)
+    still       no running CSS animation or transition on it, inside it, or on an ancestor
+    stable      the same box across two requestAnimationFrames
+    in view     some of its box inside the viewport
+    uncovered   on a GRID x GRID grid of points inside its box (clipped to the viewport), the top
+                element (document.elementFromPoint) is the element or inside it
+
+Once all pass, two consecutive element screenshots must be byte-identical. A wait that runs out
+raises `TableNotReady` with one line naming the condition that failed last, e.g.
+`div#cookie-banner covers the lower 40% of table light/main`; the error carries the last
+element screenshot (`png`) for the run folder.
+"""
+from __future__ import annotations
+
+import logging
+import time
+
+from selenium.common.exceptions import (
+    JavascriptException,
+    StaleElementReferenceException,
+)
+from selenium.webdriver.common.by import By
+
+from robot.browser.driver import Driver, Element, first_line
+from robot.errors import TableNotReady
+
+log = logging.getLogger(__name__)
+
+POLL_INTERVAL_S = 0.05  # pause between two snapshots that found the element not ready
+MIN_OPACITY = 0.99
+GRID = 5  # points per side checked for covering elements
+WHAT = "@@what@@"  # where the script's answer names the table
+
+SCROLL_INTO_VIEW_JS = "arguments[0].scrollIntoView({block: 'center', inline: 'center'});"
+
+# arguments: element, min opacity, grid size, callback. Calls back with null (ready) or [condition, message].
+READINESS_JS = r"""
+const [e, minOpacity, grid, done] = arguments;
+const WHAT = '@@what@@';
+const name = n => {
+  let s = n.tagName.toLowerCase();
+  if (n.id) s += '#' + n.id;
+  if (typeof n.className === 'string' && n.className.trim()) s += '.' + n.className.trim().split(/\s+/).join('.');
+  return s;
+};
+const ancestry = n => { const out = []; for (let p = n; p && p.nodeType === 1; p = p.parentElement) out.push(p); return out; };
+const rectOf = () => { const r = e.getBoundingClientRect(); return [r.left, r.top, r.width, r.height]; };
+function early() {
+  if (!e.isConnected) return ['attached', WHAT + ' is no longer attached to the page'];
+  for (const n of ancestry(e)) {
+    const s = getComputedStyle(n);
+    if (s.display === 'none') return ['visible', WHAT + ' is not visible (' + name(n) + ' has display: none)'];
+    if (n === e && s.visibility !== 'visible') return ['visible', WHAT + ' is not visible (visibility: ' + s.visibility + ')'];
+    const o = parseFloat(s.opacity);
+    if (o < minOpacity) return ['visible', WHAT + ' is not fully visible yet (opacity ' + o.toFixed(2) + ' on ' + name(n) + ')'];
+  }
+  const [, , w, h] = rectOf();
+  if (!(w > 0 && h > 0)) return ['sized', WHAT + ' has an empty box (' + w + 'x' + h + ')'];
+  if (e.tagName === 'IMG' && !(e.complete && e.naturalWidth > 0)) return ['loaded', WHAT + "'s image has not finished loading"];
+  if (e.tagName === 'CANVAS') {
+    try {
+      const c = document.createElement('canvas'); c.width = e.width; c.height = e.height;
+      const ctx = c.getContext('2d'); ctx.drawImage(e, 0, 0);
+      const px = new Uint32Array(ctx.getImageData(0, 0, c.width, c.height).data.buffer);
+      if (px.length === 0 || px.every(v => v === px[0])) return ['loaded', WHAT + "'s canvas is still blank"];
+    } catch (err) { /* tainted by another origin's pixels: counts as drawn */ }
+  }
+  const running = a => a.playState === 'running';
+  let anim = e.getAnimations({subtree: true}).find(running);
+  let owner = e;
+  if (!anim) for (const n of ancestry(e).slice(1)) { anim = n.getAnimations().find(running); if (anim) { owner = n; break; } }
+  if (anim) {
+    const kind = anim.transitionProperty ? 'transition of ' + anim.transitionProperty : 'animation ' + (anim.animationName || anim.id || '');
+    const target = (anim.effect && anim.effect.target && anim.effect.target.tagName) ? anim.effect.target : owner;
+    return ['still', WHAT + ' is still moving (a CSS ' + kind.trim() + ' runs on ' + name(target) + ')'];
+  }
+  return null;
+}
+function late(before) {
+  if (!e.isConnected) return ['attached', WHAT + ' is no longer attached to the page'];
+  const r = rectOf();
+  if (r.some((v, i) => Math.abs(v - before[i]) > 0.5)) return ['stable', WHAT + ' is still moving (its box changed between two frames)'];
+  const [left, top, w, h] = r;
+  const vw = document.documentElement.clientWidth || innerWidth, vh = document.documentElement.clientHeight || innerHeight;
+  const x0 = Math.max(left, 0), y0 = Math.max(top, 0), x1 = Math.min(left + w, vw), y1 = Math.min(top + h, vh);
+  if (x1 - x0 < 1 || y1 - y0 < 1) return ['in view', WHAT + ' is outside the viewport'];
+  const hits = new Map(), rows = new Set(), cols = new Set(), coveredAt = [];
+  for (let i = 0; i < grid; i++) for (let j = 0; j < grid; j++) {
+    const x = x0 + (j + 0.5) * (x1 - x0) / grid, y = y0 + (i + 0.5) * (y1 - y0) / grid;
+    let top_ = document.elementFromPoint(x, y);
+    if (!top_ || e.contains(top_) || top_.contains(e)) continue;  // the element, its content, or an ancestor (pointer-events: none)
+    while (top_.parentElement && !top_.parentElement.contains(e)) top_ = top_.parentElement;  // the overlay, not its text
+    hits.set(top_, (hits.get(top_) || 0) + 1);
+    coveredAt.push([i, j]);
+  }
+  if (!coveredAt.length) return null;
+  const top_ = [...hits.entries()].sort((a, b) => b[1] - a[1])[0][0];
+  const share = Math.round(100 * coveredAt.length / (grid * grid));
+  const fullRows = [], fullCols = [];
+  for (let k = 0; k < grid; k++) {
+    if (coveredAt.filter(([i]) => i === k).length === grid) fullRows.push(k);
+    if (coveredAt.filter(([, j]) => j === k).length === grid) fullCols.push(k);
+  }
+  let where = share + '% of';
+  if (share === 100) where = 'all of';
+  else if (fullRows.length * grid === coveredAt.length && fullRows[fullRows.length - 1] === grid - 1 && fullRows.length === grid - fullRows[0]) where = 'the lower ' + share + '% of';
+  else if (fullRows.length * grid === coveredAt.length && fullRows[0] === 0 && fullRows[fullRows.length - 1] === fullRows.length - 1) where = 'the upper ' + share + '% of';
+  else if (fullCols.length * grid === coveredAt.length && fullCols[fullCols.length - 1] === grid - 1 && fullCols.length === grid - fullCols[0]) where = 'the right ' + share + '% of';
+  else if (fullCols.length * grid === coveredAt.length && fullCols[0] === 0 && fullCols[fullCols.length - 1] === fullCols.length - 1) where = 'the left ' + share + '% of';
+  return ['uncovered', name(top_) + ' covers ' + where + ' ' + WHAT];
+}
+try {
+  const failed = early();
+  if (failed) { done(failed); return; }
+  const before = rectOf();
+  let settled = false;
+  const finish = () => { if (settled) return; settled = true; try { done(late(before)); } catch (err) { done(['script', WHAT + "'s readiness check failed in the page (" + err + ')']); } };
+  requestAnimationFrame(() => requestAnimationFrame(finish));
+  setTimeout(finish, 250);  // a page that paints no frames (hidden tab): judge the box as it is
+} catch (err) { done(['script', WHAT + "'s readiness check failed in the page (" + err + ')']); }
+"""
+
+
+def wait_until_seen(driver: Driver, element: Element, css: str, timeout: float, what: str) -> bytes:
+    """The element's screenshot (PNG) once a person would see it as it is now: `READINESS_JS` passes and
+    two consecutive screenshots are byte-identical. Else `TableNotReady` after `timeout` seconds, its
+    message naming the condition that failed last, e.g. `div#banner covers the lower 40% of <what>`."""
+    deadline = time.monotonic() + timeout
+    reason, previous, last_png, scroll = f"{what} was never checked", None, None, True
+    while True:
+        ready = False
+        try:
+            if scroll:  # first, and again after it was replaced or left the viewport
+                driver.execute_script(SCROLL_INTO_VIEW_JS, element)
+                scroll = False
+            failed = driver.execute_async_script(READINESS_JS, element, MIN_OPACITY, GRID)
+            if failed:
+                reason, previous = str(failed[1]).replace(WHAT, what), None
+                scroll = failed[0] == "in view"
+            else:
+                png = element.screenshot_as_png
+                if png and png == previous:
+                    return png
+                if not png:
+                    reason = f"the screenshot of {what} came back empty"
+                elif previous is not None:
+                    reason = f"the screenshot of {what} kept changing"
+                previous, last_png, ready = png or None, png or last_png, bool(png)
+        except StaleElementReferenceException:
+            reason, previous = f"{what} was replaced on the page ({css!r})", None
+            found = driver.find_elements(By.CSS_SELECTOR, css)
+            if found:
+                element, scroll = found[0], True
+        except JavascriptException as exc:
+            reason, previous = f"the readiness check of {what} failed in the page ({first_line(exc)})", None
+        if time.monotonic() >= deadline:
+            log.debug("not ready: %s", reason)
+            raise TableNotReady(f"{reason} (still so after {timeout:g} s; raise browser.wait_timeout_s if it is "
+                                "only slow)", png=last_png or _shot(element))
+        if not ready:  # ready: the second screenshot right away
+            time.sleep(POLL_INTERVAL_S)
+
+
+def _shot(element: Element) -> bytes | None:
+    """The element as it looks now, for the run folder; None when even that fails."""
+    try:
+        return element.screenshot_as_png or None
+    except Exception:  # noqa: BLE001 - a failing keepsake must not hide the real error
+        return None

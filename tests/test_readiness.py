@@ -1,0 +1,134 @@
+"""Readiness with real headless Chromium on the demo site's /tricky page: a table is captured only once
+a person would see it (faded in, overlay gone, banner gone), and a banner that stays is named."""
+from __future__ import annotations
+
+import json
+import time
+
+import pytest
+from selenium.webdriver.common.by import By
+
+from recognizer.imageio import decode_png
+from robot.browser.readiness import GRID, MIN_OPACITY, READINESS_JS, wait_until_seen
+from robot.browser.waiting import navigate, page_url
+from robot.capture import login
+from robot.config import Login, TableSpec, load_config
+from robot.errors import TableNotReady
+from robot.run import load_reader, run_once
+from tests.conftest import PROJECT_CONFIG
+from tests.robot_fakes import FakeReader, fake_parts
+
+WAIT_S = 6
+
+
+@pytest.fixture(scope="module")
+def site(module_chromium, module_demo_site):
+    """The shared browser, logged in to the shared demo site: (driver, base url, server)."""
+    server, password = module_demo_site
+    login(module_chromium, server.url, Login(), "robot", password, timeout=WAIT_S)
+    return module_chromium, server.url, server
+
+
+@pytest.fixture(scope="module")
+def model_reader():
+    """The real recognizer, when its model is there (reading to the truth is then checked too)."""
+    model = load_config(PROJECT_CONFIG).model
+    if not model.path.is_file():
+        return None
+    return load_reader(model)
+
+
+def open_tricky(site, query: str = ""):
+    driver, base, _ = site
+    navigate(driver, page_url(base, "/tricky" + query))
+    return driver, time.monotonic()
+
+
+def snapshot(driver, element):
+    return driver.execute_async_script(READINESS_JS, element, MIN_OPACITY, GRID)
+
+
+def reads_to_truth(reader, server, element, png: bytes) -> None:
+    page, table = element.get_attribute("data-truth").split("/")
+    truth = server.truth(page, table)
+    if reader is None:
+        return
+    spec = TableSpec(name=table, selector="#x", rows=len(truth), cols=len(truth[0]))
+    read = reader.read(decode_png(png), spec).to_grid()
+    wrong = sum(a != b for ra, rb in zip(read, truth) for a, b in zip(ra, rb))
+    assert wrong == 0, (page, table, read, truth)
+
+
+@pytest.mark.parametrize(("element_id", "first_failure", "ends_after_s", "gone_js"), [
+    ("fade-table", "not fully visible yet (opacity 0.00 on img#fade-table",
+     1.5, "return getComputedStyle(arguments[0]).opacity === '1' && !arguments[0].getAnimations().length"),
+    ("overlay-table", "div#loading-overlay covers all of", 1.0, "return !document.getElementById('loading-overlay')"),
+    ("banner-table", "div#cookie-banner covers the lower", 1.5, "return !document.getElementById('cookie-banner')"),
+])
+def test_a_tricky_table_is_captured_once_the_behaviour_ends(site, model_reader, element_id, first_failure,
+                                                            ends_after_s, gone_js):
+    driver, opened_at = open_tricky(site)
+    element = driver.find_element(By.ID, element_id)
+    driver.execute_script("arguments[0].scrollIntoView({block: 'center', inline: 'center'});", element)
+    condition, message = snapshot(driver, element)
+    assert first_failure in message, message
+
+    png = wait_until_seen(driver, element, f"#{element_id}", WAIT_S, f"table tricky/{element_id}")
+
+    assert time.monotonic() - opened_at >= ends_after_s - 0.1
+    assert driver.execute_script(gone_js, element), "captured before the behaviour ended"
+    assert png == element.screenshot_as_png  # what a screenshot after the behaviour shows
+    reads_to_truth(model_reader, site[2], element, png)
+
+
+def test_a_banner_that_stays_is_named_in_the_error(site):
+    driver, _ = open_tricky(site, "?banner=stay")
+    element = driver.find_element(By.ID, "banner-table")
+    with pytest.raises(TableNotReady, match=r"^div#cookie-banner covers the lower \d+% of table tricky/banner "
+                                            r"\(still so after 2 s") as caught:
+        wait_until_seen(driver, element, "#banner-table", 2, "table tricky/banner")
+    assert "\n" not in str(caught.value)
+    assert caught.value.png and decode_png(caught.value.png).shape[0] > 0  # kept for the run folder
+
+
+def test_hidden_blank_and_moving_elements_are_not_ready(site):
+    driver, _ = open_tricky(site)
+    driver.execute_script("""
+        const c = document.createElement('canvas'); c.id = 'blank'; c.width = 40; c.height = 30;
+        c.style.cssText = 'position: fixed; top: 80px; left: 10px; z-index: 99';
+        document.body.appendChild(c);
+        const h = document.createElement('div'); h.id = 'hidden'; h.textContent = 'x'; h.style.display = 'none';
+        document.body.appendChild(h);
+    """)
+    canvas, hidden = driver.find_element(By.ID, "blank"), driver.find_element(By.ID, "hidden")
+    assert snapshot(driver, canvas)[0] == "loaded"
+    assert snapshot(driver, hidden)[1].endswith("is not visible (div#hidden has display: none)")
+    driver.execute_script("arguments[0].getContext('2d').fillRect(5, 5, 10, 10);", canvas)
+    assert snapshot(driver, canvas) is None
+    driver.execute_script("arguments[0].animate([{transform: 'translateX(0)'}, {transform: 'translateX(30px)'}],"
+                          " {duration: 5000});", canvas)
+    assert snapshot(driver, canvas)[0] == "still"
+    driver.execute_script("arguments[0].remove();", canvas)
+    with pytest.raises(TableNotReady, match=r"^table t/c was replaced on the page \('#blank'\) \(still so after 0.3 s"):
+        wait_until_seen(driver, canvas, "#blank", 0.3, "table t/c")
+
+
+def test_a_run_keeps_a_never_ready_table_s_screenshot_and_reads_the_rest(module_demo_site, write_config, monkeypatch):
+    server, password = module_demo_site
+    monkeypatch.setenv("ROBOT_USERNAME", "robot")
+    monkeypatch.setenv("ROBOT_PASSWORD", password)
+    tables = [{"name": "fade", "selector": "#fade-table", "rows": 8, "cols": 15},
+              {"name": "banner", "selector": "#banner-table", "rows": 8, "cols": 15}]
+    config = load_config(write_config({
+        "target": {"kind": "url", "url": server.url}, "browser": {"wait_timeout_s": 2.5},
+        "pages": [{"name": "tricky", "path": "/tricky?banner=stay", "tables": tables}],
+        "output": {"deduplicate": False}}))
+    result = run_once(config, parts=fake_parts(FakeReader()))
+    assert [t.stem for t in result.tables] == ["tricky__fade"]
+    (failure,) = result.errors
+    assert (failure.where, failure.error) == ("tricky/banner", "TableNotReady")
+    assert failure.message.startswith("div#cookie-banner covers the lower")
+    assert decode_png((result.folder / "failure__tricky__banner.table.png").read_bytes()).shape[0] > 0
+    assert (result.folder / "failure__tricky__banner.png").is_file()  # the page, beside it
+    (entry,) = json.loads((result.folder / "run.json").read_text())["errors"]
+    assert entry["table_image"] == "failure__tricky__banner.table.png" and entry["message"] == failure.message

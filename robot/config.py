@@ -9,7 +9,7 @@ from __future__ import annotations
 import enum
 import os
 from pathlib import Path
-from typing import Annotated, Literal, Union
+from typing import Annotated, Literal
 from urllib.parse import urlsplit
 
 import yaml
@@ -160,8 +160,8 @@ class SleepAction(_Action):
 
 
 Action = Annotated[
-    Union[ClickAction, TypeAction, SelectAction, PressAction, ScrollAction, WaitForAction, WaitGoneAction,
-          SleepAction],
+    ClickAction | TypeAction | SelectAction | PressAction | ScrollAction | WaitForAction | WaitGoneAction
+    | SleepAction,
     Field(discriminator="action"),
 ]
 

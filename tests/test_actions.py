@@ -11,13 +11,13 @@ from selenium.webdriver.common.by import By
 from robot.actions import run_actions
 from robot.browser.waiting import navigate, page_url
 from robot.capture import capture_table, login
-from robot.config import AppConfig, Login, Page, TableSpec, load_config
+from robot.config import AppConfig, Login, Page, load_config
 from robot.errors import ActionFailed
 from robot.run import run_once, typed_secrets
 from tablebot.errors import ConfigError
 from tests.robot_fakes import FakeReader, fake_parts
-from tests.test_readiness import model_reader, reads_to_truth  # noqa: F401 (a fixture)
 from tests.test_config import PAGES, write
+from tests.test_readiness import model_reader, reads_to_truth  # noqa: F401 (a fixture)
 
 WAIT_S = 6
 HISTORY = {"name": "history", "selector": "#history-table", "rows": 8, "cols": 15}
@@ -152,3 +152,34 @@ def test_a_run_does_the_actions_and_a_failed_one_fails_its_page_s_tables_only(mo
     message = "page broken, step 1 (click #missing-tab): no element matches (waited 0.5 s)"
     entries = json.loads((result.folder / "run.json").read_text())["errors"]
     assert [e["message"] for e in entries] == [message, message]
+
+
+def test_type_select_press_scroll_wait_gone_and_sleep_do_what_they_say(site, monkeypatch):
+    driver = open_tricky(site)
+    driver.execute_script("""
+        const f = document.createElement('div');
+        f.innerHTML = '<input id="q"><input id="pin"><select id="s"><option value="1">Today</option>'
+                    + '<option value="7">Last week</option></select><div id="spinner">…</div>';
+        document.body.prepend(f);
+        document.getElementById('q').addEventListener('keydown', e => {
+          if (e.key === 'Enter') document.getElementById('spinner').style.display = 'none'; });
+    """)
+    monkeypatch.setenv("SITE_PIN", "12-34")
+    page = page_with({"action": "type", "selector": "#q", "text": "roulette"},
+                     {"action": "type", "selector": "#pin", "text_env": "SITE_PIN"},
+                     {"action": "select", "selector": "#s", "text": "Last week"},
+                     {"action": "scroll", "to": "bottom"},
+                     {"action": "scroll", "selector": "#q"},
+                     {"action": "press", "key": "Enter", "selector": "#q"},
+                     {"action": "wait_gone", "selector": "#spinner", "timeout_s": 2},
+                     {"action": "sleep", "seconds": 0.1})
+    run_actions(driver, page.name, page.actions, timeout=WAIT_S)
+    values = driver.execute_script("return ['q', 'pin', 's'].map(i => document.getElementById(i).value);")
+    assert values == ["roulette", "12-34", "7"]
+    bad = page_with({"action": "select", "selector": "#s", "value": "30"},
+                    {"action": "wait_gone", "selector": "#q", "timeout_s": 0.3})
+    with pytest.raises(ActionFailed, match=r"^page tricky, step 1 \(select value '30' in #s\): no such option$"):
+        run_actions(driver, bad.name, bad.actions, timeout=WAIT_S)
+    with pytest.raises(ActionFailed, match=r"^page tricky, step 2 \(wait_gone #q\): still shown after 0.3 s$"):
+        run_actions(driver, bad.name, [bad.actions[0].model_copy(update={"optional": True}), bad.actions[1]],
+                    timeout=WAIT_S)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import enum
 import os
 from pathlib import Path
+from typing import Annotated, Literal
 from urllib.parse import urlsplit
 
 import yaml
@@ -66,6 +67,105 @@ class Login(Strict):
         return user, password  # type: ignore[return-value]
 
 
+MAX_SLEEP_S = 60.0  # the longest `sleep` action
+
+
+class _Action(Strict):
+    optional: bool = Field(False, description="a step that cannot be done is logged and skipped", strict=True)
+    timeout_s: float | None = Field(None, gt=0, le=600, strict=True,
+                                    description="how long to wait for the element; default: browser.wait_timeout_s")
+
+
+class ClickAction(_Action):
+    action: Literal["click"]
+    selector: str
+
+
+class TypeAction(_Action):
+    """Types `text`, or the value of the environment variable `text_env` (for secrets); the text is never logged."""
+
+    action: Literal["type"]
+    selector: str
+    text: str | None = None
+    text_env: str | None = Field(None, description="environment variable holding the text (for secrets)")
+
+    @model_validator(mode="after")
+    def _one_text(self) -> "TypeAction":
+        if (self.text is None) == (self.text_env is None):
+            raise ValueError("a type action needs exactly one of text or text_env")
+        return self
+
+    def resolved_text(self) -> str:
+        if self.text is not None:
+            return self.text
+        value = os.environ.get(self.text_env or "")
+        if value is None:
+            raise ConfigError(f"set the environment variable {self.text_env} (a type action's text_env)")
+        return value
+
+
+class SelectAction(_Action):
+    action: Literal["select"]
+    selector: str
+    value: str | None = Field(None, description="the option's value attribute")
+    text: str | None = Field(None, description="the option's visible text")
+
+    @model_validator(mode="after")
+    def _one_option(self) -> "SelectAction":
+        if (self.value is None) == (self.text is None):
+            raise ValueError("a select action needs exactly one of value or text")
+        return self
+
+
+class PressAction(_Action):
+    action: Literal["press"]
+    key: str = Field(..., description="a key name of selenium's Keys, e.g. Enter, Escape, Tab")
+    selector: str | None = Field(None, description="the element to press it in; default: the focused one")
+
+    @field_validator("key")
+    @classmethod
+    def _known_key(cls, key: str) -> str:
+        from selenium.webdriver.common.keys import Keys
+
+        if len(key) != 1 and not hasattr(Keys, key.upper()):
+            raise ValueError(f"unknown key {key!r}: use a single character or a key name such as Enter, Escape, Tab")
+        return key
+
+
+class ScrollAction(_Action):
+    action: Literal["scroll"]
+    selector: str | None = None
+    to: Literal["bottom", "top"] | None = None
+
+    @model_validator(mode="after")
+    def _one_target(self) -> "ScrollAction":
+        if (self.selector is None) == (self.to is None):
+            raise ValueError("a scroll action needs exactly one of selector or to (bottom, top)")
+        return self
+
+
+class WaitForAction(_Action):
+    action: Literal["wait_for"]
+    selector: str
+
+
+class WaitGoneAction(_Action):
+    action: Literal["wait_gone"]
+    selector: str
+
+
+class SleepAction(_Action):
+    action: Literal["sleep"]
+    seconds: float = Field(..., gt=0, le=MAX_SLEEP_S, strict=True)
+
+
+Action = Annotated[
+    ClickAction | TypeAction | SelectAction | PressAction | ScrollAction | WaitForAction | WaitGoneAction
+    | SleepAction,
+    Field(discriminator="action"),
+]
+
+
 class TableSpec(TableShape):
     name: str = Field(..., pattern=r"^[A-Za-z0-9_.-]+$", description="used in file names and CSVs")
     selector: str = Field(..., description="CSS selector of the table element (img or canvas)")
@@ -75,6 +175,8 @@ class Page(Strict):
     name: str = Field(..., pattern=r"^[A-Za-z0-9_.-]+$")
     path: str = Field(..., description="page path relative to the target URL")
     tables: list[TableSpec] = Field(..., min_length=1)
+    actions: list[Action] = Field(default_factory=list,
+                                  description="run in order once the page is open, before its tables are captured")
 
     @field_validator("tables")
     @classmethod
@@ -150,6 +252,8 @@ class AppConfig(Strict):
     target: Target = Target()
     login: Login = Login()
     pages: list[Page] = Field(..., min_length=1)
+    before_each_page: list[Action] = Field(default_factory=list,
+                                           description="run on every page before its own actions (cookie consent)")
     browser: Browser = Browser()
     schedule: Schedule = Schedule()
     retry: Retry = Retry()

@@ -40,6 +40,11 @@ class TableNotReady(TableNotFound):
         self.png = png
 
 
+class ActionFailed(TableNotFound):
+    """A required page action (`pages[].actions`, `before_each_page`) could not be done: the page's tables fail
+    with it, the run goes on with the next page."""
+
+
 class InvalidSelector(ConfigError):
     """A selector in the config is not valid CSS (the browser refused it): a config error for what it selects;
     a table's spoils that table only."""

@@ -33,6 +33,7 @@ from robot.config import AppConfig, Page, TableSpec, TargetKind
 from robot.control import RunControl
 from robot.dedupe import CaptureIndex, image_digest, table_digest
 from robot.errors import (
+    ActionFailed,
     InvalidSelector,
     PageNotFound,
     RunStopped,
@@ -122,7 +123,8 @@ def run_once(config: AppConfig, *, parts: RunParts = RunParts(), keep_artifacts:
     log.info("run %s: %d tables on %d pages", run_id, run.total, len(config.pages))
     browser: BrowserSession | None = None
     try:
-        with target_site(config) as site, secrets_hidden_from_logs(site.secrets, (site.username,)), \
+        with target_site(config) as site, secrets_hidden_from_logs(site.secrets + typed_secrets(config),
+                                                                   (site.username,)), \
                 BrowserSession(SessionSettings.of(config), site, folder if keep_artifacts else None, control,
                                parts.open_browser) as browser, \
                 browser.snapshot_on_failure():
@@ -147,8 +149,17 @@ def run_once(config: AppConfig, *, parts: RunParts = RunParts(), keep_artifacts:
 
 def read_page(browser: BrowserSession, reader: Reader, page: Page, run: "RunRecord", index: CaptureIndex | None,
               max_pixels: int) -> None:
-    """Open one page and read those of its tables this run has not done yet (a retry skips the others)."""
+    """Open one page, do its actions, and read those of its tables this run has not done yet (a retry skips
+    the others). A required action that fails fails each of those tables with its error."""
     browser.open(page)
+    try:
+        browser.act(page)
+    except ActionFailed as exc:
+        snapshot = browser.snapshot(page.name, exc)
+        log.warning("%s", exc)
+        for spec in run.pending(page):
+            run.add(Failure.from_error(exc, page.name, spec.name, snapshot=snapshot))
+        return
     for spec in run.pending(page):
         browser.control.check()
         run.add(read_table(browser, reader, page, spec, run.run_id, index, max_pixels))
@@ -200,6 +211,13 @@ def target_site(config: AppConfig) -> Iterator[Site]:
         log.info("demo site (seed %d) serving at %s", demo.seed, server.url)
         hidden = (user, password) if label == DEMO_USER_LABEL else (password,)
         yield Site(server.url, user, password, label, hidden)
+
+
+def typed_secrets(config: AppConfig) -> tuple[str, ...]:
+    """The values of the environment variables that `type` actions type (`text_env`): kept out of the logs."""
+    actions = [*config.before_each_page, *(a for page in config.pages for a in page.actions)]
+    names = {a.text_env for a in actions if getattr(a, "text_env", None)}
+    return tuple(v for name in sorted(names) if (v := os.environ.get(name)))
 
 
 def demo_credentials(username_env: str, password_env: str) -> tuple[str, str, str]:

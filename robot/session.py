@@ -16,6 +16,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Callable, ContextManager, Iterator
 
+from robot.actions import run_actions
 from robot.browser.driver import Driver, browser_errors
 from robot.browser.runonfailure import RunOnFailure
 from robot.browser.sessioncheck import raise_if_logged_out
@@ -56,10 +57,11 @@ class SessionSettings:
     browser: Browser
     login: Login
     retry: Retry
+    before_each_page: tuple = ()  # actions run on every page before its own (`robot.actions`)
 
     @classmethod
     def of(cls, config: AppConfig) -> "SessionSettings":
-        return cls(config.browser, config.login, config.retry)
+        return cls(config.browser, config.login, config.retry, tuple(config.before_each_page))
 
 
 class BrowserSession:
@@ -112,6 +114,14 @@ class BrowserSession:
     def open(self, page: Page) -> None:
         with browser_errors():
             open_page(self.driver, self.site.base_url, page, self.settings.login)
+
+    def act(self, page: Page) -> None:
+        """The open page's actions: `before_each_page`, then its own (`robot.actions`; a failed one: `ActionFailed`)."""
+        timeout = self.settings.browser.wait_timeout_s
+        with browser_errors():
+            run_actions(self.driver, page.name, self.settings.before_each_page, timeout=timeout,
+                        steps="before_each_page step")
+            run_actions(self.driver, page.name, page.actions, timeout=timeout)
 
     def capture(self, page: Page, spec: TableSpec) -> bytes:
         with browser_errors():

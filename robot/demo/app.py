@@ -3,7 +3,8 @@
 The numbers are never in the DOM: each table is a PNG served (after login) from
 `/img/<page>/<table>.png`, with a 2x variant for high-density screens. `/tricky` shows three
 of those tables as a person would see them only after a while (fading in, under a loading overlay,
-under a cookie banner), for the robot's readiness checks. With
+under a cookie banner), for the robot's readiness checks, and one behind a "History" tab (with, on
+`?consent=ask`, a cookie-consent dialog to accept first), for its page actions. With
 `expose_truth=True` the app also answers `GET /api/truth/<page>/<table>` and
 `POST /api/faults`, for tests only.
 """
@@ -50,6 +51,7 @@ TRICKY_TABLES = {
     "fade-table": ("light", "main", 1.0),  # fades in: an opacity transition that starts FADE_AT after load
     "overlay-table": ("dark", "main", 1.0),  # under a "Loading..." overlay removed OVERLAY_GONE after load
     "banner-table": ("zebra", "main", 2.0),  # tall; a fixed cookie banner covers its lower part until BANNER_GONE
+    "history-table": ("roulette", "main", 1.0),  # behind a tab: display:none until the "History" button is clicked
 }
 TRICKY_TIMINGS_MS = {"fade_at": 1500, "fade_for": 400, "overlay_gone": 1000, "banner_gone": 1500}
 
@@ -164,7 +166,8 @@ def create_app(
                         height=round(view["height"] * scale))
             boards.append(view)
         return render("tricky.html", title="Tricky boards", tables={b["element_id"]: b for b in boards},
-                      banner_stays=request.args.get("banner") == "stay", timings=TRICKY_TIMINGS_MS)
+                      banner_stays=request.args.get("banner") == "stay", timings=TRICKY_TIMINGS_MS,
+                      ask_consent=request.args.get("consent") == "ask")
 
     @app.route("/img/<name>/<table>.png")
     @protected

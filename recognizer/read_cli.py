@@ -269,7 +269,7 @@ def _read_in_order(sources, journal, out_dir, per_picture, read_file, pooled):
                 write_per_picture(outcome.table, out_dir, source.name)
             log.info("%s: %dx%d, %d flagged", source.name, outcome.table.rows, outcome.table.cols,
                      len(outcome.table.flagged))
-        journal.add(outcome.sha256, outcome.status, outcome.error, outcome.table)
+        journal.add(outcome.sha256, outcome.status, outcome.error, outcome.table, table)
     return outcomes, skipped
 
 

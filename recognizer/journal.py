@@ -84,10 +84,13 @@ class Journal:
     def get(self, sha256: str) -> Entry | None:
         return self.entries.get(sha256)
 
-    def add(self, sha256: str, status: str, error: str, table: Table | None) -> None:
-        """Append one line in one write (after ending a torn last line), then fsync."""
+    def add(self, sha256: str, status: str, error: str, table: Table | None, record: dict | None = None) -> None:
+        """Append one line in one write (after ending a torn last line), then fsync. `record`:
+        `table_to_dict(table)` when the caller has it already (it is the costly part)."""
+        if record is None and table is not None:
+            record = table_to_dict(table)
         line = json.dumps({"v": VERSION, "sha256": sha256, "fingerprint": self.fingerprint, "status": status,
-                           "error": error, "table": None if table is None else table_to_dict(table)},
+                           "error": error, "table": record},
                           separators=(",", ":")).encode("utf-8") + b"\n"
         if self._torn:  # end the torn line, so that it stays one ignored line and ours stays whole
             line = b"\n" + line

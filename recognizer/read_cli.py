@@ -6,6 +6,7 @@ import contextlib
 import csv
 import hashlib
 import logging
+import os
 import signal
 import sys
 from dataclasses import dataclass, replace
@@ -17,7 +18,13 @@ from recognizer.errors import InputImageError, NotATableError, SegmentationError
 from recognizer.inputs import InputsError, gather, read_list
 from recognizer.journal import JOURNAL_NAME, Journal, fingerprint
 from recognizer.settings import DEFAULT_MODEL, ModelSettings, TableShape
-from recognizer.table import Table, write_grid_csv, write_table_json
+from recognizer.table import (
+    Table,
+    table_from_dict,
+    table_to_dict,
+    write_grid_csv,
+    write_table_json,
+)
 from tablebot.errors import ExitCode
 from tablebot.files import atomic_open
 
@@ -52,8 +59,10 @@ class Outcome:
 @click.option("--skip-cols", default=0, show_default=True, type=click.IntRange(0, 10), help="Header columns to skip.")
 @click.option("--model", "model_path", type=click.Path(path_type=Path, dir_okay=False), default=DEFAULT_MODEL, show_default=True)
 @click.option("--threshold", type=click.FloatRange(0, 1), default=None, help="Review threshold (default from the model settings).")
+@click.option("--jobs", type=click.IntRange(1, 256), default=None,
+              help="Worker processes reading pictures in parallel (default: the cores available; 1: in this process).")
 def read(paths, out_dir, from_file, include, exclude, per_picture, rows, cols, skip_rows, skip_cols, model_path,
-         threshold) -> None:
+         threshold, jobs) -> None:
     """Read the table pictures in PATHS (files, or folders searched recursively for .png .jpg
     .jpeg .webp .bmp .gif .tif .tiff) into OUT/cells.csv (one row per cell), OUT/summary.csv (one
     row per picture) and, per picture, OUT/<name>.csv (the grid) and OUT/<name>.json, where <name>
@@ -66,7 +75,10 @@ def read(paths, out_dir, from_file, include, exclude, per_picture, rows, cols, s
 
     Each finished picture is journaled in OUT/.journal.jsonl: a rerun with the same model,
     threshold and shape reads only new or changed pictures; an interrupted run (Ctrl-C,
-    SIGTERM, kill -9) loses at most the picture in flight.
+    SIGTERM, kill -9) loses at most the picture in flight (with --jobs, those in flight).
+
+    With --jobs N above 1, N worker processes each load the model once and read the pictures
+    (one inference thread each); the outputs are the same, in the same order, whatever N.
     """
     listed = read_list(from_file) if from_file is not None else []
     try:
@@ -79,17 +91,17 @@ def read(paths, out_dir, from_file, include, exclude, per_picture, rows, cols, s
     if clash:
         raise click.UsageError(f"{clash[0]}.csv would overwrite the collection's own file: rename {clash[0]}")
 
-    from recognizer.imageio import decode_image, read_file
-    from recognizer.predictor import TableReader
+    from recognizer.imageio import read_file
 
+    jobs = jobs or default_jobs()
     settings = ModelSettings(path=model_path, **({"review_threshold": threshold} if threshold is not None else {}))
     shape = TableShape(rows=rows, cols=cols, skip_rows=skip_rows, skip_cols=skip_cols)
     with stop_on_sigterm():
-        reader = TableReader.from_settings(settings)  # loads the model once, before the loop
+        if jobs == 1:
+            init_worker(settings, shape, threads=None)  # loads the model once, before the loop
         with Journal(out_dir / JOURNAL_NAME, fingerprint(settings, shape)) as journal:
             try:
-                outcomes, skipped = read_all(sources, reader, settings, shape, journal, out_dir, per_picture,
-                                             read_file, decode_image)
+                outcomes, skipped = read_all(sources, journal, out_dir, per_picture, read_file, settings, shape, jobs)
                 with atomic_open(out_dir / "cells.csv") as f:
                     write_cells_csv(outcomes, f)
                 with atomic_open(out_dir / "summary.csv") as f:
@@ -111,47 +123,153 @@ def read(paths, out_dir, from_file, include, exclude, per_picture, rows, cols, s
         sys.exit(int(ExitCode.INPUT))
 
 
-def read_all(sources, reader, settings, shape, journal, out_dir, per_picture, read_file, decode_image):
+def default_jobs() -> int:
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not Linux
+        return os.cpu_count() or 1
+
+
+# ---------------------------------------------------------------- one picture (in a worker, or in-process)
+
+_READER = None  # this process's TableReader (init_worker)
+_INIT_ERROR: Exception | None = None
+_SETTINGS: ModelSettings | None = None
+_SHAPE: TableShape | None = None
+
+
+def init_worker(settings: ModelSettings, shape: TableShape, threads: int | None = 1) -> None:
+    """Load the model once per process. In a pool worker (`threads` 1): one inference thread, so
+    that N workers share N cores without fighting, and Ctrl-C left to the parent, which stops the
+    pool. A load error is kept and raised by every task, so that the parent reports it (an
+    initializer that raises would make the pool respawn workers forever)."""
+    global _READER, _INIT_ERROR, _SETTINGS, _SHAPE
+    _SETTINGS, _SHAPE, _INIT_ERROR = settings, shape, None
+    if threads is not None:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        import cv2
+
+        from recognizer import model
+
+        model.INFERENCE_THREADS = threads
+        cv2.setNumThreads(threads)
+    from recognizer.predictor import TableReader
+
+    if threads is None:  # in-process: a load error is the run's error, raised at once, as before
+        _READER = TableReader.from_settings(settings)
+        return
+    try:
+        _READER = TableReader.from_settings(settings)
+    except Exception as exc:  # noqa: BLE001 (kept, raised by each task in the parent's run)
+        _INIT_ERROR = exc
+
+
+def read_task(task: tuple[str, str]) -> tuple[str, str, str, dict | None]:
+    """(path, name) -> (status, error, sha256, table_to_dict or None): the picture read from disk,
+    hashed, decoded and read. sha256 is empty when the file could not be read."""
+    from recognizer.imageio import read_file
+
+    path, name = task
+    try:
+        data = read_file(Path(path), name)
+    except InputImageError as exc:
+        return "unreadable", reason(exc, name), "", None
+    return read_data(data, name)
+
+
+def read_data(data: bytes, name: str) -> tuple[str, str, str, dict | None]:
+    from recognizer.imageio import decode_image
+
+    if _INIT_ERROR is not None:
+        raise _INIT_ERROR
+    sha = hashlib.sha256(data).hexdigest()
+    try:
+        image = decode_image(data, _SETTINGS.max_pixels, name)
+        table = _READER.read(image, _SHAPE, source=name)
+    except InputImageError as exc:
+        status = ("no-table" if isinstance(exc, NotATableError)
+                  else "refused" if isinstance(exc, SegmentationError) else "unreadable")
+        return status, reason(exc, name), sha, None
+    return "read", "", sha, table_to_dict(table)
+
+
+# ---------------------------------------------------------------- the collection (the parent)
+
+def read_all(sources, journal, out_dir, per_picture, read_file, settings, shape, jobs):
     """(the outcome of every source in order, how many came from the journal). Each picture read
-    is journaled as soon as it is done (after its per-picture files); one found there is not read."""
+    is journaled as soon as it is done (after its per-picture files); one found there is not read.
+    With `jobs` above 1 the pictures not in the journal are read by a pool of worker processes,
+    their results taken in order, so the outputs and messages are those of one process."""
+    if jobs == 1:
+        return _read_in_order(sources, journal, out_dir, per_picture, read_file, None)
+    # First pass: hash each picture for the journal lookup (the bytes are not kept: the worker
+    # reads the file again, and its own hash is the one journaled).
+    pending = []
+    for source in sources:
+        try:
+            sha = hashlib.sha256(read_file(source.path, source.name)).hexdigest()
+        except InputImageError:
+            continue  # reported in order below
+        if journal.get(sha) is None:
+            pending.append((str(source.path), source.name))
+    if len(pending) < 2:  # nothing worth starting workers for
+        init_worker(settings, shape, threads=None)
+        return _read_in_order(sources, journal, out_dir, per_picture, read_file, None)
+    import multiprocessing
+
+    context = multiprocessing.get_context("spawn")
+    todo = {name for _, name in pending}
+    with context.Pool(min(jobs, len(pending)), initializer=init_worker, initargs=(settings, shape)) as pool:
+        try:
+            results = pool.imap(read_task, pending, chunksize=2)
+            return _read_in_order(sources, journal, out_dir, per_picture, read_file, (todo, results))
+        except BaseException:
+            pool.terminate()  # Ctrl-C, SIGTERM, an error: stop the workers now; the journal is kept
+            raise
+
+
+def _read_in_order(sources, journal, out_dir, per_picture, read_file, pooled):
+    """The loop over the sources, in order; `pooled`: (names the pool reads, its ordered results)."""
     outcomes = []
     skipped = 0
     bar, say = progress(sources)
     for source in bar:
         outcome = Outcome(source.name)
         outcomes.append(outcome)
-        try:
-            data = read_file(source.path, source.name)
-        except InputImageError as exc:  # nothing to key a journal line on: tried again next time
-            outcome.status, outcome.error = "unreadable", reason(exc, source.name)
-            say(f"error: {source.name}: {outcome.error}")
-            continue
-        outcome.sha256 = hashlib.sha256(data).hexdigest()
-        done = journal.get(outcome.sha256)
-        if done is not None:
-            skipped += 1
-            outcome.status, outcome.error = done.status, done.error
-            outcome.table = None if done.table is None else replace(done.table, source=source.name)
-            if outcome.error:
+        if pooled is not None and source.name in pooled[0]:
+            result = next(pooled[1])
+        else:
+            try:
+                data = read_file(source.path, source.name)
+            except InputImageError as exc:  # nothing to key a journal line on: tried again next time
+                outcome.status, outcome.error = "unreadable", reason(exc, source.name)
                 say(f"error: {source.name}: {outcome.error}")
-            if per_picture and outcome.table is not None:
-                write_per_picture(outcome.table, out_dir, source.name, only_missing=True)
-            continue
-        try:
-            image = decode_image(data, settings.max_pixels, source.name)
-            table = reader.read(image, shape, source=source.name)
-        except InputImageError as exc:
-            outcome.status = ("no-table" if isinstance(exc, NotATableError)
-                              else "refused" if isinstance(exc, SegmentationError) else "unreadable")
-            outcome.error = reason(exc, source.name)
+                continue
+            sha = hashlib.sha256(data).hexdigest()
+            done = journal.get(sha)
+            if done is not None:
+                skipped += 1
+                outcome.sha256 = sha
+                outcome.status, outcome.error = done.status, done.error
+                outcome.table = None if done.table is None else replace(done.table, source=source.name)
+                if outcome.error:
+                    say(f"error: {source.name}: {outcome.error}")
+                if per_picture and outcome.table is not None:
+                    write_per_picture(outcome.table, out_dir, source.name, only_missing=True)
+                continue
+            result = read_data(data, source.name)
+        outcome.status, outcome.error, outcome.sha256, table = result
+        outcome.table = None if table is None else table_from_dict(table)
+        if outcome.error:
             say(f"error: {source.name}: {outcome.error}")
-            journal.add(outcome.sha256, outcome.status, outcome.error, None)
+        if not outcome.sha256:  # not read from disk: nothing to key a journal line on
             continue
-        outcome.table = table
-        if per_picture:
-            write_per_picture(table, out_dir, source.name)
-        journal.add(outcome.sha256, outcome.status, outcome.error, table)
-        log.info("%s: %dx%d, %d flagged", source.name, table.rows, table.cols, len(table.flagged))
+        if outcome.table is not None:
+            if per_picture:
+                write_per_picture(outcome.table, out_dir, source.name)
+            log.info("%s: %dx%d, %d flagged", source.name, outcome.table.rows, outcome.table.cols,
+                     len(outcome.table.flagged))
+        journal.add(outcome.sha256, outcome.status, outcome.error, outcome.table, table)
     return outcomes, skipped
 
 

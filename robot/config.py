@@ -9,7 +9,7 @@ from __future__ import annotations
 import enum
 import os
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, ClassVar, Literal
 from urllib.parse import urlsplit
 
 import yaml
@@ -74,6 +74,15 @@ class _Action(Strict):
     optional: bool = Field(False, description="a step that cannot be done is logged and skipped", strict=True)
     timeout_s: float | None = Field(None, gt=0, le=600, strict=True,
                                     description="how long to wait for the element; default: browser.wait_timeout_s")
+    one_of: ClassVar[tuple[str, str, str] | None] = None  # two keys of which exactly one is given, and a hint
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> "_Action":
+        if self.one_of is not None:
+            first, second, hint = self.one_of
+            if (getattr(self, first) is None) == (getattr(self, second) is None):
+                raise ValueError(f"a {self.action} action needs exactly one of {first} or {second}{hint}")
+        return self
 
 
 class ClickAction(_Action):
@@ -88,12 +97,7 @@ class TypeAction(_Action):
     selector: str
     text: str | None = None
     text_env: str | None = Field(None, description="environment variable holding the text (for secrets)")
-
-    @model_validator(mode="after")
-    def _one_text(self) -> "TypeAction":
-        if (self.text is None) == (self.text_env is None):
-            raise ValueError("a type action needs exactly one of text or text_env")
-        return self
+    one_of = ("text", "text_env", "")
 
     def resolved_text(self) -> str:
         if self.text is not None:
@@ -109,12 +113,7 @@ class SelectAction(_Action):
     selector: str
     value: str | None = Field(None, description="the option's value attribute")
     text: str | None = Field(None, description="the option's visible text")
-
-    @model_validator(mode="after")
-    def _one_option(self) -> "SelectAction":
-        if (self.value is None) == (self.text is None):
-            raise ValueError("a select action needs exactly one of value or text")
-        return self
+    one_of = ("value", "text", "")
 
 
 class PressAction(_Action):
@@ -136,12 +135,7 @@ class ScrollAction(_Action):
     action: Literal["scroll"]
     selector: str | None = None
     to: Literal["bottom", "top"] | None = None
-
-    @model_validator(mode="after")
-    def _one_target(self) -> "ScrollAction":
-        if (self.selector is None) == (self.to is None):
-            raise ValueError("a scroll action needs exactly one of selector or to (bottom, top)")
-        return self
+    one_of = ("selector", "to", " (bottom, top)")
 
 
 class WaitForAction(_Action):

@@ -203,18 +203,18 @@ def read_all(sources, journal, out_dir, per_picture, read_file, settings, shape,
     if jobs == 1:
         return _read_in_order(sources, journal, out_dir, per_picture, read_file, None)
     # First pass: hash each picture for the journal lookup (the bytes are not kept: the worker
-    # reads the file again, and its own hash is the one journaled).
-    pending = []
+    # reads the file again, and its own hash is the one journaled; the loop reuses these hashes).
+    pending, hashes = [], {}
     for source in sources:
         try:
-            sha = hashlib.sha256(read_file(source.path, source.name)).hexdigest()
+            hashes[source.name] = sha = hashlib.sha256(read_file(source.path, source.name)).hexdigest()
         except InputImageError:
             continue  # reported in order below
         if journal.get(sha) is None:
             pending.append((str(source.path), source.name))
     if len(pending) < 2:  # nothing worth starting workers for
         init_worker(settings, shape, threads=None)
-        return _read_in_order(sources, journal, out_dir, per_picture, read_file, None)
+        return _read_in_order(sources, journal, out_dir, per_picture, read_file, None, hashes)
     import multiprocessing
 
     context = multiprocessing.get_context("spawn")
@@ -222,14 +222,16 @@ def read_all(sources, journal, out_dir, per_picture, read_file, settings, shape,
     with context.Pool(min(jobs, len(pending)), initializer=init_worker, initargs=(settings, shape)) as pool:
         try:
             results = pool.imap(read_task, pending, chunksize=2)
-            return _read_in_order(sources, journal, out_dir, per_picture, read_file, (todo, results))
+            return _read_in_order(sources, journal, out_dir, per_picture, read_file, (todo, results), hashes)
         except BaseException:
             pool.terminate()  # Ctrl-C, SIGTERM, an error: stop the workers now; the journal is kept
             raise
 
 
-def _read_in_order(sources, journal, out_dir, per_picture, read_file, pooled):
-    """The loop over the sources, in order; `pooled`: (names the pool reads, its ordered results)."""
+def _read_in_order(sources, journal, out_dir, per_picture, read_file, pooled, hashes=None):
+    """The loop over the sources, in order; `pooled`: (names the pool reads, its ordered results);
+    `hashes`: name -> sha256 of the pictures already hashed, not read again to be looked up."""
+    hashes = hashes or {}
     outcomes = []
     skipped = 0
     bar, say = progress(sources)
@@ -239,13 +241,15 @@ def _read_in_order(sources, journal, out_dir, per_picture, read_file, pooled):
         if pooled is not None and source.name in pooled[0]:
             result = next(pooled[1])
         else:
-            try:
-                data = read_file(source.path, source.name)
-            except InputImageError as exc:  # nothing to key a journal line on: tried again next time
-                outcome.status, outcome.error = "unreadable", reason(exc, source.name)
-                say(f"error: {source.name}: {outcome.error}")
-                continue
-            sha = hashlib.sha256(data).hexdigest()
+            data, sha = None, hashes.get(source.name)
+            if sha is None:
+                try:
+                    data = read_file(source.path, source.name)
+                except InputImageError as exc:  # nothing to key a journal line on: tried again next time
+                    outcome.status, outcome.error = "unreadable", reason(exc, source.name)
+                    say(f"error: {source.name}: {outcome.error}")
+                    continue
+                sha = hashlib.sha256(data).hexdigest()
             done = journal.get(sha)
             if done is not None:
                 skipped += 1
@@ -257,7 +261,8 @@ def _read_in_order(sources, journal, out_dir, per_picture, read_file, pooled):
                 if per_picture and outcome.table is not None:
                     write_per_picture(outcome.table, out_dir, source.name, only_missing=True)
                 continue
-            result = read_data(data, source.name)
+            # Hashed already but not journaled (fewer than two to read: no pool): read it now.
+            result = read_task((str(source.path), source.name)) if data is None else read_data(data, source.name)
         outcome.status, outcome.error, outcome.sha256, table = result
         outcome.table = None if table is None else table_from_dict(table)
         if outcome.error:

@@ -1,19 +1,22 @@
-"""A predictor is preprocess + model + postprocess: image -> segmented cells -> one batch -> Table."""
+"""A predictor is preprocess + model + postprocess: image -> segmented cells (or cell boxes given by the
+page) -> one batch -> Table."""
 from __future__ import annotations
 
 import functools
+from collections.abc import Sequence
 from pathlib import Path
 
 import cv2
 import numpy as np
 
+from recognizer.cellboxes import arrange, crop_boxes
 from recognizer.errors import InputImageError, NotATableError, SegmentationError
 from recognizer.imageio import to_bgr
 from recognizer.labels import index_to_value
 from recognizer.normalize import normalize_batch
 from recognizer.segment import Grid, crop_cells, find_grid
 from recognizer.settings import ModelSettings, TableShape
-from recognizer.table import Cell, Table
+from recognizer.table import Box, Cell, Table
 
 UNREADABLE_SHARE = 0.5  # a picture most of whose marks are flagged is refused as no table
 
@@ -38,12 +41,37 @@ class TableReader:
         """Read one table image. Refuses (SegmentationError) an image that is no table, and, unless
         `refuse_unreadable` is False (labelling a new look), one most of whose marks are unreadable."""
         grid, inputs, empty = prepare(self._check(image, source), shape)
+        rows, cols = grid.shape
+        boxes = [grid.box(r, c) for r in range(rows) for c in range(cols)]
+        cells = self._classify(inputs, empty, boxes, cols)
+        table = Table(rows, cols, tuple(cells), source=source, meta={"text_height": round(grid.text_height, 1)})
+        check_is_table(table, refuse_unreadable)
+        # Labelling a new look (refuse_unreadable False), a person sees every cell: no guessing.
+        if refuse_unreadable and (shape is None or shape.rows is None or shape.cols is None):
+            check_no_header_left(table)
+        return table
+
+    def read_boxes(self, image: np.ndarray, boxes: Sequence[Box], shape: TableShape, source: str = "", *,
+                   refuse_unreadable: bool = True) -> Table:
+        """Read the cells at `boxes` (in any order; e.g. an HTML table's cells, from the page) as a
+        `shape.rows` x `shape.cols` table: no segmentation, the same normalising, model and refusal
+        rules as `read`. A box with no ink is an empty cell."""
+        luma = cv2.cvtColor(self._check(image, source), cv2.COLOR_BGR2GRAY)
+        if shape.rows is None or shape.cols is None:
+            raise SegmentationError(f"{source or 'image'}: reading given cell boxes needs rows and cols")
+        ordered = arrange(boxes, shape.rows, shape.cols, source or "the image")
+        inputs, empty = normalize_batch(crop_boxes(luma, ordered))
+        cells = self._classify(inputs, empty, ordered, shape.cols)
+        table = Table(shape.rows, shape.cols, tuple(cells), source=source, meta={"cell_boxes": "page"})
+        check_is_table(table, refuse_unreadable)
+        return table
+
+    def _classify(self, inputs: np.ndarray, empty: list[bool], boxes: Sequence[Box], cols: int) -> list[Cell]:
+        """One model batch over the non-empty cells' `inputs` -> a Cell per box, row-major over `cols`."""
         probs = self.classifier.predict_proba(inputs)
         best = [index_to_value(i) for i in probs.argmax(axis=1).tolist()]
         conf = probs.max(axis=1).tolist()
         threshold = self.settings.review_threshold
-        rows, cols = grid.shape
-        boxes = [grid.box(r, c) for r in range(rows) for c in range(cols)]
         cells, k = [], 0
         for i, (is_empty, box) in enumerate(zip(empty, boxes)):
             r, c = divmod(i, cols)
@@ -53,12 +81,7 @@ class TableReader:
                 cells.append(Cell(row=r, col=c, value=best[k], confidence=conf[k], box=box,
                                   needs_review=conf[k] < threshold))
                 k += 1
-        table = Table(rows, cols, tuple(cells), source=source, meta={"text_height": round(grid.text_height, 1)})
-        check_is_table(table, refuse_unreadable)
-        # Labelling a new look (refuse_unreadable False), a person sees every cell: no guessing.
-        if refuse_unreadable and (shape is None or shape.rows is None or shape.cols is None):
-            check_no_header_left(table)
-        return table
+        return cells
 
     def _check(self, image: np.ndarray, source: str) -> np.ndarray:
         name = source or "image"

@@ -7,9 +7,14 @@ and never logged or put into a message (the user name appears only as `user_labe
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from robot.browser.driver import Driver
+from selenium.common.exceptions import JavascriptException
+from selenium.webdriver.common.by import By
+
+from recognizer.table import Box
+from robot.browser.driver import Driver, Element, first_line
 from robot.browser.readiness import wait_until_seen
 from robot.browser.waiting import (
     SERVER_ERROR_MIN,
@@ -22,9 +27,31 @@ from robot.browser.waiting import (
     wait_until,
 )
 from robot.config import Login, Page, TableSpec
-from robot.errors import LoginFailed, PageLoadFailed, SessionExpired, TableNotFound
+from robot.errors import (
+    CellCountMismatch,
+    InvalidSelector,
+    LoginFailed,
+    PageLoadFailed,
+    SessionExpired,
+    TableNotFound,
+)
 
 log = logging.getLogger(__name__)
+
+# arguments: table element, cells selector, header cells selector or null. Returns [[x, y, w, h], ...] of the
+# data cells in device pixels relative to the table element's own box (what its element screenshot shows),
+# or an error message for an invalid selector.
+CELL_BOXES_JS = r"""
+const [e, cells, header] = arguments;
+try {
+  const t = e.getBoundingClientRect(), k = window.devicePixelRatio || 1;
+  const isHeader = c => { if (!header) return false; const h = c.closest(header); return !!h && e.contains(h); };
+  return [...e.querySelectorAll(cells)].filter(c => !isHeader(c)).map(c => {
+    const r = c.getBoundingClientRect();
+    return [(r.left - t.left) * k, (r.top - t.top) * k, r.width * k, r.height * k];
+  });
+} catch (err) { return String(err.message || err); }
+"""
 
 _LOGIN_FORM_HINT = "check login.path and the login.*_selector settings in config.yaml"
 
@@ -91,6 +118,52 @@ def open_page(driver: Driver, base_url: str, page: Page, login_cfg: Login) -> No
     if landed == login_path and urlsplit(url).path.rstrip("/") != login_path:
         raise SessionExpired(f"opening {url} led back to the login page: the session expired or the login did not stick")
     log.debug("opened page %s at %s", page.name, url)
+
+
+@dataclass(frozen=True)
+class Capture:
+    """One table as captured: its element screenshot, and with `cells` configured its data cells' boxes in
+    that screenshot's pixels (in page order; the reader arranges them)."""
+
+    png: bytes
+    cell_boxes: tuple[Box, ...] | None = None
+
+
+def capture(driver: Driver, page: Page, table_spec: TableSpec, *, timeout: float) -> Capture:
+    """`capture_table`, and with `table_spec.cells` the boxes of its data cells (header cells left out),
+    taken from the page right after the screenshot; their count is checked against rows x cols."""
+    png = capture_table(driver, page, table_spec, timeout=timeout)
+    if table_spec.cells is None:
+        return Capture(png)
+    what = f"table {page.name}/{table_spec.name}"
+    found = driver.find_elements(By.CSS_SELECTOR, table_spec.selector)
+    if not found:
+        raise TableNotFound(f"{what} left the page right after its screenshot ({table_spec.selector!r})")
+    boxes = cell_boxes(driver, found[0], table_spec, what)
+    expected = (table_spec.rows or 0) * (table_spec.cols or 0)
+    if len(boxes) != expected:
+        raise CellCountMismatch(
+            f"{what}: {len(boxes)} data cells match cells {table_spec.cells!r}"
+            + (f" (header_cells {table_spec.header_cells!r} left out)" if table_spec.header_cells else "")
+            + f", expected rows x cols = {table_spec.rows}x{table_spec.cols} = {expected}: check "
+            f"pages[{page.name}].tables[{table_spec.name}].rows/cols/cells/header_cells in config.yaml", png=png)
+    return Capture(png, boxes)
+
+
+def cell_boxes(driver: Driver, element: Element, table_spec: TableSpec, what: str) -> tuple[Box, ...]:
+    """The data cells' boxes (`CELL_BOXES_JS`), rounded to whole device pixels."""
+    try:
+        found = driver.execute_script(CELL_BOXES_JS, element, table_spec.cells, table_spec.header_cells)
+    except JavascriptException as exc:
+        raise TableNotFound(f"the cells of {what} could not be measured in the page ({first_line(exc)})") from None
+    if isinstance(found, str):
+        raise InvalidSelector(f"{what}: cells {table_spec.cells!r} or header_cells {table_spec.header_cells!r} is "
+                              f"not a valid CSS selector ({found}): fix it in config.yaml")
+    boxes = []
+    for x, y, w, h in found:
+        x0, y0 = round(x), round(y)
+        boxes.append(Box(x0, y0, max(round(x + w) - x0, 0), max(round(y + h) - y0, 0)))
+    return tuple(boxes)
 
 
 def capture_table(driver: Driver, page: Page, table_spec: TableSpec, *, timeout: float) -> bytes:

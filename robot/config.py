@@ -162,7 +162,25 @@ Action = Annotated[
 
 class TableSpec(TableShape):
     name: str = Field(..., pattern=r"^[A-Za-z0-9_.-]+$", description="used in file names and CSVs")
-    selector: str = Field(..., description="CSS selector of the table element (img or canvas)")
+    selector: str = Field(..., description="CSS selector of the table element (img or canvas, or an HTML table "
+                                           "or grid with `cells`)")
+    cells: str | None = Field(None, min_length=1, description="CSS selector, inside the table element, of its cells: "
+                                                              "their boxes are read from the page, no segmentation")
+    header_cells: str | None = Field(None, min_length=1,
+                                     description="CSS selector of the cells (or rows) that `cells` matches but are "
+                                                 "headers, e.g. th or .head: left out")
+
+    @model_validator(mode="after")
+    def _cells_need_a_shape(self) -> "TableSpec":
+        if self.header_cells is not None and self.cells is None:
+            raise ValueError(f"table {self.name}: header_cells needs cells (the selector of the table's cells)")
+        if self.cells is not None:
+            if self.rows is None or self.cols is None:
+                raise ValueError(f"table {self.name}: cells needs rows and cols, to check the cells found against")
+            if self.skip_rows or self.skip_cols:
+                raise ValueError(f"table {self.name}: with cells, leave header cells out with header_cells "
+                                 "instead of skip_rows/skip_cols")
+        return self
 
 
 class Page(Strict):

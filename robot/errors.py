@@ -4,6 +4,7 @@ Every message says what went wrong and what to do about it; none ever holds a pa
 """
 from __future__ import annotations
 
+from recognizer.errors import SegmentationError
 from tablebot.errors import ConfigError, ExitCode, TableBotError
 
 
@@ -43,6 +44,15 @@ class TableNotReady(TableNotFound):
 class ActionFailed(TableNotFound):
     """A required page action (`pages[].actions`, `before_each_page`) could not be done: the page's tables fail
     with it, the run goes on with the next page."""
+
+
+class CellCountMismatch(SegmentationError):
+    """A table's `cells` selector matched another number of data cells than its rows x cols. `png` is its
+    element screenshot, for the run folder."""
+
+    def __init__(self, message: str, png: bytes | None = None) -> None:
+        super().__init__(message)
+        self.png = png
 
 
 class InvalidSelector(ConfigError):

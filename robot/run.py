@@ -19,14 +19,14 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Callable, Iterator, Protocol
+from typing import Callable, Iterator, Protocol, Sequence
 
 import numpy as np
 
 from recognizer.errors import InputImageError
 from recognizer.imageio import decode_image
 from recognizer.settings import ModelSettings, TableShape
-from recognizer.table import Table
+from recognizer.table import Box, Table
 from robot.browser.manage import open_browser
 from robot.browser.redaction import secrets_hidden_from_logs
 from robot.config import AppConfig, Page, TableSpec, TargetKind
@@ -80,6 +80,9 @@ class Reader(Protocol):
 
     def read(self, image: np.ndarray, shape: TableShape | None = None, source: str = "", *,
              refuse_unreadable: bool = True) -> Table: ...
+
+    def read_boxes(self, image: np.ndarray, boxes: Sequence[Box], shape: TableShape, source: str = "", *,
+                   refuse_unreadable: bool = True) -> Table: ...
 
 
 def load_reader(settings: ModelSettings) -> Reader:
@@ -172,13 +175,17 @@ def read_table(browser: BrowserSession, reader: Reader, page: Page, spec: TableS
     stem = table_stem(page.name, spec.name)
     png = None
     try:
-        png = browser.capture(page, spec)
+        captured = browser.capture(page, spec)
+        png = captured.png
         captured_at = utc_now()
         image = decode_image(png, max_pixels, f"the screenshot of {page.name}/{spec.name}")
         image_sha = image_digest(image)
         if index is not None and (seen := index.seen_image(page.name, spec.name, image_sha)):
             return Unchanged(page.name, spec.name, seen.run_id, seen.by)
-        table = reader.read(image, spec, source=f"{run_id}/{stem}")
+        if captured.cell_boxes is None:
+            table = reader.read(image, spec, source=f"{run_id}/{stem}")
+        else:
+            table = reader.read_boxes(image, captured.cell_boxes, spec, source=f"{run_id}/{stem}")
     except TABLE_ERRORS as exc:
         snapshot = browser.snapshot(stem, exc)
         log.warning("%s/%s: %s", page.name, spec.name, exc)

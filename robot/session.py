@@ -22,7 +22,7 @@ from robot.browser.runonfailure import RunOnFailure
 from robot.browser.sessioncheck import raise_if_logged_out
 from robot.browser.snapshots import PageSnapshots
 from robot.browser.waiting import page_url
-from robot.capture import capture_table, login, open_page
+from robot.capture import Capture, capture, login, open_page
 from robot.config import AppConfig, Browser, Login, Page, Retry, TableSpec
 from robot.control import RunControl
 from robot.errors import (
@@ -123,10 +123,10 @@ class BrowserSession:
                         steps="before_each_page step")
             run_actions(self.driver, page.name, page.actions, timeout=timeout)
 
-    def capture(self, page: Page, spec: TableSpec) -> bytes:
+    def capture(self, page: Page, spec: TableSpec) -> Capture:
         with browser_errors():
             try:
-                return capture_table(self.driver, page, spec, timeout=self.settings.browser.wait_timeout_s)
+                return capture(self.driver, page, spec, timeout=self.settings.browser.wait_timeout_s)
             except TableNotFound:  # or was the image sent to the login page?
                 raise_if_logged_out(self.driver, spec.selector, page_url(self.site.base_url, self.settings.login.path),
                                     f"table {page.name}/{spec.name}")

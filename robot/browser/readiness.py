@@ -7,8 +7,8 @@ the element fails, in this order:
     attached    element.isConnected
     visible     no `display: none`/`visibility: hidden`, opacity >= MIN_OPACITY on it and every ancestor
     sized       a non-zero box
-    loaded      an <img>: complete with naturalWidth > 0; a <canvas>: not blank (all pixels equal;
-                a tainted canvas counts as drawn)
+    loaded      an <img>: complete with naturalWidth > 0; <img>s inside it (an HTML table's cells):
+                complete; a <canvas>: not blank (all pixels equal; a tainted canvas counts as drawn)
     still       no running CSS animation or transition on it, inside it, or on an ancestor
     stable      the same box across two requestAnimationFrames
     in view     some of its box inside the viewport
@@ -67,6 +67,7 @@ function early() {
   const [, , w, h] = rectOf();
   if (!(w > 0 && h > 0)) return ['sized', WHAT + ' has an empty box (' + w + 'x' + h + ')'];
   if (e.tagName === 'IMG' && !(e.complete && e.naturalWidth > 0)) return ['loaded', WHAT + "'s image has not finished loading"];
+  if ([...e.querySelectorAll('img')].some(i => !i.complete)) return ['loaded', 'an image inside ' + WHAT + ' has not finished loading'];
   if (e.tagName === 'CANVAS') {
     try {
       const c = document.createElement('canvas'); c.width = e.width; c.height = e.height;

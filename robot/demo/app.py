@@ -4,12 +4,14 @@ The numbers are never in the DOM: each table is a PNG served (after login) from
 `/img/<page>/<table>.png`, with a 2x variant for high-density screens. `/tricky` shows three
 of those tables as a person would see them only after a while (fading in, under a loading overlay,
 under a cookie banner), for the robot's readiness checks, and one behind a "History" tab (with, on
-`?consent=ask`, a cookie-consent dialog to accept first), for its page actions. With
+`?consent=ask`, a cookie-consent dialog to accept first), for its page actions. `/cells` shows two tables
+made of HTML cells (a `<table>` of number images, a CSS grid of chips), for cell boxes read from the page. With
 `expose_truth=True` the app also answers `GET /api/truth/<page>/<table>` and
 `POST /api/faults`, for tests only.
 """
 from __future__ import annotations
 
+import base64
 import dataclasses
 import functools
 import hmac
@@ -34,6 +36,7 @@ from flask import (
 )
 from PIL import Image
 
+from recognizer.labels import RED_NUMBERS
 from robot.demo.faults import LOGIN_PAGE, Faults
 from robot.demo.render import render_table, table_geometry
 from robot.demo.site import DemoTable, PageSpec, build_catalogue
@@ -53,6 +56,11 @@ TRICKY_TABLES = {
     "banner-table": ("zebra", "main", 2.0),  # tall; a fixed cookie banner covers its lower part until BANNER_GONE
     "history-table": ("roulette", "main", 1.0),  # behind a tab: display:none until the "History" button is clicked
 }
+# /cells: tables made of HTML cells, each showing a catalogue table's values (its truth is that table's).
+CELLS_TABLE = ("dark", "main")  # an HTML <table>: a header row and column of words (<th>), a number <img> per cell
+CHIPS_TABLE = ("roulette", "small")  # a CSS grid of round chips, the number as text, laid out column by column
+ROW_WORDS = ("Alpha", "Bravo", "Charlie", "Delta", "Echo", "Foxtrot", "Golf", "Hotel", "India", "Juliett")
+CHIP_PX = 40  # chip diameter, CSS px
 TRICKY_TIMINGS_MS = {"fade_at": 1500, "fade_for": 400, "overlay_gone": 1000, "banner_gone": 1500}
 
 
@@ -169,6 +177,28 @@ def create_app(
                       banner_stays=request.args.get("banner") == "stay", timings=TRICKY_TIMINGS_MS,
                       ask_consent=request.args.get("consent") == "ask")
 
+    @app.route("/cells")
+    @protected
+    def cells():
+        """Tables whose cells are HTML elements, for reading cell boxes from the page: see `CELLS_TABLE`,
+        `CHIPS_TABLE`. Empty cells hold no image (no text)."""
+        grid_page, grid_name = CELLS_TABLE
+        grid = catalogue[grid_page].table(grid_name)
+
+        def image(r: int, c: int, scale: float) -> str:
+            return _data_uri(png_cache.get((grid_page, grid_name, r, c, scale), lambda: _cell_png(grid, r, c, scale)))
+
+        images = {(r, c): (image(r, c, 1.0), image(r, c, 2.0))
+                  for r, row in enumerate(grid.values) for c, v in enumerate(row) if v is not None}
+        chips_page, chips_name = CHIPS_TABLE
+        chips = catalogue[chips_page].table(chips_name)
+        by_column = [(r, c, chips.values[r][c]) for c in range(chips.cols) for r in range(chips.rows)]
+        return render("cells.html", title="HTML boards", grid=grid, grid_truth=f"{grid_page}/{grid_name}",
+                      images=images, image_size=_image_size_of(1, 1, grid),
+                      column_words=[f"Spin {chr(ord('A') + c)}" for c in range(grid.cols)], row_words=ROW_WORDS,
+                      chips=chips, chips_truth=f"{chips_page}/{chips_name}", chips_by_column=by_column,
+                      chip_px=CHIP_PX, red=RED_NUMBERS)
+
     @app.route("/img/<name>/<table>.png")
     @protected
     def table_image(name: str, table: str):
@@ -220,7 +250,12 @@ def _table_view(page: PageSpec, table: DemoTable, element_id: str | None) -> dic
 
 
 def _image_size(table: DemoTable) -> tuple[int, int]:
-    geo = table_geometry(table.rows, table.cols, table.look)
+    return _image_size_of(table.rows, table.cols, table)
+
+
+def _image_size_of(rows: int, cols: int, table: DemoTable) -> tuple[int, int]:
+    """CSS px size of `rows` x `cols` cells drawn in `table`'s look."""
+    geo = table_geometry(rows, cols, table.look)
     return geo.width, geo.height
 
 
@@ -232,6 +267,19 @@ def _png(table: DemoTable, scale: float) -> bytes:
     return buffer.getvalue()
 
 
+def _cell_png(table: DemoTable, row: int, col: int, scale: float) -> bytes:
+    """One cell of `table` drawn alone in its look, as PNG."""
+    look = dataclasses.replace(table.look, scale=scale)
+    bgr = render_table([[table.values[row][col]]], look)
+    buffer = io.BytesIO()
+    Image.fromarray(bgr[:, :, ::-1]).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def _data_uri(png: bytes) -> str:
+    return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
+
+
 def _safe_next(target: str) -> str:
     """Only same-site paths: an open redirect would let a link send a user elsewhere after login."""
     parts = urlsplit(target)
@@ -241,13 +289,13 @@ def _safe_next(target: str) -> str:
 
 
 class _PngCache:
-    """Encoded images by (page, table, scale); each is rendered once per app."""
+    """Encoded images by (page, table, scale) or (page, table, row, col, scale); each is rendered once per app."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._data: dict[tuple[str, str, float], bytes] = {}
+        self._data: dict[tuple, bytes] = {}
 
-    def get(self, key: tuple[str, str, float], make: Callable[[], bytes]) -> bytes:
+    def get(self, key: tuple, make: Callable[[], bytes]) -> bytes:
         with self._lock:
             if key not in self._data:
                 self._data[key] = make()

@@ -5,10 +5,13 @@ column), the real model, every value checked against the site's truth."""
 from __future__ import annotations
 
 import json
+import socket
 
 import pytest
 
 from recognizer.imageio import decode_png
+from robot.browser.readiness import GRID as GRID_POINTS
+from robot.browser.readiness import MIN_OPACITY, READINESS_JS
 from robot.browser.waiting import navigate, page_url
 from robot.capture import capture, login
 from robot.config import Login, Page, TableSpec, load_config
@@ -99,3 +102,21 @@ def test_cells_settings_are_checked(write_config, table, message):
     path = write_config({"pages": [{"name": "p", "path": "/p", "tables": [{"name": "t", "selector": "#t", **table}]}]})
     with pytest.raises(ConfigError, match=message.replace("(", r"\(").replace(")", r"\)")):
         load_config(path)
+
+
+def test_a_table_waits_for_the_images_in_its_cells(module_chromium, module_demo_site):
+    """Readiness: an <img> inside the table element that is still loading keeps the table from being captured."""
+    server, password = module_demo_site
+    driver = module_chromium
+    login(driver, server.url, Login(), "robot", password, timeout=WAIT_S)
+    navigate(driver, page_url(server.url, "/cells"))
+    with socket.socket() as silent:  # accepts connections, never answers: the image never finishes loading
+        silent.bind(("127.0.0.1", 0))
+        silent.listen()
+        element = driver.execute_script(
+            "const t = document.getElementById('cells-table'); const img = document.createElement('img');"
+            "img.width = 20; img.height = 20; img.src = arguments[0];"
+            "t.querySelector('td:empty').appendChild(img); return t;",
+            f"http://127.0.0.1:{silent.getsockname()[1]}/cell.png")
+        condition, message = driver.execute_async_script(READINESS_JS, element, MIN_OPACITY, GRID_POINTS)
+    assert (condition, message) == ("loaded", "an image inside @@what@@ has not finished loading")

@@ -1,4 +1,5 @@
-"""Stage functions that use the browser: log in, open a page, screenshot one table.
+"""Stage functions that use the browser: log in, open a page, screenshot one table (with `cells`, and
+measure its cells' boxes).
 
 Each takes the driver and the part of the config it needs; waits go through
 `robot.browser.waiting.wait_for`/`wait_until`. Credentials are passed in, typed into the form

@@ -1,6 +1,7 @@
-"""The demo site as a Flask app: a login, four pages of table images, a tricky page, and optional test hooks.
+"""The demo site as a Flask app: a login, four pages of table images, a tricky page, a page of HTML-cell
+tables, and optional test hooks.
 
-The numbers are never in the DOM: each table is a PNG served (after login) from
+On the table pages the numbers are never in the DOM: each table is a PNG served (after login) from
 `/img/<page>/<table>.png`, with a 2x variant for high-density screens. `/tricky` shows three
 of those tables as a person would see them only after a while (fading in, under a loading overlay,
 under a cookie banner), for the robot's readiness checks, and one behind a "History" tab (with, on

@@ -11,6 +11,7 @@ from recognizer.errors import SegmentationError
 from recognizer.table import Box
 
 ROW_STEP = 0.5  # a box whose top is this * the median box height below its row's first starts a new row
+OUTSIDE_TOLERANCE = 1  # pixels a box may reach past the picture's edge (rounding of fractional CSS boxes)
 CROP_INSET = 0.08  # each side of a box given this share inwards: cell borders and padding stay out of the crop
 
 
@@ -35,6 +36,18 @@ def arrange(boxes: Sequence[Box], rows: int, cols: int, what: str = "the table")
         raise SegmentationError(f"{what}: its cells lie in {len(lines)} rows of {', '.join(map(str, counts))} cells, "
                                 f"expected {rows} rows of {cols}: check rows/cols and the cells selector")
     return [box for line in lines for box in sorted(line, key=lambda b: b.x)]
+
+
+def check_inside(boxes: Sequence[Box], height: int, width: int, what: str = "the table") -> None:
+    """SegmentationError when a box reaches out of the picture: its cell would be read as empty, not as
+    what the page shows there (the table element does not hold its cells, or the screenshot was cut)."""
+    t = OUTSIDE_TOLERANCE
+    out = [b for b in boxes if b.x < -t or b.y < -t or b.x + b.w > width + t or b.y + b.h > height + t]
+    if out:
+        b = out[0]
+        raise SegmentationError(
+            f"{what}: {len(out)} of its {len(boxes)} cells lie outside its {width}x{height} picture (one at "
+            f"x={b.x}, y={b.y}, {b.w}x{b.h}): select the element that holds all the cells as the table")
 
 
 def crop_boxes(image: np.ndarray, boxes: Sequence[Box], inset: float = CROP_INSET) -> list[np.ndarray]:

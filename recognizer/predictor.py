@@ -9,7 +9,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from recognizer.cellboxes import arrange, crop_boxes
+from recognizer.cellboxes import arrange, check_inside, crop_boxes
 from recognizer.errors import InputImageError, NotATableError, SegmentationError
 from recognizer.imageio import to_bgr
 from recognizer.labels import index_to_value
@@ -59,6 +59,7 @@ class TableReader:
         luma = cv2.cvtColor(self._check(image, source), cv2.COLOR_BGR2GRAY)
         if shape.rows is None or shape.cols is None:
             raise SegmentationError(f"{source or 'image'}: reading given cell boxes needs rows and cols")
+        check_inside(boxes, *luma.shape, source or "the image")
         ordered = arrange(boxes, shape.rows, shape.cols, source or "the image")
         inputs, empty = normalize_batch(crop_boxes(luma, ordered))
         cells = self._classify(inputs, empty, ordered, shape.cols)

@@ -8,6 +8,7 @@ and never logged or put into a message (the user name appears only as `user_labe
 from __future__ import annotations
 
 import logging
+import struct
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -30,6 +31,7 @@ from robot.browser.waiting import (
 from robot.config import Login, Page, TableSpec
 from robot.errors import (
     CellCountMismatch,
+    CellsOutsideScreenshot,
     InvalidSelector,
     LoginFailed,
     PageLoadFailed,
@@ -148,7 +150,19 @@ def capture(driver: Driver, page: Page, table_spec: TableSpec, *, timeout: float
             + (f" (header_cells {table_spec.header_cells!r} left out)" if table_spec.header_cells else "")
             + f", expected rows x cols = {table_spec.rows}x{table_spec.cols} = {expected}: check "
             f"pages[{page.name}].tables[{table_spec.name}].rows/cols/cells/header_cells in config.yaml", png=png)
+    width, height = png_size(png)
+    if any(b.x + b.w > width + 1 or b.y + b.h > height + 1 for b in boxes):  # 1: rounding of fractional boxes
+        right, bottom = max(b.x + b.w for b in boxes), max(b.y + b.h for b in boxes)
+        raise CellsOutsideScreenshot(
+            f"{what}'s cells reach {right}x{bottom} device px, its screenshot shows {width}x{height}: the browser "
+            "window cuts the table; raise browser.window_width/window_height, or select an element that holds all "
+            "its cells", png=png)
     return Capture(png, boxes)
+
+
+def png_size(png: bytes) -> tuple[int, int]:
+    """(width, height) from a PNG's header."""
+    return struct.unpack(">II", png[16:24])
 
 
 def cell_boxes(driver: Driver, element: Element, table_spec: TableSpec, what: str) -> tuple[Box, ...]:

@@ -46,13 +46,21 @@ class ActionFailed(TableNotFound):
     with it, the run goes on with the next page."""
 
 
-class CellCountMismatch(SegmentationError):
-    """A table's `cells` selector matched another number of data cells than its rows x cols. `png` is its
-    element screenshot, for the run folder."""
+class CellBoxesRefused(SegmentationError):
+    """A table's cells (`tables[].cells`) cannot be read as configured. `png` is its element screenshot,
+    for the run folder."""
 
     def __init__(self, message: str, png: bytes | None = None) -> None:
         super().__init__(message)
         self.png = png
+
+
+class CellCountMismatch(CellBoxesRefused):
+    """A table's `cells` selector matched another number of data cells than its rows x cols."""
+
+
+class CellsOutsideScreenshot(CellBoxesRefused):
+    """Some of a table's cells lie outside its element screenshot (the browser window cuts the table)."""
 
 
 class InvalidSelector(ConfigError):

@@ -7,7 +7,7 @@ import random
 import numpy as np
 import pytest
 
-from recognizer.cellboxes import arrange, crop_boxes
+from recognizer.cellboxes import arrange, check_inside, crop_boxes
 from recognizer.errors import NotATableError, SegmentationError
 from recognizer.settings import DEFAULT_MODEL, ModelSettings, TableShape
 from recognizer.table import Box
@@ -40,7 +40,14 @@ def test_crops_lie_inside_their_boxes_and_clip_to_the_image():
     inner, edge, outside = crop_boxes(image, [Box(10, 10, 50, 25), Box(90, 90, 20, 20), Box(200, 5, 10, 10)])
     assert inner.shape == (21, 42) and inner[0, 0] == image[12, 14]
     assert edge.shape == (8, 8)
-    assert outside.size == 0
+    assert outside.size == 0  # (read_boxes refuses such a box first: `check_inside`)
+
+
+def test_a_box_outside_the_picture_is_refused_not_read_as_empty():
+    check_inside([Box(-1, 0, 11, 10), Box(90, 90, 11, 11)], 100, 100)  # a pixel of rounding
+    with pytest.raises(SegmentationError, match=r"^t: 1 of its 2 cells lie outside its 100x80 picture \(one at "
+                                                 r"x=95, y=0, 20x10\): select the element that holds all the cells"):
+        check_inside([Box(0, 0, 10, 10), Box(95, 0, 20, 10)], 80, 100, "t")
 
 
 @pytest.fixture(scope="module")

@@ -15,6 +15,7 @@ from robot.browser.readiness import MIN_OPACITY, READINESS_JS
 from robot.browser.waiting import navigate, page_url
 from robot.capture import capture, login
 from robot.config import Login, Page, TableSpec, load_config
+from robot.errors import CellsOutsideScreenshot
 from robot.run import run_once
 from robot.runfolder import read_cells_file
 from tablebot.errors import ConfigError
@@ -120,3 +121,22 @@ def test_a_table_waits_for_the_images_in_its_cells(module_chromium, module_demo_
             f"http://127.0.0.1:{silent.getsockname()[1]}/cell.png")
         condition, message = driver.execute_async_script(READINESS_JS, element, MIN_OPACITY, GRID_POINTS)
     assert (condition, message) == ("loaded", "an image inside @@what@@ has not finished loading")
+
+
+def test_cells_the_browser_window_cuts_off_fail_the_table_instead_of_reading_empty(module_chromium,
+                                                                                   module_demo_site):
+    server, password = module_demo_site
+    driver = module_chromium
+    login(driver, server.url, Login(), "robot", password, timeout=WAIT_S)
+    size = driver.get_window_size()
+    driver.set_window_size(600, size["height"])
+    try:
+        navigate(driver, page_url(server.url, "/cells"))
+        spec = TableSpec(**GRID)
+        with pytest.raises(CellsOutsideScreenshot, match=r"^table cells/grid's cells reach \d+x\d+ device px, its "
+                                                         r"screenshot shows \d+x\d+: the browser window cuts the "
+                                                         r"table; raise browser.window_width") as failed:
+            capture(driver, Page(name="cells", path="/cells", tables=[spec]), spec, timeout=WAIT_S)
+        assert failed.value.png
+    finally:
+        driver.set_window_size(size["width"], size["height"])

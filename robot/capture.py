@@ -12,7 +12,10 @@ import struct
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from selenium.common.exceptions import JavascriptException
+from selenium.common.exceptions import (
+    JavascriptException,
+    StaleElementReferenceException,
+)
 from selenium.webdriver.common.by import By
 
 from recognizer.table import Box
@@ -133,16 +136,34 @@ class Capture:
 
 
 def capture(driver: Driver, page: Page, table_spec: TableSpec, *, timeout: float) -> Capture:
-    """`capture_table`, and with `table_spec.cells` the boxes of its data cells (header cells left out),
-    taken from the page right after the screenshot; their count is checked against rows x cols."""
-    png = capture_table(driver, page, table_spec, timeout=timeout)
+    """Screenshot one table element of the open page, once a person would see it as it is now
+    (`robot.browser.readiness`: in view, visible, loaded, still, uncovered, two identical screenshots);
+    with `table_spec.cells`, and measure its data cells (`table_cells`) right after, in the same document."""
+    what = f"table {page.name}/{table_spec.name}"
+    hint = f"check pages[{page.name}].tables[{table_spec.name}].selector in config.yaml"
+    element = wait_for(driver, table_spec.selector, timeout, what, error=TableNotFound, hint=hint)
+    png = wait_until_seen(driver, element, table_spec.selector, timeout, what)
     if table_spec.cells is None:
         return Capture(png)
+    return Capture(png, table_cells(driver, element, page, table_spec, png))
+
+
+def capture_table(driver: Driver, page: Page, table_spec: TableSpec, *, timeout: float) -> bytes:
+    """`capture`'s screenshot (PNG bytes) alone."""
+    return capture(driver, page, table_spec, timeout=timeout).png
+
+
+def table_cells(driver: Driver, element: Element, page: Page, table_spec: TableSpec, png: bytes) -> tuple[Box, ...]:
+    """The boxes of the table's data cells (header cells left out) in its screenshot `png`, checked: as many
+    as rows x cols, and all inside the screenshot (else `CellBoxesRefused`, carrying `png`)."""
     what = f"table {page.name}/{table_spec.name}"
-    found = driver.find_elements(By.CSS_SELECTOR, table_spec.selector)
-    if not found:
-        raise TableNotFound(f"{what} left the page right after its screenshot ({table_spec.selector!r})")
-    boxes = cell_boxes(driver, found[0], table_spec, what)
+    try:
+        boxes = cell_boxes(driver, element, table_spec, what)
+    except StaleElementReferenceException:  # replaced since readiness found it (which may have found it anew)
+        found = driver.find_elements(By.CSS_SELECTOR, table_spec.selector)
+        if not found:
+            raise TableNotFound(f"{what} left the page right after its screenshot ({table_spec.selector!r})") from None
+        boxes = cell_boxes(driver, found[0], table_spec, what)
     expected = (table_spec.rows or 0) * (table_spec.cols or 0)
     if len(boxes) != expected:
         raise CellCountMismatch(
@@ -157,7 +178,7 @@ def capture(driver: Driver, page: Page, table_spec: TableSpec, *, timeout: float
             f"{what}'s cells reach {right}x{bottom} device px, its screenshot shows {width}x{height}: the browser "
             "window cuts the table; raise browser.window_width/window_height, or select an element that holds all "
             "its cells", png=png)
-    return Capture(png, boxes)
+    return boxes
 
 
 def png_size(png: bytes) -> tuple[int, int]:
@@ -179,12 +200,3 @@ def cell_boxes(driver: Driver, element: Element, table_spec: TableSpec, what: st
         x0, y0 = round(x), round(y)
         boxes.append(Box(x0, y0, max(round(x + w) - x0, 0), max(round(y + h) - y0, 0)))
     return tuple(boxes)
-
-
-def capture_table(driver: Driver, page: Page, table_spec: TableSpec, *, timeout: float) -> bytes:
-    """Screenshot one table element of the open page as PNG bytes, once a person would see it as it is now
-    (`robot.browser.readiness`: in view, visible, loaded, still, uncovered, two identical screenshots)."""
-    what = f"table {page.name}/{table_spec.name}"
-    hint = f"check pages[{page.name}].tables[{table_spec.name}].selector in config.yaml"
-    element = wait_for(driver, table_spec.selector, timeout, what, error=TableNotFound, hint=hint)
-    return wait_until_seen(driver, element, table_spec.selector, timeout, what)

@@ -22,7 +22,7 @@ from robot.browser.runonfailure import RunOnFailure
 from robot.browser.sessioncheck import raise_if_logged_out
 from robot.browser.snapshots import PageSnapshots
 from robot.browser.waiting import page_url
-from robot.capture import capture_table, login, open_page
+from robot.capture import capture_table, group_members, login, open_page
 from robot.config import AppConfig, Browser, Login, Page, Retry, TableSpec
 from robot.control import RunControl
 from robot.errors import (
@@ -131,6 +131,11 @@ class BrowserSession:
                 raise_if_logged_out(self.driver, spec.selector, page_url(self.site.base_url, self.settings.login.path),
                                     f"table {page.name}/{spec.name}")
                 raise
+
+    def members(self, page: Page, spec: TableSpec) -> list[TableSpec]:
+        """The tables a `name_from` spec stands for on the open page (`robot.capture.group_members`)."""
+        with browser_errors():
+            return group_members(self.driver, page, spec, timeout=self.settings.browser.wait_timeout_s)
 
     def recover(self, exc: TableBotError) -> None:
         """Make the next try possible after the transient error `exc`."""

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 
 from selenium.common.exceptions import (
     JavascriptException,
@@ -131,10 +132,12 @@ try {
 """
 
 
-def wait_until_seen(driver: Driver, element: Element, css: str, timeout: float, what: str) -> bytes:
+def wait_until_seen(driver: Driver, element: Element, css: str, timeout: float, what: str, *,
+                    refind: Callable[[], Element | None] | None = None) -> bytes:
     """The element's screenshot (PNG) once a person would see it as it is now: `READINESS_JS` passes and
     two consecutive screenshots are byte-identical. Else `TableNotReady` after `timeout` seconds, its
-    message naming the condition that failed last, e.g. `div#banner covers the lower 40% of <what>`."""
+    message naming the condition that failed last, e.g. `div#banner covers the lower 40% of <what>`.
+    An element replaced on the page is looked up again with `refind` (default: the first match of `css`)."""
     deadline = time.monotonic() + timeout
     reason, previous, last_png, scroll = f"{what} was never checked", None, None, True
     while True:
@@ -158,9 +161,9 @@ def wait_until_seen(driver: Driver, element: Element, css: str, timeout: float, 
                 previous, last_png, ready = png or None, png or last_png, bool(png)
         except StaleElementReferenceException:
             reason, previous = f"{what} was replaced on the page ({css!r})", None
-            found = driver.find_elements(By.CSS_SELECTOR, css)
-            if found:
-                element, scroll = found[0], True
+            again = refind() if refind is not None else next(iter(driver.find_elements(By.CSS_SELECTOR, css)), None)
+            if again is not None:
+                element, scroll = again, True
         except JavascriptException as exc:
             reason, previous = f"the readiness check of {what} failed in the page ({first_line(exc)})", None
         if time.monotonic() >= deadline:

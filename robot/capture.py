@@ -113,7 +113,7 @@ def capture_table(driver: Driver, page: Page, table_spec: TableSpec, *, timeout:
     the matching element of that name."""
     what = f"table {page.name}/{table_spec.name}"
     hint = _hint(page, table_spec, "selector")
-    with inside_frames(driver, table_spec.frame, timeout, what, hint=_hint(page, table_spec, "frame")):
+    with inside_frames(driver, table_spec.frame, timeout, what, hint=_hint(page, table_spec, "frame"), shown=True):
         if table_spec.member is None:
             element = wait_for(driver, table_spec.selector, timeout, what, error=TableNotFound, hint=hint)
             return wait_until_seen(driver, element, table_spec.selector, timeout, what)

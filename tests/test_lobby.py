@@ -17,7 +17,7 @@ from robot.browser.waiting import navigate, page_url
 from robot.capture import capture_table, group_members, login, member_names
 from robot.config import AppConfig, Login, Page, load_config
 from robot.demo.app import LATE_IMAGE_MS, LOBBY_CANVAS, LOBBY_FRAMES, LOBBY_WHEELS
-from robot.errors import ActionFailed, TableNotFound
+from robot.errors import ActionFailed, TableNotFound, TableNotReady
 from robot.ledger import Ledger
 from robot.results import Failure
 from robot.run import RunRecord, run_once
@@ -170,6 +170,19 @@ def test_a_frame_is_scrolled_into_view_and_what_covers_its_table_inside_is_named
         capture_table(driver, page, page.tables[0], timeout=0.6)
     top = driver.execute_script("return document.getElementById('outer-frame').getBoundingClientRect().top;")
     assert 0 <= top < driver.execute_script("return innerHeight;")  # scrolled to the frame
+
+
+def test_what_covers_the_frame_itself_is_named(site):
+    driver, _ = open_lobby(site)
+    driver.execute_script("""const b = document.createElement('div'); b.id = 'cookie-banner';
+        b.style.cssText = 'position: fixed; inset: 0; z-index: 9; background: rgba(0, 0, 0, 0.8)';
+        document.body.appendChild(b);""")
+    page = lobby_page(SIDE)
+    with pytest.raises(TableNotReady, match=r"^div#cookie-banner covers all of frame 1 of 1 of table lobby/side "
+                                            r"\(still so after 0.5 s"):
+        capture_table(driver, page, page.tables[0], timeout=0.5)
+    driver.execute_script("document.getElementById('cookie-banner').remove();")
+    same_pixels_as_served(site, capture_table(driver, page, page.tables[0], timeout=WAIT_S), *LOBBY_FRAMES["side"])
 
 
 def test_a_late_canvas_is_captured_only_once_drawn(site):

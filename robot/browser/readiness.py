@@ -174,6 +174,30 @@ def wait_until_seen(driver: Driver, element: Element, css: str, timeout: float, 
             time.sleep(POLL_INTERVAL_S)
 
 
+def wait_until_shown(driver: Driver, element: Element, css: str, timeout: float, what: str) -> Element:
+    """`READINESS_JS` alone, no screenshots: for the `<iframe>` a table sits in, which must be in view,
+    visible, still and uncovered in its own document before what is inside it can be seen. Returns the
+    element (looked up again by `css` if it was replaced); else `TableNotReady` after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            failed = driver.execute_async_script(READINESS_JS, element, MIN_OPACITY, GRID)
+            if not failed:
+                return element
+            reason = str(failed[1]).replace(WHAT, what)
+            if failed[0] == "in view":
+                driver.execute_script(SCROLL_INTO_VIEW_JS, element)
+        except StaleElementReferenceException:
+            reason = f"{what} was replaced on the page ({css!r})"
+            element = next(iter(driver.find_elements(By.CSS_SELECTOR, css)), element)
+        except JavascriptException as exc:
+            reason = f"the readiness check of {what} failed in the page ({first_line(exc)})"
+        if time.monotonic() >= deadline:
+            raise TableNotReady(f"{reason} (still so after {timeout:g} s; raise browser.wait_timeout_s if it is "
+                                "only slow)", png=_shot(element))
+        time.sleep(POLL_INTERVAL_S)
+
+
 def _shot(element: Element) -> bytes | None:
     """The element as it looks now, for the run folder; None when even that fails."""
     try:

@@ -8,6 +8,7 @@ import time
 from pathlib import Path
 
 import pytest
+import yaml
 from selenium.webdriver.common.by import By
 
 from recognizer.imageio import decode_png
@@ -24,6 +25,7 @@ from robot.run import RunRecord, run_once
 from robot.runfolder import RunTable, read_grid
 from tablebot.clock import utc_now
 from tablebot.errors import ConfigError
+from tests.conftest import PROJECT
 from tests.robot_fakes import FakeReader, fake_parts
 from tests.test_config import PAGES, write
 from tests.test_readiness import model_reader, snapshot  # noqa: F401 (a fixture)
@@ -32,7 +34,7 @@ WAIT_S = 6
 WHEELS = {"name": "wheel", "selector": "img.wheel-board", "rows": 8, "cols": 15, "name_from": "data-wheel",
           "min_count": 4}
 SIDE = {"name": "side", "selector": "#framed-table", "rows": 4, "cols": 10, "frame": ["#side-frame"]}
-DEEP = {"name": "deep", "selector": "#framed-table", "rows": 8, "cols": 15, "frame": ["#outer-frame", "#inner-frame"]}
+DEEP = {"name": "partner", "selector": "#framed-table", "rows": 8, "cols": 15, "frame": ["#outer-frame", "#inner-frame"]}
 LIVE = {"name": "live", "selector": "#late-canvas", "rows": 8, "cols": 15}
 LOBBY = {"name": "lobby", "path": "/lobby", "tables": [WHEELS, SIDE, DEEP, LIVE],
          "actions": [{"action": "wait_for", "selector": "#framed-table", "frame": ["#side-frame"]}]}
@@ -40,7 +42,7 @@ LOBBY = {"name": "lobby", "path": "/lobby", "tables": [WHEELS, SIDE, DEEP, LIVE]
 EXPECTED = {
     "lobby__wheel-red": LOBBY_WHEELS["red"], "lobby__wheel-blue": LOBBY_WHEELS["blue"],
     "lobby__wheel-Auto_Roulette": LOBBY_WHEELS["Auto Roulette"], "lobby__wheel-gold": LOBBY_WHEELS["gold"],
-    "lobby__side": LOBBY_FRAMES["side"], "lobby__deep": LOBBY_FRAMES["deep"], "lobby__live": LOBBY_CANVAS,
+    "lobby__side": LOBBY_FRAMES["side"], "lobby__partner": LOBBY_FRAMES["deep"], "lobby__live": LOBBY_CANVAS,
 }
 
 
@@ -56,6 +58,13 @@ def test_frame_and_name_from_are_accepted(tmp_path):
     assert wheel.is_group and wheel.name_from == "data-wheel" and wheel.min_count == 4 and wheel.frame == []
     assert side.frame == ["#side-frame"] and deep.frame == ["#outer-frame", "#inner-frame"] and not side.is_group
     assert config.pages[0].actions[0].frame == ["#side-frame"]
+
+
+def test_the_readme_s_lobby_example_is_this_module_s_lobby(tmp_path):
+    readme = (PROJECT / "README.md").read_text(encoding="utf-8")
+    section = readme.split("### Frames and many boards", 1)[1]
+    example = yaml.safe_load(section.split("```yaml\n", 1)[1].split("```", 1)[0])
+    assert load_config(write(tmp_path, example)).pages[0] == load_config(write(tmp_path, {"pages": [LOBBY]})).pages[0]
 
 
 @pytest.mark.parametrize("change, message", [
@@ -137,9 +146,9 @@ def test_a_table_inside_frames_is_captured_and_the_driver_is_back_at_the_top(sit
 def test_a_missing_frame_names_the_frame_step_and_the_key(site):
     driver, _ = open_lobby(site)
     page = lobby_page({**DEEP, "frame": ["#outer-frame", "#no-such-frame"]})
-    with pytest.raises(TableNotFound, match=r"^timed out after 0.5 s waiting for frame 2 of 2 of table lobby/deep "
+    with pytest.raises(TableNotFound, match=r"^timed out after 0.5 s waiting for frame 2 of 2 of table lobby/partner "
                                             r"\(selector '#no-such-frame'\) on .*/lobby; check pages\[lobby\]"
-                                            r"\.tables\[deep\]\.frame in config.yaml \(#outer-frame > #no-such-frame; "
+                                            r"\.tables\[partner\]\.frame in config.yaml \(#outer-frame > #no-such-frame; "
                                             r"one <iframe> selector per level, outermost first\)$"):
         capture_table(driver, page, page.tables[0], timeout=0.5)
     not_a_frame = lobby_page({**SIDE, "frame": ["#late-canvas"]})
@@ -166,7 +175,7 @@ def test_a_frame_is_scrolled_into_view_and_what_covers_its_table_inside_is_named
         b.style.cssText = 'position: fixed; left: 0; right: 0; bottom: 0; height: 50%; background: #223';
         document.body.appendChild(b);""")
     driver.switch_to.default_content()
-    with pytest.raises(TableNotFound, match=r"^div#frame-banner covers the lower \d+% of table lobby/deep"):
+    with pytest.raises(TableNotFound, match=r"^div#frame-banner covers the lower \d+% of table lobby/partner"):
         capture_table(driver, page, page.tables[0], timeout=0.6)
     top = driver.execute_script("return document.getElementById('outer-frame').getBoundingClientRect().top;")
     assert 0 <= top < driver.execute_script("return innerHeight;")  # scrolled to the frame

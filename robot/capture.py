@@ -132,10 +132,18 @@ def group_members(driver: Driver, page: Page, spec: TableSpec, *, timeout: float
     at least `min_count` (default 1) elements match; fewer after `timeout`: `TableNotFound`."""
     what = f"table {page.name}/{spec.name}"
     least = spec.min_count or 1
+    hint = _hint(page, spec, "selector")
     with inside_frames(driver, spec.frame, timeout, what, hint=_hint(page, spec, "frame")):
-        found = wait_until(driver, lambda d: (m := _members(d, page, spec)) and len(m) >= least and m,
-                           timeout=timeout, error=TableNotFound, hint=_hint(page, spec, "selector"),
-                           what=f"at least {least} element(s) of {what} (selector {spec.selector!r})")
+        try:
+            found = wait_until(driver, lambda d: (m := _members(d, page, spec)) and len(m) >= least and m,
+                               timeout=timeout, error=TableNotFound, hint=hint,
+                               what=f"at least {least} element(s) of {what} (selector {spec.selector!r})")
+        except TableNotFound:
+            some = len(driver.find_elements(By.CSS_SELECTOR, spec.selector))
+            if not some:
+                raise
+            raise TableNotFound(f"only {some} element(s) match {spec.selector!r} for {what}, fewer than its "
+                                f"min_count {least} (waited {timeout:g} s); {hint}, or lower min_count") from None
     return [spec.expanded(member) for member, _ in found]
 
 

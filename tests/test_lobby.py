@@ -207,12 +207,14 @@ def test_a_late_canvas_is_captured_only_once_drawn(site):
 def test_a_name_from_spec_that_matches_too_few_is_not_found(site):
     driver, _ = open_lobby(site)
     page = lobby_page({**WHEELS, "min_count": 5})
-    with pytest.raises(TableNotFound, match=r"^timed out after 0.5 s waiting for at least 5 element\(s\) of table "
-                                            r"lobby/wheel \(selector 'img.wheel-board'\) on .*; check pages\[lobby\]"
-                                            r"\.tables\[wheel\]\.selector"):
+    with pytest.raises(TableNotFound, match=r"^only 4 element\(s\) match 'img.wheel-board' for table lobby/wheel, "
+                                            r"fewer than its min_count 5 \(waited 0.5 s\); check pages\[lobby\]"
+                                            r"\.tables\[wheel\]\.selector in config.yaml, or lower min_count$"):
         group_members(driver, page, page.tables[0], timeout=0.5)
     ghost = lobby_page({**WHEELS, "selector": "img.no-such", "min_count": None})
-    with pytest.raises(TableNotFound, match=r"at least 1 element\(s\) of table lobby/wheel"):
+    with pytest.raises(TableNotFound, match=r"^timed out after 0.3 s waiting for at least 1 element\(s\) of table "
+                                            r"lobby/wheel \(selector 'img.no-such'\) on .*; check pages\[lobby\]"
+                                            r"\.tables\[wheel\]\.selector in config.yaml$"):
         group_members(driver, ghost, ghost.tables[0], timeout=0.3)
     four = lobby_page(WHEELS)
     assert [t.name for t in group_members(driver, four, four.tables[0], timeout=WAIT_S)] == \

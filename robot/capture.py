@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from urllib.parse import urlsplit
 
 from selenium.webdriver.common.by import By
@@ -106,25 +106,36 @@ def open_page(driver: Driver, base_url: str, page: Page, login_cfg: Login) -> No
     log.debug("opened page %s at %s", page.name, url)
 
 
-def capture_table(driver: Driver, page: Page, table_spec: TableSpec, *, timeout: float) -> bytes:
+def capture_table(driver: Driver, page: Page, table_spec: TableSpec, *, timeout: float,
+                  on_missing: Callable[[Driver], None] | None = None) -> bytes:
     """Screenshot one table element of the open page as PNG bytes, once a person would see it as it is now
     (`robot.browser.readiness`: in view, visible, loaded, still, uncovered, two identical screenshots).
     The element is looked up inside the table's `frame` path; a table expanded from a `name_from` spec is
-    the matching element of that name."""
+    the matching element of that name. A table not found or never ready is handed to `on_missing` first,
+    while the driver is still in the table's frame (is it the session? `robot.browser.sessioncheck`)."""
     what = f"table {page.name}/{table_spec.name}"
-    hint = _hint(page, table_spec, "selector")
     with inside_frames(driver, table_spec.frame, timeout, what, hint=_hint(page, table_spec, "frame"), shown=True):
-        if table_spec.member is None:
-            element = wait_for(driver, table_spec.selector, timeout, what, error=TableNotFound, hint=hint)
-            return wait_until_seen(driver, element, table_spec.selector, timeout, what)
+        try:
+            return _capture(driver, page, table_spec, timeout, what)
+        except TableNotFound:
+            if on_missing is not None:
+                on_missing(driver)
+            raise
 
-        def named(d: Driver) -> Element | None:
-            return dict(_members(d, page, table_spec)).get(table_spec.member)
 
-        element = wait_until(driver, named, timeout=timeout, error=TableNotFound, hint=hint,
-                             what=f"{what} (the element of {table_spec.selector!r} whose {table_spec.name_from} "
-                                  f"gives {table_spec.member!r})")
-        return wait_until_seen(driver, element, table_spec.selector, timeout, what, refind=lambda: named(driver))
+def _capture(driver: Driver, page: Page, table_spec: TableSpec, timeout: float, what: str) -> bytes:
+    hint = _hint(page, table_spec, "selector")
+    if table_spec.member is None:
+        element = wait_for(driver, table_spec.selector, timeout, what, error=TableNotFound, hint=hint)
+        return wait_until_seen(driver, element, table_spec.selector, timeout, what)
+
+    def named(d: Driver) -> Element | None:
+        return dict(_members(d, page, table_spec)).get(table_spec.member)
+
+    element = wait_until(driver, named, timeout=timeout, error=TableNotFound, hint=hint,
+                         what=f"{what} (the element of {table_spec.selector!r} whose {table_spec.name_from} "
+                              f"gives {table_spec.member!r})")
+    return wait_until_seen(driver, element, table_spec.selector, timeout, what, refind=lambda: named(driver))
 
 
 def group_members(driver: Driver, page: Page, spec: TableSpec, *, timeout: float) -> list[TableSpec]:

@@ -31,7 +31,6 @@ from robot.errors import (
     LoginFailed,
     RunStopped,
     SessionExpired,
-    TableNotFound,
 )
 from tablebot.errors import TableBotError
 
@@ -124,13 +123,14 @@ class BrowserSession:
             run_actions(self.driver, page.name, page.actions, timeout=timeout)
 
     def capture(self, page: Page, spec: TableSpec) -> bytes:
+        login_url = page_url(self.site.base_url, self.settings.login.path)
+
+        def logged_out(driver: Driver) -> None:  # or was the image (in its frame) sent to the login page?
+            raise_if_logged_out(driver, spec.selector, login_url, f"table {page.name}/{spec.name}")
+
         with browser_errors():
-            try:
-                return capture_table(self.driver, page, spec, timeout=self.settings.browser.wait_timeout_s)
-            except TableNotFound:  # or was the image sent to the login page?
-                raise_if_logged_out(self.driver, spec.selector, page_url(self.site.base_url, self.settings.login.path),
-                                    f"table {page.name}/{spec.name}")
-                raise
+            return capture_table(self.driver, page, spec, timeout=self.settings.browser.wait_timeout_s,
+                                 on_missing=logged_out)
 
     def members(self, page: Page, spec: TableSpec) -> list[TableSpec]:
         """The tables a `name_from` spec stands for on the open page (`robot.capture.group_members`)."""

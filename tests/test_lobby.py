@@ -156,6 +156,11 @@ def test_a_missing_frame_names_the_frame_step_and_the_key(site):
                                             r"<canvas>, not an <iframe>"):
         capture_table(driver, not_a_frame, not_a_frame.tables[0], timeout=0.5)
     assert driver.find_elements(By.ID, "late-canvas")
+    missing, where = lobby_page({**SIDE, "selector": "#nope"}), []
+    with pytest.raises(TableNotFound, match=r"waiting for table lobby/side \(selector '#nope'\)"):
+        capture_table(driver, missing, missing.tables[0], timeout=0.3,
+                      on_missing=lambda d: where.append(d.execute_script("return location.pathname;")))
+    assert where == ["/lobby/frame/side"]  # the session check looks where the table is
     step = Page.model_validate({**LOBBY, "actions": [
         {"action": "click", "selector": "#framed-table", "frame": ["#outer-frame", "#nope"], "timeout_s": 0.3}]})
     with pytest.raises(ActionFailed, match=r"^page lobby, step 1 \(click #framed-table in frame #outer-frame > #nope\)"

@@ -18,7 +18,7 @@ from robot.browser.waiting import navigate, page_url
 from robot.capture import capture_table, group_members, login, member_names
 from robot.config import AppConfig, Login, Page, load_config
 from robot.demo.app import LATE_IMAGE_MS, LOBBY_CANVAS, LOBBY_FRAMES, LOBBY_WHEELS
-from robot.errors import ActionFailed, TableNotFound, TableNotReady
+from robot.errors import ActionFailed, PageLoadFailed, TableNotFound, TableNotReady
 from robot.ledger import Ledger
 from robot.results import Failure
 from robot.run import RunRecord, run_once
@@ -221,9 +221,11 @@ def test_a_name_from_spec_that_matches_too_few_is_not_found(site):
                                             r"lobby/wheel \(selector 'img.no-such'\) on .*; check pages\[lobby\]"
                                             r"\.tables\[wheel\]\.selector in config.yaml$"):
         group_members(driver, ghost, ghost.tables[0], timeout=0.3)
-    four = lobby_page(WHEELS)
-    assert [t.name for t in group_members(driver, four, four.tables[0], timeout=WAIT_S)] == \
-        ["wheel-red", "wheel-blue", "wheel-Auto_Roulette", "wheel-gold"]
+    for change, names in [({}, ["red", "blue", "Auto_Roulette", "gold"]), ({"name_from": "index"}, ["1", "2", "3", "4"]),
+                          ({"name_from": "text", "selector": "figure.board"}, ["red", "blue", "Auto_Roulette", "gold"])]:
+        four = lobby_page({**WHEELS, **change})
+        members = group_members(driver, four, four.tables[0], timeout=WAIT_S)
+        assert [t.name for t in members] == [f"wheel-{n}" for n in names] and [t.member for t in members] == names
 
 
 def lobby_config(module_demo_site, write_config, monkeypatch, *, deduplicate: bool, tables=None) -> AppConfig:
@@ -264,3 +266,28 @@ def test_one_board_that_fails_fails_alone(module_demo_site, write_config, monkey
     assert [(f.where, f.error) for f in result.errors] == [("lobby/lost", "TableNotFound"),
                                                            ("lobby/ghost", "TableNotFound")]
     assert "frame 1 of 1 of table lobby/lost" in result.errors[0].message
+
+
+class FlakyReader(FakeReader):
+    """Fails the page once, as a site error would, after reading `after` tables."""
+
+    def __init__(self, after: int):
+        super().__init__()
+        self.after = after
+
+    def read(self, image, shape=None, source: str = ""):
+        if len(self.calls) == self.after:
+            self.calls.append("(failed)")
+            raise PageLoadFailed("the site answered HTTP 503 (a test's)")
+        return super().read(image, shape, source)
+
+
+def test_a_retried_lobby_captures_only_the_boards_not_done_yet(module_demo_site, write_config, monkeypatch):
+    config = lobby_config(module_demo_site, write_config, monkeypatch, deduplicate=False, tables=[WHEELS, SIDE])
+    config = config.model_copy(update={"retry": config.retry.model_copy(update={"backoff_s": 0.0})})
+    reader = FlakyReader(after=2)  # red and blue read, the page fails on Auto Roulette
+    result = run_once(config, parts=fake_parts(reader))
+    assert result.errors == ()
+    stems = [s for s in EXPECTED if s.startswith("lobby__wheel-")] + ["lobby__side"]
+    assert [t.stem for t in result.tables] == stems
+    assert [c.rsplit("/", 1)[-1] for c in reader.calls] == stems[:2] + ["(failed)"] + stems[2:]

@@ -75,8 +75,6 @@ class Login(Strict):
 
 
 MAX_SLEEP_S = 60.0  # the longest `sleep` action
-
-
 MAX_FRAME_DEPTH = 5  # nested <iframe>s a frame path may name
 
 

@@ -17,7 +17,13 @@ from robot.browser.readiness import wait_until_seen
 from robot.browser.waiting import navigate, page_url
 from robot.capture import capture_table, group_members, login, member_names
 from robot.config import AppConfig, Login, Page, load_config
-from robot.demo.app import LATE_IMAGE_MS, LOBBY_CANVAS, LOBBY_FRAMES, LOBBY_WHEELS
+from robot.demo.app import (
+    LATE_IMAGE_MS,
+    LOBBY_CANVAS,
+    LOBBY_FRAMES,
+    LOBBY_WHEELS,
+    create_app,
+)
 from robot.errors import ActionFailed, PageLoadFailed, TableNotFound, TableNotReady
 from robot.ledger import Ledger
 from robot.results import Failure
@@ -107,6 +113,34 @@ def test_an_expanded_spec_replaces_itself_in_pending_and_total_and_a_retry_skips
     assert [t.name for t in run.pending(page)] == ["wheel-blue", "wheel-gold", "live"]  # what a retry would do
     assert [t.member for t in run.pending(page)][:2] == ["blue", "gold"]
     assert run.done == 1 and run.total == 4
+
+
+# ---------------------------------------------------------------------------- the demo lobby (Flask test client)
+
+@pytest.fixture
+def client():
+    client = create_app(7, "robot", "pw", session_seconds=60).test_client()
+    assert client.post("/login", data={"username": "robot", "password": "pw"}).status_code == 302
+    return client
+
+
+@pytest.mark.parametrize("path", ["/lobby", "/lobby/frame/side", "/lobby/frame/outer", "/lobby/late.png"])
+def test_the_lobby_is_behind_the_login(path):
+    response = create_app(7, "robot", "pw", session_seconds=60).test_client().get(path)
+    assert response.status_code == 302 and response.headers["Location"].startswith("/login?next=")
+
+
+def test_the_lobby_shows_its_boards_by_name_and_frames_and_the_late_image_comes_late(client):
+    html = client.get("/lobby").get_data(as_text=True)
+    assert [part.split('"')[0] for part in html.split('data-wheel="')[1:]] == list(LOBBY_WHEELS)
+    assert 'id="side-frame"' in html and 'id="outer-frame"' in html and 'id="late-canvas"' in html
+    assert 'id="inner-frame"' in client.get("/lobby/frame/outer").get_data(as_text=True)
+    assert 'data-truth="roulette/small"' in client.get("/lobby/frame/side").get_data(as_text=True)
+    assert client.get("/lobby/frame/nope").status_code == 404
+    started = time.monotonic()
+    late = client.get("/lobby/late.png")
+    assert time.monotonic() - started >= LATE_IMAGE_MS / 1000 - 0.05
+    assert late.data == client.get("/img/{}/{}.png".format(*LOBBY_CANVAS)).data
 
 
 # ---------------------------------------------------------------------------- real browser

@@ -5,7 +5,8 @@
 last `browser.wait_timeout_s` unless a step says `timeout_s`. A step that cannot be done raises
 `ActionFailed`, one line naming the page and the step, e.g.
 `page tricky, step 2 (click #history-tab): no element matches`; an `optional: true` one is logged and
-skipped. Typed text is never logged nor put into a message.
+skipped. A step with a `frame` path looks its element up inside those nested `<iframe>`s
+(`robot.browser.frames`). Typed text is never logged nor put into a message.
 """
 from __future__ import annotations
 
@@ -28,6 +29,7 @@ from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.select import Select
 
 from robot.browser.driver import Driver, Element, first_line
+from robot.browser.frames import describe_frames, inside_frames
 from robot.browser.waiting import wait_until
 from robot.config import (
     ClickAction,
@@ -63,7 +65,13 @@ class _StepFailed(Exception):
 
 
 def describe(action) -> str:
-    """The step as its message names it, e.g. `click #history-tab`; never the text typed."""
+    """The step as its message names it, e.g. `click #history-tab`, `click #ok in frame iframe#login`;
+    never the text typed."""
+    what = _describe(action)
+    return f"{what} in frame {describe_frames(action.frame)}" if action.frame else what
+
+
+def _describe(action) -> str:
     kind = action.action
     if isinstance(action, TypeAction):
         return f"type into {action.selector}" + (f" from ${action.text_env}" if action.text_env else "")
@@ -84,8 +92,10 @@ def run_actions(driver: Driver, page_name: str, actions: Sequence, *, timeout: f
     `before_each_page step` for the shared ones)."""
     for number, action in enumerate(actions, start=1):
         step = f"page {page_name}, {steps} {number} ({describe(action)})"
+        wait_s = action.timeout_s or timeout
         try:
-            _do(driver, action, action.timeout_s or timeout)
+            with inside_frames(driver, action.frame, wait_s, "the step", error=_Timeout):
+                _do(driver, action, wait_s)
         except (_StepFailed, TableBotError) as exc:
             if isinstance(exc, BrowserCrashed):
                 raise

@@ -8,7 +8,10 @@ and never logged or put into a message (the user name appears only as `user_labe
 from __future__ import annotations
 
 import logging
+import logging
+import re
 import struct
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -20,6 +23,7 @@ from selenium.webdriver.common.by import By
 
 from recognizer.table import Box
 from robot.browser.driver import Driver, Element, first_line
+from robot.browser.frames import describe_frames, inside_frames
 from robot.browser.readiness import wait_until_seen
 from robot.browser.waiting import (
     SERVER_ERROR_MIN,
@@ -31,7 +35,7 @@ from robot.browser.waiting import (
     wait_for,
     wait_until,
 )
-from robot.config import Login, Page, TableSpec
+from robot.config import NAME_CHARS, Login, NameFrom, Page, TableSpec
 from robot.errors import (
     CellCountMismatch,
     CellsOutsideScreenshot,
@@ -60,6 +64,14 @@ try {
 """
 
 _LOGIN_FORM_HINT = "check login.path and the login.*_selector settings in config.yaml"
+MAX_MEMBER_CHARS = 64  # longest derived part of a name_from table's name
+_NOT_NAME_CHARS = re.compile(f"[^{NAME_CHARS}]+")
+# arguments: the matching elements, how to name them (NameFrom or an attribute name). Their raw names, in order.
+RAW_NAMES_JS = """
+const [elements, how] = arguments;
+return elements.map((e, i) => how === 'index' ? String(i + 1)
+  : how === 'text' ? (e.textContent || '').trim() : (e.getAttribute(how) || '').trim());
+"""
 
 
 def login(
@@ -135,35 +147,68 @@ class Capture:
     cell_boxes: tuple[Box, ...] | None = None
 
 
-def capture(driver: Driver, page: Page, table_spec: TableSpec, *, timeout: float) -> Capture:
+def capture(driver: Driver, page: Page, table_spec: TableSpec, *, timeout: float,
+            on_missing: Callable[[Driver], None] | None = None) -> Capture:
     """Screenshot one table element of the open page, once a person would see it as it is now
     (`robot.browser.readiness`: in view, visible, loaded, still, uncovered, two identical screenshots);
-    with `table_spec.cells`, and measure its data cells (`table_cells`) right after, in the same document."""
+    with `table_spec.cells`, measure its data cells (`table_cells`) right after, in the same document.
+    The element is looked up inside the table's `frame` path; a table expanded from a `name_from` spec is
+    the matching element of that name. A table not found or never ready is handed to `on_missing` first,
+    while the driver is still in the table's frame (is it the session? `robot.browser.sessioncheck`)."""
     what = f"table {page.name}/{table_spec.name}"
-    hint = f"check pages[{page.name}].tables[{table_spec.name}].selector in config.yaml"
-    element = wait_for(driver, table_spec.selector, timeout, what, error=TableNotFound, hint=hint)
-    png = wait_until_seen(driver, element, table_spec.selector, timeout, what)
-    if table_spec.cells is None:
-        return Capture(png)
-    return Capture(png, table_cells(driver, element, page, table_spec, png))
+    with inside_frames(driver, table_spec.frame, timeout, what, hint=_hint(page, table_spec, "frame"), shown=True):
+        try:
+            refind, png = _seen(driver, page, table_spec, timeout, what)
+        except TableNotFound:
+            if on_missing is not None:
+                on_missing(driver)
+            raise
+        if table_spec.cells is None:
+            return Capture(png)
+        return Capture(png, table_cells(driver, refind, page, table_spec, png))
 
 
-def capture_table(driver: Driver, page: Page, table_spec: TableSpec, *, timeout: float) -> bytes:
+def capture_table(driver: Driver, page: Page, table_spec: TableSpec, *, timeout: float,
+                  on_missing: Callable[[Driver], None] | None = None) -> bytes:
     """`capture`'s screenshot (PNG bytes) alone."""
-    return capture(driver, page, table_spec, timeout=timeout).png
+    return capture(driver, page, table_spec, timeout=timeout, on_missing=on_missing).png
 
 
-def table_cells(driver: Driver, element: Element, page: Page, table_spec: TableSpec, png: bytes) -> tuple[Box, ...]:
+def _seen(driver: Driver, page: Page, table_spec: TableSpec, timeout: float,
+          what: str) -> tuple[Callable[[], Element | None], bytes]:
+    """(how to find the table's element now, its screenshot once ready)."""
+    hint = _hint(page, table_spec, "selector")
+    if table_spec.member is None:
+        element = wait_for(driver, table_spec.selector, timeout, what, error=TableNotFound, hint=hint)
+        png = wait_until_seen(driver, element, table_spec.selector, timeout, what)
+        # Readiness may have found it anew: the element now is the first match.
+        return lambda: next(iter(driver.find_elements(By.CSS_SELECTOR, table_spec.selector)), None), png
+
+    def named(d: Driver) -> Element | None:
+        return dict(_members(d, page, table_spec)).get(table_spec.member)
+
+    element = wait_until(driver, named, timeout=timeout, error=TableNotFound, hint=hint,
+                         what=f"{what} (the element of {table_spec.selector!r} whose {table_spec.name_from} "
+                              f"gives {table_spec.member!r})")
+    png = wait_until_seen(driver, element, table_spec.selector, timeout, what, refind=lambda: named(driver))
+    return lambda: named(driver), png
+
+
+def table_cells(driver: Driver, element_of: Callable[[], Element | None], page: Page, table_spec: TableSpec,
+                png: bytes) -> tuple[Box, ...]:
     """The boxes of the table's data cells (header cells left out) in its screenshot `png`, checked: as many
     as rows x cols, and all inside the screenshot (else `CellBoxesRefused`, carrying `png`)."""
     what = f"table {page.name}/{table_spec.name}"
-    try:
-        boxes = cell_boxes(driver, element, table_spec, what)
-    except StaleElementReferenceException:  # replaced since readiness found it (which may have found it anew)
-        found = driver.find_elements(By.CSS_SELECTOR, table_spec.selector)
-        if not found:
-            raise TableNotFound(f"{what} left the page right after its screenshot ({table_spec.selector!r})") from None
-        boxes = cell_boxes(driver, found[0], table_spec, what)
+    for last_try in (False, True):  # the element may be replaced right after its screenshot: look once more
+        element = element_of()
+        if element is None:
+            raise TableNotFound(f"{what} left the page right after its screenshot ({table_spec.selector!r})")
+        try:
+            boxes = cell_boxes(driver, element, table_spec, what)
+            break
+        except StaleElementReferenceException:
+            if last_try:
+                raise TableNotFound(f"{what} kept being replaced on the page ({table_spec.selector!r})") from None
     expected = (table_spec.rows or 0) * (table_spec.cols or 0)
     if len(boxes) != expected:
         raise CellCountMismatch(
@@ -200,3 +245,58 @@ def cell_boxes(driver: Driver, element: Element, table_spec: TableSpec, what: st
         x0, y0 = round(x), round(y)
         boxes.append(Box(x0, y0, max(round(x + w) - x0, 0), max(round(y + h) - y0, 0)))
     return tuple(boxes)
+
+
+def group_members(driver: Driver, page: Page, spec: TableSpec, *, timeout: float) -> list[TableSpec]:
+    """The tables of a `name_from` spec on the open page, one per matching element in document order, once
+    at least `min_count` (default 1) elements match; fewer after `timeout`: `TableNotFound`."""
+    what = f"table {page.name}/{spec.name}"
+    least = spec.min_count or 1
+    hint = _hint(page, spec, "selector")
+    with inside_frames(driver, spec.frame, timeout, what, hint=_hint(page, spec, "frame")):
+        try:
+            found = wait_until(driver, lambda d: (m := _members(d, page, spec)) and len(m) >= least and m,
+                               timeout=timeout, error=TableNotFound, hint=hint,
+                               what=f"at least {least} element(s) of {what} (selector {spec.selector!r})")
+        except TableNotFound:
+            some = len(driver.find_elements(By.CSS_SELECTOR, spec.selector))
+            if not some:
+                raise
+            raise TableNotFound(f"only {some} element(s) match {spec.selector!r} for {what}, fewer than its "
+                                f"min_count {least} (waited {timeout:g} s); {hint}, or lower min_count") from None
+    return [spec.expanded(member) for member, _ in found]
+
+
+def member_names(raw: Iterable[str], group: str, taken: Iterable[str] = ()) -> list[str]:
+    """The derived parts of a `name_from` spec's table names, from the elements' raw names in document order:
+    characters outside [A-Za-z0-9_.-] become `_`; an empty name becomes the element's position (from 1);
+    a name already used (by an earlier element, or a configured table's `<group>-<name>` in `taken`) gets
+    `-2`, `-3`, ... So names stay the same from run to run as long as the page names its elements the same."""
+    used, names = set(taken), []
+    for position, text in enumerate(raw, start=1):
+        base = _NOT_NAME_CHARS.sub("_", text).strip("_")[:MAX_MEMBER_CHARS] or str(position)
+        name, suffix = base, 2
+        while f"{group}-{name}" in used:
+            name, suffix = f"{base}-{suffix}", suffix + 1
+        used.add(f"{group}-{name}")
+        names.append(name)
+    return names
+
+
+def _members(driver: Driver, page: Page, spec: TableSpec) -> list[tuple[str, Element]]:
+    """(derived name, element) of each element matching the spec's selector in the current document."""
+    elements = driver.find_elements(By.CSS_SELECTOR, spec.selector)
+    if not elements:
+        return []
+    how = spec.name_from or NameFrom.INDEX.value
+    raw = [str(r) for r in driver.execute_script(RAW_NAMES_JS, elements, how)]
+    taken = [t.name for t in page.tables if t.name != spec.name]
+    return list(zip(member_names(raw, spec.name, taken), elements))
+
+
+def _hint(page: Page, spec: TableSpec, key: str) -> str:
+    group = spec.name.removesuffix(f"-{spec.member}") if spec.member is not None else spec.name
+    where = f"check pages[{page.name}].tables[{group}].{key} in config.yaml"
+    if key == "frame":
+        where += f" ({describe_frames(spec.frame)}; one <iframe> selector per level, outermost first)"
+    return where

@@ -13,7 +13,14 @@ from typing import Annotated, ClassVar, Literal
 from urllib.parse import urlsplit
 
 import yaml
-from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    Field,
+    PrivateAttr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from recognizer.settings import ModelSettings, Strict, TableShape
 from tablebot.errors import ConfigError
@@ -68,9 +75,33 @@ class Login(Strict):
 
 
 MAX_SLEEP_S = 60.0  # the longest `sleep` action
+MAX_FRAME_DEPTH = 5  # nested <iframe>s a frame path may name
+
+
+def _frame_path(frames: list[str]) -> list[str]:
+    if any(not css.strip() for css in frames):
+        raise ValueError("each frame step must be a non-empty CSS selector of an <iframe>")
+    return frames
+
+
+FramePath = Annotated[
+    list[str],
+    AfterValidator(_frame_path),
+    Field(max_length=MAX_FRAME_DEPTH, description="CSS selectors of nested <iframe>s, outermost first; "
+                                                  "the element is looked up inside the last one"),
+]
+
+
+class NameFrom(str, enum.Enum):
+    """How the tables of a spec whose selector matches several elements are named (`name_from`)."""
+
+    TEXT = "text"  # the element's trimmed text
+    INDEX = "index"  # its position among the matches, from 1
+    # anything else: the name of an attribute, e.g. data-wheel
 
 
 class _Action(Strict):
+    frame: FramePath = Field(default_factory=list)
     optional: bool = Field(False, description="a step that cannot be done is logged and skipped", strict=True)
     timeout_s: float | None = Field(None, gt=0, le=600, strict=True,
                                     description="how long to wait for the element; default: browser.wait_timeout_s")
@@ -160,8 +191,11 @@ Action = Annotated[
 ]
 
 
+NAME_CHARS = r"A-Za-z0-9_.-"  # what table names (file names, CSV values) may hold
+
+
 class TableSpec(TableShape):
-    name: str = Field(..., pattern=r"^[A-Za-z0-9_.-]+$", description="used in file names and CSVs")
+    name: str = Field(..., pattern=rf"^[{NAME_CHARS}]+$", description="used in file names and CSVs")
     selector: str = Field(..., description="CSS selector of the table element (img or canvas, or an HTML table "
                                            "or grid with `cells`)")
     cells: str | None = Field(None, min_length=1, description="CSS selector, inside the table element, of its cells: "
@@ -169,9 +203,18 @@ class TableSpec(TableShape):
     header_cells: str | None = Field(None, min_length=1,
                                      description="CSS selector of the cells (or rows) that `cells` matches but are "
                                                  "headers, e.g. th or .head: left out")
+    frame: FramePath = Field(default_factory=list)
+    name_from: str | None = Field(
+        None, min_length=1, pattern=r"^[A-Za-z_:][-A-Za-z0-9_:.]*$",
+        description="one table per matching element, named <name>-<derived>: 'text', 'index' or an attribute name",
+    )
+    min_count: int | None = Field(None, ge=1, le=10000, strict=True,
+                                  description="with name_from: wait for at least this many matches (default 1)")
+    # Set on the tables a `name_from` spec expands to (`expanded`): the derived part of the name.
+    _member: str | None = PrivateAttr(None)
 
     @model_validator(mode="after")
-    def _cells_need_a_shape(self) -> "TableSpec":
+    def _cells_need_a_shape(self) -> TableSpec:
         if self.header_cells is not None and self.cells is None:
             raise ValueError(f"table {self.name}: header_cells needs cells (the selector of the table's cells)")
         if self.cells is not None:
@@ -181,6 +224,28 @@ class TableSpec(TableShape):
                 raise ValueError(f"table {self.name}: with cells, leave header cells out with header_cells "
                                  "instead of skip_rows/skip_cols")
         return self
+
+    @model_validator(mode="after")
+    def _count_needs_name_from(self) -> TableSpec:
+        if self.min_count is not None and self.name_from is None:
+            raise ValueError("min_count counts the tables of a name_from spec: set name_from too, or drop min_count")
+        return self
+
+    @property
+    def is_group(self) -> bool:
+        """A spec that stands for every element its selector matches, not yet expanded (`name_from`)."""
+        return self.name_from is not None and self._member is None
+
+    @property
+    def member(self) -> str | None:
+        """For a table expanded from a `name_from` spec: the derived part of its name, which finds its element."""
+        return self._member
+
+    def expanded(self, member: str) -> TableSpec:
+        """The table of one element this `name_from` spec matched, named `<name>-<member>`."""
+        table = self.model_copy(update={"name": f"{self.name}-{member}"})
+        table._member = member
+        return table
 
 
 class Page(Strict):

@@ -61,7 +61,10 @@ def check_config(path: Path) -> tuple[Check, AppConfig | None]:
     except TableBotError as exc:
         return Check("config", False, str(exc), "correct the file (see the comments in config.yaml)"), None
     tables = sum(len(p.tables) for p in config.pages)
-    return Check("config", True, f"{path}: target {config.target.kind.value}, {len(config.pages)} pages, {tables} tables"), config
+    groups = sum(t.is_group for p in config.pages for t in p.tables)
+    many = f" ({groups} of them name_from: one table per matching element)" if groups else ""
+    return Check("config", True, f"{path}: target {config.target.kind.value}, {len(config.pages)} pages, "
+                                 f"{tables} tables{many}"), config
 
 
 def check_schedule(config: AppConfig) -> Check:

@@ -153,7 +153,9 @@ def run_once(config: AppConfig, *, parts: RunParts = RunParts(), keep_artifacts:
 def read_page(browser: BrowserSession, reader: Reader, page: Page, run: "RunRecord", index: CaptureIndex | None,
               max_pixels: int) -> None:
     """Open one page, do its actions, and read those of its tables this run has not done yet (a retry skips
-    the others). A required action that fails fails each of those tables with its error."""
+    the others). A required action that fails fails each of those tables with its error. A `name_from` spec
+    is expanded here, once per run, into one table per element it matches (`RunRecord.expand`); from then on
+    its tables are like configured ones (files, index, progress, retries)."""
     browser.open(page)
     try:
         browser.act(page)
@@ -165,7 +167,20 @@ def read_page(browser: BrowserSession, reader: Reader, page: Page, run: "RunReco
         return
     for spec in run.pending(page):
         browser.control.check()
-        run.add(read_table(browser, reader, page, spec, run.run_id, index, max_pixels))
+        if not spec.is_group:
+            run.add(read_table(browser, reader, page, spec, run.run_id, index, max_pixels))
+            continue
+        try:
+            members = browser.members(page, spec)
+        except TABLE_ERRORS as exc:
+            log.warning("%s/%s: %s", page.name, spec.name, exc)
+            run.add(Failure.from_error(exc, page.name, spec.name,
+                                       snapshot=browser.snapshot(table_stem(page.name, spec.name), exc)))
+            continue
+        run.expand(page, spec, members)
+        for member in members:
+            browser.control.check()
+            run.add(read_table(browser, reader, page, member, run.run_id, index, max_pixels))
 
 
 def read_table(browser: BrowserSession, reader: Reader, page: Page, spec: TableSpec, run_id: str,
@@ -279,7 +294,8 @@ class RunRecord:
         self.run_id, self.started_at, self.folder, self.pages = run_id, started_at, folder, pages
         self.ledger, self.attempts, self.sinks, self.on_progress = ledger, attempts, sinks, on_progress
         self.files = files  # stem -> file names, as the run folder's sink wrote them
-        self.total = sum(len(page.tables) for page in pages)
+        self.total = sum(len(page.tables) for page in pages)  # a name_from spec counts once until it is expanded
+        self.groups: dict[tuple[str, str], list[TableSpec]] = {}  # (page, name_from spec) -> its tables
         self.target_url = ""
         self.items: list[CapturedTable | Unchanged | Failure] = []
         self.done = 0  # tables settled: written, unchanged or failed
@@ -288,10 +304,22 @@ class RunRecord:
         """The ledger's `running` row; an unwritable output folder fails here, before any browser work."""
         self.ledger.run_started(self.run_id, self.started_at, self.folder)
 
+    def tables(self, page: Page) -> list[TableSpec]:
+        """The page's tables as this run knows them: a `name_from` spec already expanded stands for its tables."""
+        return [t for spec in page.tables for t in self.groups.get((page.name, spec.name), [spec])]
+
     def pending(self, page: Page) -> list[TableSpec]:
-        """The page's tables not captured (nor found unchanged, nor failed) in this run yet."""
+        """The page's tables not captured (nor found unchanged, nor failed) in this run yet; a `name_from` spec
+        not expanded yet is one of them, until it is expanded or has failed as a whole."""
         done = {i.table_name for i in self.items if i.page == page.name}
-        return [spec for spec in page.tables if spec.name not in done]
+        return [spec for spec in self.tables(page) if spec.name not in done]
+
+    def expand(self, page: Page, spec: TableSpec, members: list[TableSpec]) -> None:
+        """Record the tables a `name_from` spec found on its page: they replace it in `tables`, `pending`
+        and `total` for the rest of the run (a retried page captures the same ones, the missing ones only)."""
+        self.groups[(page.name, spec.name)] = members
+        self.total += len(members) - 1
+        log.info("%s/%s: %d tables (%s)", page.name, spec.name, len(members), ", ".join(m.name for m in members))
 
     def add(self, item: CapturedTable | Unchanged | Failure, tables: int = 1) -> None:
         """Record one table's outcome (or a page's failure, which settles `tables` tables)."""
@@ -350,7 +378,7 @@ class RunRecord:
 
     def _counts(self, result: RunResult) -> RunCounts:
         settled = {(i.page, i.table_name) for i in self.items if isinstance(i, (CapturedTable, Unchanged))}
-        pages = sum(all((p.name, t.name) in settled for t in p.tables) for p in self.pages)
+        pages = sum(all((p.name, t.name) in settled for t in self.tables(p)) for p in self.pages)
         return RunCounts(pages, len(result.tables), len(result.unchanged), result.cells, result.flagged)
 
     @staticmethod

@@ -22,7 +22,7 @@ from robot.browser.runonfailure import RunOnFailure
 from robot.browser.sessioncheck import raise_if_logged_out
 from robot.browser.snapshots import PageSnapshots
 from robot.browser.waiting import page_url
-from robot.capture import Capture, capture, login, open_page
+from robot.capture import Capture, capture, group_members, login, open_page
 from robot.config import AppConfig, Browser, Login, Page, Retry, TableSpec
 from robot.control import RunControl
 from robot.errors import (
@@ -31,7 +31,6 @@ from robot.errors import (
     LoginFailed,
     RunStopped,
     SessionExpired,
-    TableNotFound,
 )
 from tablebot.errors import TableBotError
 
@@ -124,13 +123,19 @@ class BrowserSession:
             run_actions(self.driver, page.name, page.actions, timeout=timeout)
 
     def capture(self, page: Page, spec: TableSpec) -> Capture:
+        login_url = page_url(self.site.base_url, self.settings.login.path)
+
+        def logged_out(driver: Driver) -> None:  # or was the image (in its frame) sent to the login page?
+            raise_if_logged_out(driver, spec.selector, login_url, f"table {page.name}/{spec.name}")
+
         with browser_errors():
-            try:
-                return capture(self.driver, page, spec, timeout=self.settings.browser.wait_timeout_s)
-            except TableNotFound:  # or was the image sent to the login page?
-                raise_if_logged_out(self.driver, spec.selector, page_url(self.site.base_url, self.settings.login.path),
-                                    f"table {page.name}/{spec.name}")
-                raise
+            return capture(self.driver, page, spec, timeout=self.settings.browser.wait_timeout_s,
+                           on_missing=logged_out)
+
+    def members(self, page: Page, spec: TableSpec) -> list[TableSpec]:
+        """The tables a `name_from` spec stands for on the open page (`robot.capture.group_members`)."""
+        with browser_errors():
+            return group_members(self.driver, page, spec, timeout=self.settings.browser.wait_timeout_s)
 
     def recover(self, exc: TableBotError) -> None:
         """Make the next try possible after the transient error `exc`."""

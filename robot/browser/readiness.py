@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 
 from selenium.common.exceptions import (
     JavascriptException,
@@ -132,10 +133,12 @@ try {
 """
 
 
-def wait_until_seen(driver: Driver, element: Element, css: str, timeout: float, what: str) -> bytes:
+def wait_until_seen(driver: Driver, element: Element, css: str, timeout: float, what: str, *,
+                    refind: Callable[[], Element | None] | None = None) -> bytes:
     """The element's screenshot (PNG) once a person would see it as it is now: `READINESS_JS` passes and
     two consecutive screenshots are byte-identical. Else `TableNotReady` after `timeout` seconds, its
-    message naming the condition that failed last, e.g. `div#banner covers the lower 40% of <what>`."""
+    message naming the condition that failed last, e.g. `div#banner covers the lower 40% of <what>`.
+    An element replaced on the page is looked up again with `refind` (default: the first match of `css`)."""
     deadline = time.monotonic() + timeout
     reason, previous, last_png, scroll = f"{what} was never checked", None, None, True
     while True:
@@ -159,9 +162,9 @@ def wait_until_seen(driver: Driver, element: Element, css: str, timeout: float, 
                 previous, last_png, ready = png or None, png or last_png, bool(png)
         except StaleElementReferenceException:
             reason, previous = f"{what} was replaced on the page ({css!r})", None
-            found = driver.find_elements(By.CSS_SELECTOR, css)
-            if found:
-                element, scroll = found[0], True
+            again = refind() if refind is not None else next(iter(driver.find_elements(By.CSS_SELECTOR, css)), None)
+            if again is not None:
+                element, scroll = again, True
         except JavascriptException as exc:
             reason, previous = f"the readiness check of {what} failed in the page ({first_line(exc)})", None
         if time.monotonic() >= deadline:
@@ -170,6 +173,30 @@ def wait_until_seen(driver: Driver, element: Element, css: str, timeout: float, 
                                 "only slow)", png=last_png or _shot(element))
         if not ready:  # ready: the second screenshot right away
             time.sleep(POLL_INTERVAL_S)
+
+
+def wait_until_shown(driver: Driver, element: Element, css: str, timeout: float, what: str) -> Element:
+    """`READINESS_JS` alone, no screenshots: for the `<iframe>` a table sits in, which must be in view,
+    visible, still and uncovered in its own document before what is inside it can be seen. Returns the
+    element (looked up again by `css` if it was replaced); else `TableNotReady` after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            failed = driver.execute_async_script(READINESS_JS, element, MIN_OPACITY, GRID)
+            if not failed:
+                return element
+            reason = str(failed[1]).replace(WHAT, what)
+            if failed[0] == "in view":
+                driver.execute_script(SCROLL_INTO_VIEW_JS, element)
+        except StaleElementReferenceException:
+            reason = f"{what} was replaced on the page ({css!r})"
+            element = next(iter(driver.find_elements(By.CSS_SELECTOR, css)), element)
+        except JavascriptException as exc:
+            reason = f"the readiness check of {what} failed in the page ({first_line(exc)})"
+        if time.monotonic() >= deadline:
+            raise TableNotReady(f"{reason} (still so after {timeout:g} s; raise browser.wait_timeout_s if it is "
+                                "only slow)", png=_shot(element))
+        time.sleep(POLL_INTERVAL_S)
 
 
 def _shot(element: Element) -> bytes | None:

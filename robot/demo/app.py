@@ -1,12 +1,14 @@
-"""The demo site as a Flask app: a login, four pages of table images, a tricky page, a page of HTML-cell
-tables, and optional test hooks.
+"""The demo site as a Flask app: a login, four pages of table images, a tricky page, a lobby, a page of
+HTML-cell tables, and optional test hooks.
 
 On the table pages the numbers are never in the DOM: each table is a PNG served (after login) from
 `/img/<page>/<table>.png`, with a 2x variant for high-density screens. `/tricky` shows three
 of those tables as a person would see them only after a while (fading in, under a loading overlay,
 under a cookie banner), for the robot's readiness checks, and one behind a "History" tab (with, on
-`?consent=ask`, a cookie-consent dialog to accept first), for its page actions. `/cells` shows two tables
-made of HTML cells (a `<table>` of number images, a CSS grid of chips), for cell boxes read from the page. With
+`?consent=ask`, a cookie-consent dialog to accept first), for its page actions. `/lobby` shows many
+boards under one selector (for `name_from`), boards inside one and two levels of `<iframe>` (for
+`frame`), and a canvas drawn after a slow fetch (for readiness). `/cells` shows two tables made of
+HTML cells (a `<table>` of number images, a CSS grid of chips), for cell boxes read from the page. With
 `expose_truth=True` the app also answers `GET /api/truth/<page>/<table>` and
 `POST /api/faults`, for tests only.
 """
@@ -63,6 +65,16 @@ CHIPS_TABLE = ("roulette", "small")  # a CSS grid of round chips, the number as 
 ROW_WORDS = ("Alpha", "Bravo", "Charlie", "Delta", "Echo", "Foxtrot", "Golf", "Hotel", "India", "Juliett")
 CHIP_PX = 40  # chip diameter, CSS px
 TRICKY_TIMINGS_MS = {"fade_at": 1500, "fade_for": 400, "overlay_gone": 1000, "banner_gone": 1500}
+# /lobby: boards sharing the selector `img.wheel-board`, by their data-wheel -> (page, table) of the catalogue
+# table each shows (its truth is that table's); one name has a space, which a table name cannot hold.
+LOBBY_WHEELS = {"red": ("light", "main"), "blue": ("dark", "main"), "Auto Roulette": ("roulette", "main"),
+                "gold": ("zebra", "main")}
+# /lobby/frame/<slot>: the board shown as `img#framed-table` in a framed page. /lobby shows "side" in
+# iframe#side-frame, and "deep" two levels down: iframe#outer-frame > iframe#inner-frame.
+LOBBY_FRAMES = {"side": ("roulette", "small"), "deep": ("light", "main")}
+LOBBY_CANVAS = ("dark", "main")  # canvas#late-canvas: drawn once /lobby/late.png answers, LATE_IMAGE_MS late
+LATE_IMAGE_MS = 1000
+FRAME_MARGIN_PX = 24  # an iframe's size beyond its board's
 
 
 def create_app(
@@ -200,6 +212,42 @@ def create_app(
                       chips=chips, chips_truth=f"{chips_page}/{chips_name}", chips_by_column=by_column,
                       chip_px=CHIP_PX, red=RED_NUMBERS)
 
+    @app.route("/lobby")
+    @protected
+    def lobby():
+        """Many boards of one selector (`LOBBY_WHEELS`), framed boards (`LOBBY_FRAMES`: one frame deep and
+        two) and a canvas drawn only after a slow fetch (`LOBBY_CANVAS`)."""
+        wheels = []
+        for wheel, (page_name, table_name) in LOBBY_WHEELS.items():
+            view = _table_view(catalogue[page_name], catalogue[page_name].table(table_name), None)
+            wheels.append({**view, "wheel": wheel, "truth": f"{page_name}/{table_name}"})
+        page_name, table_name = LOBBY_CANVAS
+        canvas = _table_view(catalogue[page_name], catalogue[page_name].table(table_name), "late-canvas")
+        frames = {slot: _frame_size(catalogue[p].table(t)) for slot, (p, t) in LOBBY_FRAMES.items()}
+        deep_w, deep_h = frames["deep"]
+        frames["outer"] = (deep_w + FRAME_MARGIN_PX, deep_h + FRAME_MARGIN_PX)
+        return render("lobby.html", title="Lobby", wheels=wheels, canvas={**canvas, "truth": "/".join(LOBBY_CANVAS)},
+                      frames=frames)
+
+    @app.route("/lobby/frame/<slot>")
+    @protected
+    def lobby_frame(slot: str):
+        """A framed page: the board `LOBBY_FRAMES[slot]`, or ("outer") a page framing the "deep" one."""
+        if slot == "outer":
+            return render_template("lobby_frame.html", board=None, inner=_frame_size(
+                catalogue[LOBBY_FRAMES["deep"][0]].table(LOBBY_FRAMES["deep"][1])))
+        page_name, table_name = LOBBY_FRAMES.get(slot) or abort(404)
+        view = _table_view(catalogue[page_name], catalogue[page_name].table(table_name), "framed-table")
+        return render_template("lobby_frame.html", board={**view, "truth": f"{page_name}/{table_name}"}, inner=None)
+
+    @app.route("/lobby/late.png")
+    @protected
+    def late_image():
+        time.sleep(LATE_IMAGE_MS / 1000)  # the behaviour itself: a slow answer the page's canvas waits for
+        page_name, table_name = LOBBY_CANVAS
+        data = png_cache.get((page_name, table_name, 1.0), lambda: _png(_find(catalogue, page_name, table_name), 1.0))
+        return Response(data, mimetype="image/png", headers={"Cache-Control": "no-store"})
+
     @app.route("/img/<name>/<table>.png")
     @protected
     def table_image(name: str, table: str):
@@ -248,6 +296,11 @@ def _table_view(page: PageSpec, table: DemoTable, element_id: str | None) -> dic
         "width": width,
         "height": height,
     }
+
+
+def _frame_size(table: DemoTable) -> tuple[int, int]:
+    width, height = _image_size(table)
+    return width + FRAME_MARGIN_PX, height + FRAME_MARGIN_PX
 
 
 def _image_size(table: DemoTable) -> tuple[int, int]:

@@ -1,5 +1,6 @@
-"""`recognizer read PATH... --out DIR`: a collection of pictures -> cells.csv, summary.csv and,
-per picture, a CSV grid and a JSON named by the picture's relative path."""
+"""`recognizer read PATH... --out DIR`: a collection of pictures -> cells.csv, summary.csv,
+collection.json (`recognizer.collection`) and, per picture, a CSV grid and a JSON named by the
+picture's relative path."""
 from __future__ import annotations
 
 import contextlib
@@ -14,6 +15,16 @@ from pathlib import Path
 
 import click
 
+from recognizer.collection import (
+    CELLS_COLUMNS,
+    CELLS_FILE,
+    COLLECTION_FILES,
+    MANIFEST_FILE,
+    SUMMARY_COLUMNS,
+    SUMMARY_FILE,
+    cell_fields,
+    write_manifest,
+)
 from recognizer.errors import InputImageError, NotATableError, SegmentationError
 from recognizer.inputs import InputsError, gather, read_list
 from recognizer.journal import JOURNAL_NAME, Journal, fingerprint
@@ -30,9 +41,6 @@ from tablebot.files import atomic_open
 
 log = logging.getLogger(__name__)
 
-CELLS_COLUMNS = ("source", "row", "col", "value", "confidence", "needs_review", "confirmed")
-SUMMARY_COLUMNS = ("source", "sha256", "rows", "cols", "cells", "flagged", "status", "error")
-COLLECTION_FILES = ("cells.csv", "summary.csv")
 
 
 @dataclass
@@ -87,9 +95,9 @@ def read(paths, out_dir, from_file, include, exclude, per_picture, rows, cols, s
         raise click.UsageError(str(exc)) from None
     if not sources:
         raise click.UsageError("no pictures to read: give files or folders (or --from-file), and check --include/--exclude")
-    clash = [s.name for s in sources if per_picture and f"{s.name}.csv" in COLLECTION_FILES]
+    clash = [s.name for s in sources if per_picture and {f"{s.name}.csv", f"{s.name}.json"} & set(COLLECTION_FILES)]
     if clash:
-        raise click.UsageError(f"{clash[0]}.csv would overwrite the collection's own file: rename {clash[0]}")
+        raise click.UsageError(f"{clash[0]}'s own outputs would overwrite the collection's files: rename {clash[0]}")
 
     from recognizer.imageio import read_file
 
@@ -102,10 +110,12 @@ def read(paths, out_dir, from_file, include, exclude, per_picture, rows, cols, s
         with Journal(out_dir / JOURNAL_NAME, fingerprint(settings, shape)) as journal:
             try:
                 outcomes, skipped = read_all(sources, journal, out_dir, per_picture, read_file, settings, shape, jobs)
-                with atomic_open(out_dir / "cells.csv") as f:
+                with atomic_open(out_dir / CELLS_FILE) as f:
                     write_cells_csv(outcomes, f)
-                with atomic_open(out_dir / "summary.csv") as f:
+                with atomic_open(out_dir / SUMMARY_FILE) as f:
                     write_summary_csv(outcomes, f)
+                with atomic_open(out_dir / MANIFEST_FILE) as f:  # for `robot review --collection`
+                    write_manifest(f, journal.fingerprint, {s.name: s.path for s in sources})
             except KeyboardInterrupt:
                 print(f"error: interrupted; the pictures read so far are kept in {journal.path}: "
                       "run the same command again to go on", file=sys.stderr)
@@ -326,8 +336,7 @@ def write_cells_csv(outcomes: list[Outcome], stream) -> None:
     writer.writerow(CELLS_COLUMNS)
     for outcome in outcomes:
         for c in outcome.table or ():
-            writer.writerow([outcome.source, c.row, c.col, "" if c.value is None else c.value,
-                             round(float(c.confidence), 6), _bool(c.needs_review), _bool(c.confirmed)])
+            writer.writerow(cell_fields(outcome.source, c))
 
 
 def write_summary_csv(outcomes: list[Outcome], stream) -> None:
@@ -337,7 +346,3 @@ def write_summary_csv(outcomes: list[Outcome], stream) -> None:
         t = o.table
         shape = [t.rows, t.cols, sum(c.value is not None for c in t), len(t.flagged)] if t else ["", "", "", ""]
         writer.writerow([o.source, o.sha256, *shape, o.status, o.error])
-
-
-def _bool(flag: bool) -> str:
-    return "true" if flag else "false"

@@ -111,7 +111,7 @@ def test_include_exclude_and_no_per_picture(collection, tmp_path):
     result = run(root, "--out", out, "--include", "*.png", "--exclude", "b/*", "--no-per-picture")
     assert result.exit_code == 0, result.output
     assert list(pd.read_csv(out / "summary.csv").source) == ["a/good.png", "good.png"]
-    assert sorted(p.name for p in out.rglob("*")) == [".journal.jsonl", "cells.csv", "summary.csv"]
+    assert sorted(p.name for p in out.rglob("*")) == [".journal.jsonl", "cells.csv", "collection.json", "summary.csv"]
 
 
 @needs_model
@@ -150,7 +150,7 @@ def test_every_error_line_names_its_file_and_only_pictures_without_a_table_fail_
     summary = pd.read_csv(out / "summary.csv")
     assert list(summary.status) == ["no-table", "refused", "no-table"] and summary.error.str.len().min() > 0
     assert len(pd.read_csv(out / "cells.csv")) == 0 and "2 no table" in result.stdout
-    assert sorted(p.name for p in out.iterdir()) == [".journal.jsonl", "cells.csv", "summary.csv"]  # nothing for them
+    assert sorted(p.name for p in out.iterdir()) == [".journal.jsonl", "cells.csv", "collection.json", "summary.csv"]  # nothing for them
 
 
 def test_no_pictures_is_a_usage_error(tmp_path):

@@ -1,0 +1,185 @@
+"""The folder `recognizer read --out DIR` writes, read back for review: defined once here.
+
+- `cells.csv`: one row per cell (`CELLS_COLUMNS`); the review tool corrects one row at a time;
+- `summary.csv`: one row per picture (`SUMMARY_COLUMNS`);
+- `collection.json`: where each picture was read from (absolute paths: a collection can mix
+  several input roots) and the settings fingerprint of the run, so that its tables (with their
+  cell boxes) are found in `.journal.jsonl` without reading any picture again.
+
+The three are written atomically at the end of a read. A correction rewrites `cells.csv`
+atomically (temp file, then rename) under the journal's flock, so it never interleaves with a
+`recognizer read` on the same folder: while one runs, corrections are refused (`FolderBusy`).
+"""
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import IO
+
+from recognizer.journal import JOURNAL_NAME, folder_locked, load
+from recognizer.table import Cell, Table
+from tablebot.errors import DataError
+from tablebot.files import atomic_open
+
+CELLS_FILE = "cells.csv"
+SUMMARY_FILE = "summary.csv"
+MANIFEST_FILE = "collection.json"
+CELLS_COLUMNS = ("source", "row", "col", "value", "confidence", "needs_review", "confirmed")
+SUMMARY_COLUMNS = ("source", "sha256", "rows", "cols", "cells", "flagged", "status", "error")
+COLLECTION_FILES = (CELLS_FILE, SUMMARY_FILE, MANIFEST_FILE)
+MANIFEST_VERSION = 1
+
+
+@dataclass(frozen=True)
+class Picture:
+    """One picture of a collection that was read: its table as `cells.csv` now has it."""
+
+    name: str  # relative to its input root: the `source` column
+    path: Path  # where it was read from
+    sha256: str
+    table: Table
+
+
+def bool_text(flag: bool) -> str:
+    return "true" if flag else "false"
+
+
+def cell_fields(source: str, cell: Cell) -> list:
+    """One `cells.csv` row (the writer's and the corrector's one format)."""
+    return [source, cell.row, cell.col, "" if cell.value is None else cell.value,
+            round(float(cell.confidence), 6), bool_text(cell.needs_review), bool_text(cell.confirmed)]
+
+
+def write_manifest(stream: IO[str], fingerprint: str, sources: Mapping[str, Path]) -> None:
+    record = {"version": MANIFEST_VERSION, "fingerprint": fingerprint,
+              "sources": {name: str(Path(path).absolute()) for name, path in sources.items()}}
+    json.dump(record, stream, indent=1, sort_keys=True)
+    stream.write("\n")
+
+
+# ---------------------------------------------------------------- reading a collection back
+
+def is_collection(folder: Path) -> bool:
+    return all((Path(folder) / name).is_file() for name in (CELLS_FILE, SUMMARY_FILE, JOURNAL_NAME))
+
+
+def load_collection(folder: Path) -> list[Picture]:
+    """The pictures read in `folder`, in summary order, their boxes from the journal and their
+    values from `cells.csv` (with any corrections). No picture is opened; one that is gone
+    from where it was read raises DataError naming it."""
+    folder = Path(folder)
+    if not is_collection(folder):
+        raise DataError(f"{folder} is not a collection (no {CELLS_FILE}, {SUMMARY_FILE} and {JOURNAL_NAME}): "
+                        f"give the --out folder of a `recognizer read`")
+    with folder_locked(folder, "open the collection again"):  # its files, all from one run
+        fingerprint, paths = _read_manifest(folder)
+        entries = load(folder / JOURNAL_NAME, fingerprint)
+        rows = {(r["source"], int(r["row"]), int(r["col"])): r for r, _ in _cells_records(folder / CELLS_FILE)}
+        summaries = _dict_rows(folder / SUMMARY_FILE)
+    pictures = []
+    for summary in summaries:
+        if summary["status"] != "read":
+            continue
+        name, sha = summary["source"], summary["sha256"]
+        entry = entries.get(sha)
+        if entry is None or entry.table is None or name not in paths:  # files of different runs
+            missing = JOURNAL_NAME if name in paths else MANIFEST_FILE
+            raise DataError(f"{folder}: {name} is in {SUMMARY_FILE} but not in {missing}: run the same recognizer read again")
+        path = paths[name]
+        if not path.is_file():
+            raise DataError(f"{path} ({name} of {folder}) is gone: put it back, or read the collection again without it")
+        table = replace(entry.table, source=name, cells=tuple(_as_in_csv(c, rows.get((name, c.row, c.col)))
+                                                              for c in entry.table))
+        pictures.append(Picture(name, path, sha, table))
+    return pictures
+
+
+def _as_in_csv(cell: Cell, row: dict | None) -> Cell:
+    if row is None:
+        return cell
+    value = int(row["value"]) if row["value"] != "" else None
+    return replace(cell, value=value, needs_review=row["needs_review"] == "true", confirmed=row["confirmed"] == "true")
+
+
+def _read_manifest(folder: Path) -> tuple[str, dict[str, Path]]:
+    path = folder / MANIFEST_FILE
+    try:
+        record = json.loads(path.read_text(encoding="utf-8"))
+        if record["version"] != MANIFEST_VERSION:
+            raise ValueError(record["version"])
+        return str(record["fingerprint"]), {name: Path(p) for name, p in record["sources"].items()}
+    except FileNotFoundError:
+        raise DataError(f"{path} not found (an older recognizer read): run the same recognizer read again "
+                        "to record where the pictures are") from None
+    except OSError as exc:
+        raise DataError(f"cannot read {path}: {exc.strerror}") from None
+    except (ValueError, KeyError, TypeError, AttributeError):
+        raise DataError(f"{path} is damaged: run the same recognizer read again to rewrite it") from None
+
+
+def _dict_rows(path: Path) -> list[dict]:
+    try:
+        with open(path, encoding="utf-8", newline="") as f:
+            return list(csv.DictReader(f))
+    except OSError as exc:
+        raise DataError(f"cannot read {path}: {exc.strerror}") from None
+
+
+def _cells_records(path: Path, text: str | None = None) -> Iterator[tuple[dict, str]]:
+    """(row as a dict, its exact text, line ending included) for each data row of `cells.csv`."""
+    if text is None:
+        try:
+            text = _read_text(path)
+        except OSError as exc:
+            raise DataError(f"cannot read {path}: {exc.strerror}") from None
+    consumed: list[str] = []
+
+    def lines() -> Iterator[str]:
+        for line in io.StringIO(text, newline=""):
+            consumed.append(line)
+            yield line
+
+    reader = csv.reader(lines())
+    header = next(reader, None)
+    if header is None or tuple(header) != CELLS_COLUMNS:
+        raise DataError(f"{path}: the header must be {','.join(CELLS_COLUMNS)}: is this a recognizer read folder?")
+    consumed.clear()
+    for fields in reader:
+        raw = "".join(consumed)
+        consumed.clear()
+        yield dict(zip(CELLS_COLUMNS, fields)), raw
+
+
+def _read_text(path: Path) -> str:
+    with open(path, encoding="utf-8", newline="") as f:  # line endings as written
+        return f.read()
+
+
+# ---------------------------------------------------------------- a correction
+
+def correct_cell(folder: Path, source: str, cell: Cell) -> None:
+    """Set the row of (`source`, cell.row, cell.col) in `folder`/cells.csv to the cell's value,
+    needs_review and confirmed, the other rows byte for byte as they were; atomically, under the
+    journal's lock (FolderBusy while a recognizer read runs there)."""
+    path = Path(folder) / CELLS_FILE
+    with folder_locked(Path(folder), "save this label again when it has finished"):
+        text = _read_text(path)
+        out, hit = io.StringIO(), False
+        out.write(text[:text.find("\n") + 1])  # the header, as it is
+        for row, raw in _cells_records(path, text):
+            if (row["source"], row["row"], row["col"]) == (source, str(cell.row), str(cell.col)):
+                hit = True
+                fields = cell_fields(source, cell)
+                fields[4] = row["confidence"]  # the model's, as written
+                csv.writer(out, lineterminator="\n").writerow(fields)
+            else:
+                out.write(raw)
+        if not hit:
+            raise DataError(f"{path} has no row for {source} ({cell.row}, {cell.col}): "
+                            "the collection was read again; reload the tables")
+        with atomic_open(path) as f:
+            f.write(out.getvalue())

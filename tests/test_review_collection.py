@@ -1,0 +1,194 @@
+"""`robot review --collection OUT` on a folder written by a real `recognizer read`: the queue, a
+correction of cells.csv, the label, undo, the lock, and no model read."""
+from __future__ import annotations
+
+import csv
+import re
+import sys
+
+import cv2
+import pytest
+from click.testing import CliRunner
+
+from recognizer.cli import cli as recognizer_cli
+from recognizer.collection import load_collection
+from recognizer.errors import FolderBusy
+from recognizer.journal import JOURNAL_NAME, Journal
+from recognizer.labelset import collection_source, label_id
+from recognizer.settings import DEFAULT_MODEL
+from robot.review.app import PageSettings, create_app
+from robot.review.sources import collection_loader
+from robot.review.store import LabelStore
+from robot.review.workspace import Workspace
+from robot.run import RunParts
+from tablebot.errors import DataError, ExitCode
+from tests.tables import Look, random_values, render
+
+needs_model = pytest.mark.skipif(not DEFAULT_MODEL.exists(), reason="no shipped model")
+# Above every confidence but the surest: the flagged cells of both pictures have distinct confidences.
+THRESHOLD = "0.999999"
+
+
+@pytest.fixture(scope="module")
+def collection(tmp_path_factory):
+    """pics/a/wide.png (3x5), pics/a/refused.png (its header read as data: refused), pics/tall.png
+    (4x3, another look) read by `recognizer read` into out/."""
+    root = tmp_path_factory.mktemp("collection")
+    pics, out = root / "pics", root / "out"
+    (pics / "a").mkdir(parents=True)
+    cv2.imwrite(str(pics / "a" / "wide.png"), render(random_values(3, 5, seed=1, empty_tail=1), Look("light", size=16, cell_w=40, cell_h=30)))
+    cv2.imwrite(str(pics / "a" / "refused.png"), render(random_values(3, 5, seed=2), Look("light", size=16, cell_w=40, cell_h=30)))
+    cv2.imwrite(str(pics / "tall.png"), render(random_values(4, 3, seed=3), Look("dark", size=16, cell_w=40, cell_h=30)))
+    result = CliRunner().invoke(recognizer_cli, ["read", str(pics), "--out", str(out), "--jobs", "1",
+                                                 "--threshold", THRESHOLD], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    return pics, out
+
+
+@pytest.fixture
+def out(collection, tmp_path):
+    """A fresh copy of the collection's output folder for each test (the pictures stay where they were read)."""
+    import shutil
+
+    copy = tmp_path / "out"
+    shutil.copytree(collection[1], copy)
+    return copy
+
+
+def cells_rows(out) -> list[dict]:
+    with open(out / "cells.csv", newline="", encoding="utf-8") as f:
+        return list(csv.DictReader(f))
+
+
+def workspace_of(out, labels):
+    return Workspace(LabelStore(labels), collection_loader(out), max_pixels=10_000_000)
+
+
+def no_model(settings):
+    raise AssertionError("the collection's pictures were read by the model again")
+
+
+@needs_model
+def test_the_queue_is_the_flagged_cells_of_every_shape_least_confident_first(out, tmp_path):
+    workspace = workspace_of(out, tmp_path / "labels")
+    shapes = {d.name: (d.table.rows, d.table.cols) for d in workspace.docs()}
+    assert shapes == {"a/wide.png": (3, 5), "tall.png": (4, 3)}  # the refused picture is not reviewed
+    queue = workspace.upcoming(None, 1000)
+    flagged = {(r["source"], int(r["row"]), int(r["col"])) for r in cells_rows(out) if r["needs_review"] == "true"}
+    assert {(workspace.doc(i.doc_key).name, i.row, i.col) for i in queue} == flagged
+    assert {workspace.doc(i.doc_key).name for i in queue} == set(shapes)  # both pictures' cells, interleaved by confidence
+    assert [i.confidence for i in queue] == sorted(i.confidence for i in queue) and len(set(i.confidence for i in queue)) > 1
+    assert workspace.current() == queue[0] and all(i.needs_review for i in queue)
+
+
+@needs_model
+def test_a_correction_rewrites_one_row_of_cells_csv_atomically_and_undo_restores_it(out, tmp_path):
+    labels = tmp_path / "labels"
+    app = create_app(workspace_of(out, labels), PageSettings(160, labels, "test"))
+    client = app.test_client()
+    html = client.get("/").get_data(as_text=True)
+    token = re.search(r'name="token" value="([^"]+)"', html).group(1)
+    item = re.search(r'name="item" value="([0-9a-f]+)"', html).group(1)
+
+    before = (out / "cells.csv").read_bytes()
+    inode = (out / "cells.csv").stat().st_ino
+    ok = client.post("/label", data={"token": token, "item": item, "label": "36"})
+    assert ok.status_code == 303
+    after = (out / "cells.csv").read_bytes()
+    assert (out / "cells.csv").stat().st_ino != inode  # replaced (temp file + rename), not written in place
+    changed = [(a, b) for a, b in zip(before.splitlines(True), after.splitlines(True)) if a != b]
+    assert len(before.splitlines()) == len(after.splitlines()) and len(changed) == 1  # every other row byte-identical
+    old, new = (next(csv.reader([line.decode()])) for line in changed[0])
+    assert new[:3] == old[:3] and new[3] == "36" and new[4] == old[4]  # same cell, the model's confidence kept
+    assert (old[5], old[6]) == ("true", "false") and (new[5], new[6]) == ("false", "true")
+
+    # The label is in the labelled-cells folder `recognizer finetune` reads, keyed by the picture's content.
+    source, row, col = old[0], int(old[1]), int(old[2])
+    sha = {p.name: p.sha256 for p in load_collection(out)}[source]
+    record = LabelStore(labels).get(item)
+    assert item == label_id(collection_source(source, sha, row, col))
+    assert record.label == 36 and record.source == collection_source(source, sha, row, col)
+    assert (labels / record.image).is_file() and cv2.imread(str(labels / record.image)).size > 0
+
+    # Reopened, the corrected cell shows its new value and is no longer flagged in the table.
+    again = {p.name: p for p in load_collection(out)}[source].table.cell(row, col)
+    assert (again.value, again.confirmed, again.needs_review) == (36, True, False)
+
+    assert client.post("/undo", data={"token": token}).status_code == 303
+    assert (out / "cells.csv").read_bytes() == before and LabelStore(labels).get(item) is None
+
+
+@needs_model
+def test_a_label_saved_before_a_reread_comes_back_on_the_next_start(out, collection, tmp_path):
+    labels = tmp_path / "labels"
+    workspace = workspace_of(out, labels)
+    first = workspace.current()
+    workspace.label(first.id, "5")
+    # `recognizer read` again: it rebuilds cells.csv from its journal.
+    result = CliRunner().invoke(recognizer_cli, ["read", str(collection[0]), "--out", str(out), "--jobs", "1",
+                                                 "--threshold", THRESHOLD], catch_exceptions=False)
+    assert result.exit_code == 0 and "3 already read" in result.output, result.output
+    name = workspace.doc(first.doc_key).name
+
+    def row():
+        return [(r["value"], r["confirmed"]) for r in cells_rows(out)
+                if (r["source"], r["row"], r["col"]) == (name, str(first.row), str(first.col))]
+
+    assert row()[0][1] == "false"  # the journal knows the model's reading only
+    workspace_of(out, labels)  # the labels folder re-applies the label to cells.csv
+    assert row() == [("5", "true")]
+
+
+@needs_model
+def test_while_a_read_holds_the_folder_a_correction_is_refused_and_nothing_changes(out, tmp_path):
+    workspace = workspace_of(out, tmp_path / "labels")
+    before = (out / "cells.csv").read_bytes()
+    with Journal(out / JOURNAL_NAME, "a read in progress"):
+        with pytest.raises(FolderBusy, match="a recognizer read is writing to .*: wait for it to finish"):
+            workspace.label(workspace.current().id, "7")
+    assert (out / "cells.csv").read_bytes() == before
+
+
+@needs_model
+def test_a_picture_gone_since_the_read_is_named(out, tmp_path):
+    text = (out / "collection.json").read_text().replace("/tall.png\"", "/gone.png\"")
+    (out / "collection.json").write_text(text)
+    with pytest.raises(DataError, match=r"gone\.png \(tall\.png of .*\) is gone: put it back"):
+        workspace_of(out, tmp_path / "labels")
+
+
+# ------------------------------------------------------------------ the command
+
+def review(args, tmp_path, capsys):
+    """`robot review ...` through the real console entry, with a reader factory that fails if called."""
+    from robot.cli import main
+
+    config = tmp_path / "config.yaml"
+    config.write_text("pages:\n  - {name: p, path: /t, tables: [{name: main, selector: '#t'}]}\n"
+                      f"output: {{folder: {tmp_path / 'runs'}}}\nreview: {{port: 0, labels_folder: {tmp_path / 'labels'}}}\n")
+    argv = sys.argv
+    sys.argv = ["robot", "review", "--config", str(config), *map(str, args)]
+    try:
+        with pytest.raises(SystemExit) as exit_info:
+            main(RunParts(load_reader=no_model))
+    finally:
+        sys.argv = argv
+    return exit_info.value.code, capsys.readouterr().err
+
+
+def test_a_folder_that_is_not_a_collection_is_one_line_error(tmp_path, capsys):
+    (tmp_path / "pics").mkdir()
+    cv2.imwrite(str(tmp_path / "pics" / "t.png"), render(random_values(3, 5, seed=1)))
+    code, err = review(["--collection", tmp_path / "pics"], tmp_path, capsys)
+    assert code == ExitCode.INPUT
+    assert err.strip().splitlines() == [f"error: {tmp_path / 'pics'} is not a collection "
+                                        "(no cells.csv, summary.csv and .journal.jsonl): "
+                                        "give the --out folder of a `recognizer read`"]
+
+
+def test_collection_is_exclusive_with_images_and_run(tmp_path, capsys):
+    (tmp_path / "c").mkdir()
+    code, err = review(["--collection", tmp_path / "c", "--images", tmp_path / "c"], tmp_path, capsys)
+    assert code == ExitCode.CONFIG and "give one of --collection, --images and --run, not several" in err
+    code, err = review(["--collection", tmp_path / "c", "--run", "20240102T030405Z-a1b2c3"], tmp_path, capsys)
+    assert code == ExitCode.CONFIG and "not several" in err

@@ -161,6 +161,12 @@ def _read_text(path: Path) -> str:
 
 # ---------------------------------------------------------------- a correction
 
+def check_free(folder: Path, then: str) -> None:
+    """FolderBusy now if a recognizer read runs on `folder` (saying to wait and `then`)."""
+    with folder_locked(Path(folder), then):
+        pass
+
+
 def correct_cell(folder: Path, source: str, cell: Cell) -> None:
     """Set the row of (`source`, cell.row, cell.col) in `folder`/cells.csv to the cell's value,
     needs_review and confirmed, the other rows byte for byte as they were; atomically, under the

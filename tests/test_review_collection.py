@@ -77,7 +77,7 @@ def test_the_queue_is_the_flagged_cells_of_every_shape_least_confident_first(out
     flagged = {(r["source"], int(r["row"]), int(r["col"])) for r in cells_rows(out) if r["needs_review"] == "true"}
     assert {(workspace.doc(i.doc_key).name, i.row, i.col) for i in queue} == flagged
     assert {workspace.doc(i.doc_key).name for i in queue} == set(shapes)  # both pictures' cells, interleaved by confidence
-    assert [i.confidence for i in queue] == sorted(i.confidence for i in queue) and len(set(i.confidence for i in queue)) > 1
+    assert [i.confidence for i in queue] == sorted(i.confidence for i in queue) and len({i.confidence for i in queue}) > 1
     assert workspace.current() == queue[0] and all(i.needs_review for i in queue)
 
 
@@ -139,14 +139,24 @@ def test_a_label_saved_before_a_reread_comes_back_on_the_next_start(out, collect
     assert row() == [("5", "true")]
 
 
+def busy():
+    return pytest.raises(FolderBusy, match="a recognizer read is writing to .*: wait for it to finish")
+
+
 @needs_model
-def test_while_a_read_holds_the_folder_a_correction_is_refused_and_nothing_changes(out, tmp_path):
+def test_while_a_read_holds_the_folder_a_correction_or_undo_is_refused_and_nothing_changes(out, tmp_path):
     workspace = workspace_of(out, tmp_path / "labels")
     before = (out / "cells.csv").read_bytes()
-    with Journal(out / JOURNAL_NAME, "a read in progress"):
-        with pytest.raises(FolderBusy, match="a recognizer read is writing to .*: wait for it to finish"):
-            workspace.label(workspace.current().id, "7")
-    assert (out / "cells.csv").read_bytes() == before
+    with Journal(out / JOURNAL_NAME, "a read in progress"), busy():
+        workspace.label(workspace.current().id, "7")
+    assert (out / "cells.csv").read_bytes() == before and len(LabelStore(tmp_path / "labels")) == 0
+    first = workspace.current()
+    workspace.label(first.id, "7")
+    with Journal(out / JOURNAL_NAME, "a read in progress"), busy():
+        workspace.undo()
+    assert workspace.can_undo() and LabelStore(tmp_path / "labels").get(first.id).label == 7
+    workspace.undo()  # once the read has finished
+    assert (out / "cells.csv").read_bytes() == before and len(LabelStore(tmp_path / "labels")) == 0
 
 
 @needs_model
@@ -181,9 +191,9 @@ def test_a_folder_that_is_not_a_collection_is_one_line_error(tmp_path, capsys):
     cv2.imwrite(str(tmp_path / "pics" / "t.png"), render(random_values(3, 5, seed=1)))
     code, err = review(["--collection", tmp_path / "pics"], tmp_path, capsys)
     assert code == ExitCode.INPUT
-    assert err.strip().splitlines() == [f"error: {tmp_path / 'pics'} is not a collection "
-                                        "(no cells.csv, summary.csv and .journal.jsonl): "
-                                        "give the --out folder of a `recognizer read`"]
+    expected = (f"error: {tmp_path / 'pics'} is not a collection (no cells.csv, summary.csv and .journal.jsonl): "
+                "give the --out folder of a `recognizer read`")
+    assert err.strip().splitlines() == [expected]
 
 
 def test_collection_is_exclusive_with_images_and_run(tmp_path, capsys):
@@ -192,3 +202,41 @@ def test_collection_is_exclusive_with_images_and_run(tmp_path, capsys):
     assert code == ExitCode.CONFIG and "give one of --collection, --images and --run, not several" in err
     code, err = review(["--collection", tmp_path / "c", "--run", "20240102T030405Z-a1b2c3"], tmp_path, capsys)
     assert code == ExitCode.CONFIG and "not several" in err
+
+
+@needs_model
+def test_robot_review_collection_serves_the_queue_and_saves_a_correction_without_the_model(out, tmp_path):
+    """The real command in its own process, with a reader factory that exits the process if called."""
+    import signal
+    import subprocess
+    import urllib.parse
+    import urllib.request
+
+    config = tmp_path / "config.yaml"
+    config.write_text("pages:\n  - {name: p, path: /t, tables: [{name: main, selector: '#t'}]}\n"
+                      f"output: {{folder: {tmp_path / 'runs'}}}\nreview: {{port: 0, labels_folder: {tmp_path / 'labels'}}}\n")
+    script = ("import sys\nfrom robot.cli import main\nfrom robot.run import RunParts\n"
+              "def no_model(settings):\n    sys.exit('the model was loaded')\n"
+              "main(RunParts(load_reader=no_model))\n")
+    flagged = sum(r["needs_review"] == "true" for r in cells_rows(out))
+    process = subprocess.Popen([sys.executable, "-c", script, "review", "--config", str(config), "--collection", str(out)],
+                               stderr=subprocess.PIPE, text=True)
+    try:
+        lines = []
+        for line in process.stderr:
+            lines.append(line)
+            if "open http://" in line:
+                break
+        url = re.search(r"open (http://\S+)", "".join(lines)).group(1)
+        assert f"{flagged} to label, 0 done" in "".join(lines) and "cells flagged in the collection" in "".join(lines)
+        html = urllib.request.urlopen(url, timeout=10).read().decode()
+        token = re.search(r'name="token" value="([^"]+)"', html).group(1)
+        item = re.search(r'name="item" value="([0-9a-f]+)"', html).group(1)
+        form = urllib.parse.urlencode({"token": token, "item": item, "label": "0"})
+        urllib.request.urlopen(url + "label", data=form.encode(), timeout=10)
+    finally:
+        process.send_signal(signal.SIGINT)
+        rest = process.communicate(timeout=10)[1]
+    assert process.returncode == 0, rest
+    assert LabelStore(tmp_path / "labels").get(item).label == 0
+    assert sum(r["confirmed"] == "true" for r in cells_rows(out)) == 1

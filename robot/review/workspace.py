@@ -276,6 +276,8 @@ class Workspace:
             cell = doc.table.cell(item.row, item.col)
             crop = self.crop(item_id)
             previous = self.store.get(item_id)
+            if doc.collection is not None:  # a read running there: refuse before anything is saved
+                collection.check_free(doc.collection, "save this label again")
             # The dataset first: if the tool stops before the run files are written, the next start finishes them.
             record = self.store.put(item.source, crop, label)
             self._set_cell(doc, replace(cell, value=cell_value(label), confirmed=True, needs_review=False))
@@ -297,11 +299,12 @@ class Workspace:
         with self._lock:
             if not self._undo:
                 return None
-            step = self._undo.pop()
+            step = self._undo[-1]  # popped once undone: a refused undo (a read running) can be tried again
             where = self._state.cells.get(step.item_id)  # None: its table went away in a rescan
             if where is not None:
                 self._set_cell(self._state.docs[where[0]], step.previous_cell)
             self.store.restore(step.item_id, step.previous_record)
+            self._undo.pop()
             return self.item(step.item_id) if where is not None else None
 
     def _set_cell(self, doc: TableDoc, cell: Cell) -> None:

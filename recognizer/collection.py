@@ -61,6 +61,34 @@ def write_manifest(stream: IO[str], fingerprint: str, sources: Mapping[str, Path
     stream.write("\n")
 
 
+# A person's corrections, per picture: (source, sha256, rows, cols) -> {(row, col): value}.
+Corrections = dict[tuple[str, str, int, int], dict[tuple[int, int], "int | None"]]
+
+
+def read_corrections(folder: Path) -> Corrections:
+    """The confirmed cells of `folder`'s cells.csv, keyed by their picture's content and shape
+    (summary.csv), so that a rerun keeps them for the same picture read in the same shape."""
+    folder = Path(folder)
+    if not is_collection(folder):
+        return {}
+    pictures = {r["source"]: r for r in _dict_rows(folder / SUMMARY_FILE) if r["status"] == "read"}
+    found: Corrections = {}
+    for row, _ in _cells_records(folder / CELLS_FILE):
+        picture = pictures.get(row["source"])
+        if row["confirmed"] != "true" or picture is None:
+            continue
+        key = (row["source"], picture["sha256"], int(picture["rows"]), int(picture["cols"]))
+        found.setdefault(key, {})[int(row["row"]), int(row["col"])] = int(row["value"]) if row["value"] != "" else None
+    return found
+
+
+def with_corrections(table: Table, sha256: str, corrections: Corrections) -> Table:
+    """`table` (of picture `sha256`) with the corrections made to that picture in that shape."""
+    for (row, col), value in corrections.get((table.source, sha256, table.rows, table.cols), {}).items():
+        table = table.with_cell(replace(table.cell(row, col), value=value, needs_review=False, confirmed=True))
+    return table
+
+
 # ---------------------------------------------------------------- reading a collection back
 
 def is_collection(folder: Path) -> bool:

@@ -23,6 +23,8 @@ from recognizer.collection import (
     SUMMARY_COLUMNS,
     SUMMARY_FILE,
     cell_fields,
+    read_corrections,
+    with_corrections,
     write_manifest,
 )
 from recognizer.errors import InputImageError, NotATableError, SegmentationError
@@ -110,6 +112,11 @@ def read(paths, out_dir, from_file, include, exclude, per_picture, rows, cols, s
         with Journal(out_dir / JOURNAL_NAME, fingerprint(settings, shape)) as journal:
             try:
                 outcomes, skipped = read_all(sources, journal, out_dir, per_picture, read_file, settings, shape, jobs)
+                # The journal holds the model's readings; a person's corrections (robot review) live in cells.csv.
+                corrections = read_corrections(out_dir)
+                for o in outcomes:
+                    if o.table is not None:
+                        o.table = with_corrections(o.table, o.sha256, corrections)
                 with atomic_open(out_dir / CELLS_FILE) as f:
                     write_cells_csv(outcomes, f)
                 with atomic_open(out_dir / SUMMARY_FILE) as f:

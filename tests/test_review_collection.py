@@ -119,24 +119,39 @@ def test_a_correction_rewrites_one_row_of_cells_csv_atomically_and_undo_restores
 
 
 @needs_model
-def test_a_label_saved_before_a_reread_comes_back_on_the_next_start(out, collection, tmp_path):
-    labels = tmp_path / "labels"
-    workspace = workspace_of(out, labels)
+def test_a_rerun_of_recognizer_read_keeps_the_corrections_in_cells_csv(out, collection, tmp_path):
+    workspace = workspace_of(out, tmp_path / "labels")
     first = workspace.current()
     workspace.label(first.id, "5")
-    # `recognizer read` again: it rebuilds cells.csv from its journal.
+    corrected = (out / "cells.csv").read_bytes()
     result = CliRunner().invoke(recognizer_cli, ["read", str(collection[0]), "--out", str(out), "--jobs", "1",
                                                  "--threshold", THRESHOLD], catch_exceptions=False)
     assert result.exit_code == 0 and "3 already read" in result.output, result.output
-    name = workspace.doc(first.doc_key).name
+    assert (out / "cells.csv").read_bytes() == corrected  # not the journal's reading of that cell
 
-    def row():
-        return [(r["value"], r["confirmed"]) for r in cells_rows(out)
-                if (r["source"], r["row"], r["col"]) == (name, str(first.row), str(first.col))]
 
-    assert row()[0][1] == "false"  # the journal knows the model's reading only
-    workspace_of(out, labels)  # the labels folder re-applies the label to cells.csv
-    assert row() == [("5", "true")]
+def test_corrections_are_kept_only_for_the_same_picture_in_the_same_shape():
+    from recognizer.collection import with_corrections
+    from recognizer.table import Box, Cell, Table
+
+    table = Table(1, 2, (Cell(0, 0, 3, 0.5, Box(0, 0, 9, 9), needs_review=True), Cell(0, 1, 4, 0.99, Box(9, 0, 9, 9))), "t.png")
+    fixes = {("t.png", "aa", 1, 2): {(0, 0): 8}}
+    assert with_corrections(table, "aa", fixes).cell(0, 0) == Cell(0, 0, 8, 0.5, Box(0, 0, 9, 9), False, True)
+    assert with_corrections(table, "bb", fixes) == table  # the picture changed: read again, not corrected
+    assert with_corrections(table, "aa", {("t.png", "aa", 2, 1): {(0, 0): 8}}) == table  # read in another shape
+
+
+@needs_model
+def test_a_label_whose_cells_csv_write_was_lost_is_applied_on_the_next_start(out, tmp_path):
+    labels = tmp_path / "labels"
+    before = (out / "cells.csv").read_bytes()
+    workspace = workspace_of(out, labels)
+    first = workspace.current()
+    workspace.label(first.id, "5")
+    corrected = (out / "cells.csv").read_bytes()
+    (out / "cells.csv").write_bytes(before)  # as if the tool stopped between the label and cells.csv
+    workspace_of(out, labels)
+    assert (out / "cells.csv").read_bytes() == corrected
 
 
 def busy():

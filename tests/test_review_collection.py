@@ -159,7 +159,9 @@ def busy():
 
 
 @needs_model
-def test_while_a_read_holds_the_folder_a_correction_or_undo_is_refused_and_nothing_changes(out, tmp_path):
+def test_while_a_read_holds_the_folder_review_opening_a_correction_or_undo_is_refused(out, tmp_path):
+    with Journal(out / JOURNAL_NAME, "a read in progress"), busy():
+        workspace_of(out, tmp_path / "labels")  # not opened while a read runs
     workspace = workspace_of(out, tmp_path / "labels")
     before = (out / "cells.csv").read_bytes()
     with Journal(out / JOURNAL_NAME, "a read in progress"), busy():

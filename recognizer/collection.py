@@ -6,9 +6,12 @@
   several input roots) and the settings fingerprint of the run, so that its tables (with their
   cell boxes) are found in `.journal.jsonl` without reading any picture again.
 
-The three are written atomically at the end of a read. A correction rewrites `cells.csv`
+The three are written atomically at the end of a read. The journal holds the model's readings;
+`cells.csv` holds them and a person's corrections (`confirmed=true`), which a rerun keeps for a
+picture of the same content read in the same shape. A correction rewrites `cells.csv`
 atomically (temp file, then rename) under the journal's flock, so it never interleaves with a
-`recognizer read` on the same folder: while one runs, corrections are refused (`FolderBusy`).
+`recognizer read` on the same folder: while one runs, opening and correcting are refused
+(`FolderBusy`) rather than waiting for a run that may take minutes.
 """
 from __future__ import annotations
 
@@ -71,14 +74,21 @@ def read_corrections(folder: Path) -> Corrections:
     folder = Path(folder)
     if not is_collection(folder):
         return {}
+    text = _read_text(folder / CELLS_FILE)
+    if not any(mark in text for mark in (",true\n", ",true\r")) and not text.endswith(",true"):
+        return {}  # no row ends confirmed (the last column): the usual case, found at once
     pictures = {r["source"]: r for r in _dict_rows(folder / SUMMARY_FILE) if r["status"] == "read"}
     found: Corrections = {}
-    for row, _ in _cells_records(folder / CELLS_FILE):
-        picture = pictures.get(row["source"])
-        if row["confirmed"] != "true" or picture is None:
-            continue
-        key = (row["source"], picture["sha256"], int(picture["rows"]), int(picture["cols"]))
-        found.setdefault(key, {})[int(row["row"]), int(row["col"])] = int(row["value"]) if row["value"] != "" else None
+    try:
+        for source, row, col, value, _, _, confirmed in _cells_rows(folder / CELLS_FILE, text):
+            picture = pictures.get(source)
+            if confirmed != "true" or picture is None:
+                continue
+            key = (source, picture["sha256"], int(picture["rows"]), int(picture["cols"]))
+            found.setdefault(key, {})[int(row), int(col)] = int(value) if value != "" else None
+    except ValueError:  # a row of another length, or not a number where one goes
+        raise DataError(f"{folder / CELLS_FILE} is damaged: restore it, or delete it and read the collection again "
+                        "(corrections not in the labels folder are then lost)") from None
     return found
 
 
@@ -106,7 +116,7 @@ def load_collection(folder: Path) -> list[Picture]:
     with folder_locked(folder, "open the collection again"):  # its files, all from one run
         fingerprint, paths = _read_manifest(folder)
         entries = load(folder / JOURNAL_NAME, fingerprint)
-        rows = {(r["source"], int(r["row"]), int(r["col"])): r for r, _ in _cells_records(folder / CELLS_FILE)}
+        corrections = read_corrections(folder)  # cells.csv differs from the journal only in these
         summaries = _dict_rows(folder / SUMMARY_FILE)
     pictures = []
     for summary in summaries:
@@ -120,17 +130,9 @@ def load_collection(folder: Path) -> list[Picture]:
         path = paths[name]
         if not path.is_file():
             raise DataError(f"{path} ({name} of {folder}) is gone: put it back, or read the collection again without it")
-        table = replace(entry.table, source=name, cells=tuple(_as_in_csv(c, rows.get((name, c.row, c.col)))
-                                                              for c in entry.table))
+        table = with_corrections(replace(entry.table, source=name), sha, corrections)
         pictures.append(Picture(name, path, sha, table))
     return pictures
-
-
-def _as_in_csv(cell: Cell, row: dict | None) -> Cell:
-    if row is None:
-        return cell
-    value = int(row["value"]) if row["value"] != "" else None
-    return replace(cell, value=value, needs_review=row["needs_review"] == "true", confirmed=row["confirmed"] == "true")
 
 
 def _read_manifest(folder: Path) -> tuple[str, dict[str, Path]]:
@@ -157,29 +159,13 @@ def _dict_rows(path: Path) -> list[dict]:
         raise DataError(f"cannot read {path}: {exc.strerror}") from None
 
 
-def _cells_records(path: Path, text: str | None = None) -> Iterator[tuple[dict, str]]:
-    """(row as a dict, its exact text, line ending included) for each data row of `cells.csv`."""
-    if text is None:
-        try:
-            text = _read_text(path)
-        except OSError as exc:
-            raise DataError(f"cannot read {path}: {exc.strerror}") from None
-    consumed: list[str] = []
-
-    def lines() -> Iterator[str]:
-        for line in io.StringIO(text, newline=""):
-            consumed.append(line)
-            yield line
-
-    reader = csv.reader(lines())
+def _cells_rows(path: Path, text: str) -> Iterator[list[str]]:
+    """The data rows of `cells.csv` (its text given), in `CELLS_COLUMNS` order."""
+    reader = csv.reader(io.StringIO(text, newline=""))
     header = next(reader, None)
     if header is None or tuple(header) != CELLS_COLUMNS:
         raise DataError(f"{path}: the header must be {','.join(CELLS_COLUMNS)}: is this a recognizer read folder?")
-    consumed.clear()
-    for fields in reader:
-        raw = "".join(consumed)
-        consumed.clear()
-        yield dict(zip(CELLS_COLUMNS, fields)), raw
+    return reader
 
 
 def _read_text(path: Path) -> str:
@@ -200,20 +186,23 @@ def correct_cell(folder: Path, source: str, cell: Cell) -> None:
     needs_review and confirmed, the other rows byte for byte as they were; atomically, under the
     journal's lock (FolderBusy while a recognizer read runs there)."""
     path = Path(folder) / CELLS_FILE
-    with folder_locked(Path(folder), "save this label again when it has finished"):
+    with folder_locked(Path(folder), "try again"):
         text = _read_text(path)
-        out, hit = io.StringIO(), False
-        out.write(text[:text.find("\n") + 1])  # the header, as it is
-        for row, raw in _cells_records(path, text):
-            if (row["source"], row["row"], row["col"]) == (source, str(cell.row), str(cell.col)):
-                hit = True
-                fields = cell_fields(source, cell)
-                fields[4] = row["confidence"]  # the model's, as written
-                csv.writer(out, lineterminator="\n").writerow(fields)
-            else:
-                out.write(raw)
-        if not hit:
+        # A row starts a line with its source,row,col; the fields after them never hold a newline
+        # or a quote: one search finds the row, however large the collection.
+        key = io.StringIO()
+        csv.writer(key, lineterminator="").writerow([source, cell.row, cell.col, ""])
+        start = text.find("\n" + key.getvalue()) + 1
+        if start == 0:
             raise DataError(f"{path} has no row for {source} ({cell.row}, {cell.col}): "
                             "the collection was read again; reload the tables")
+        end = text.find("\n", start + len(key.getvalue())) + 1 or len(text)
+        old = next(csv.reader([text[start:end]]))
+        fields = cell_fields(source, cell)
+        fields[4] = old[4]  # the model's confidence, as written
+        row = io.StringIO()
+        csv.writer(row, lineterminator="\n").writerow(fields)
         with atomic_open(path) as f:
-            f.write(out.getvalue())
+            f.write(text[:start])
+            f.write(row.getvalue())
+            f.write(text[end:])

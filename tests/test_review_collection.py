@@ -114,6 +114,12 @@ def test_a_correction_rewrites_one_row_of_cells_csv_atomically_and_undo_restores
     again = {p.name: p for p in load_collection(out)}[source].table.cell(row, col)
     assert (again.value, again.confirmed, again.needs_review) == (36, True, False)
 
+    # The table views of both shapes draw the corrected picture from where it was read.
+    keys = re.findall(r'href="/table/([^"?]+)"', client.get("/tables").get_data(as_text=True))
+    assert len(keys) == 2
+    for key in keys:
+        assert client.get(f"/table/{key}").status_code == 200 and client.get(f"/table/{key}/screenshot").status_code == 200
+
     assert client.post("/undo", data={"token": token}).status_code == 303
     assert (out / "cells.csv").read_bytes() == before and LabelStore(labels).get(item) is None
 

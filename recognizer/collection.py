@@ -2,6 +2,8 @@
 
 - `cells.csv`: one row per cell (`CELLS_COLUMNS`); the review tool corrects one row at a time;
 - `summary.csv`: one row per picture (`SUMMARY_COLUMNS`);
+- per picture (unless `--no-per-picture`), `<source>.csv` (the grid) and `<source>.json` (the
+  table), the source's suffix kept (`a/t.png` -> `a/t.png.csv`); corrected with `cells.csv`;
 - `collection.json`: where each picture was read from (absolute paths: a collection can mix
   several input roots) and the settings fingerprint of the run, so that its tables (with their
   cell boxes) are found in `.journal.jsonl` without reading any picture again.
@@ -24,7 +26,13 @@ from pathlib import Path
 from typing import IO
 
 from recognizer.journal import JOURNAL_NAME, folder_locked, load
-from recognizer.table import Cell, Table
+from recognizer.table import (
+    Cell,
+    Table,
+    table_from_dict,
+    write_grid_csv,
+    write_table_json,
+)
 from tablebot.errors import DataError
 from tablebot.files import atomic_open
 
@@ -62,6 +70,16 @@ def write_manifest(stream: IO[str], fingerprint: str, sources: Mapping[str, Path
               "sources": {name: str(Path(path).absolute()) for name, path in sources.items()}}
     json.dump(record, stream, indent=1, sort_keys=True)
     stream.write("\n")
+
+
+def write_per_picture(table: Table, folder: Path, name: str, only_missing: bool = False) -> None:
+    """`folder`/<name>.csv and <name>.json; with `only_missing`, those already there are left alone."""
+    for suffix, write in ((".csv", write_grid_csv), (".json", write_table_json)):
+        path = Path(folder) / f"{name}{suffix}"
+        if only_missing and path.exists():
+            continue
+        with atomic_open(path) as f:
+            write(table, f)
 
 
 # A person's corrections, per picture: (source, sha256, rows, cols) -> {(row, col): value}.
@@ -206,3 +224,20 @@ def correct_cell(folder: Path, source: str, cell: Cell) -> None:
             f.write(text[:start])
             f.write(row.getvalue())
             f.write(text[end:])
+        _correct_per_picture(Path(folder), source, cell)
+
+
+def _correct_per_picture(folder: Path, source: str, cell: Cell) -> None:
+    """The cell in `source`'s own JSON and grid CSV too, where they were written."""
+    path = folder / f"{source}.json"
+    try:
+        table = table_from_dict(json.loads(_read_text(path)))
+    except FileNotFoundError:
+        return  # --no-per-picture
+    except (OSError, ValueError, KeyError, TypeError):
+        raise DataError(f"{path} is damaged: delete it and read the collection again to rewrite it") from None
+    if not (0 <= cell.row < table.rows and 0 <= cell.col < table.cols):
+        raise DataError(f"{path} has no cell ({cell.row}, {cell.col}): delete it and read the collection again")
+    old = table.cell(cell.row, cell.col)
+    write_per_picture(table.with_cell(replace(old, value=cell.value, needs_review=cell.needs_review,
+                                              confirmed=cell.confirmed)), folder, source)

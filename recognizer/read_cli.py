@@ -26,6 +26,7 @@ from recognizer.collection import (
     read_corrections,
     with_corrections,
     write_manifest,
+    write_per_picture,
 )
 from recognizer.errors import InputImageError, NotATableError, SegmentationError
 from recognizer.inputs import InputsError, gather, read_list
@@ -35,8 +36,6 @@ from recognizer.table import (
     Table,
     table_from_dict,
     table_to_dict,
-    write_grid_csv,
-    write_table_json,
 )
 from tablebot.errors import ExitCode
 from tablebot.files import atomic_open
@@ -293,16 +292,6 @@ def _read_in_order(sources, journal, out_dir, per_picture, read_file, pooled, ha
                      len(outcome.table.flagged))
         journal.add(outcome.sha256, outcome.status, outcome.error, outcome.table, table)
     return outcomes, skipped
-
-
-def write_per_picture(table: Table, out_dir: Path, name: str, only_missing: bool = False) -> None:
-    """OUT/<name>.csv and OUT/<name>.json; with `only_missing`, those already there are left alone."""
-    for suffix, write in ((".csv", write_grid_csv), (".json", write_table_json)):
-        path = out_dir / f"{name}{suffix}"
-        if only_missing and path.exists():
-            continue
-        with atomic_open(path) as f:
-            write(table, f)
 
 
 @contextlib.contextmanager

@@ -3,8 +3,10 @@ correction of cells.csv, the label, undo, the lock, and no model read."""
 from __future__ import annotations
 
 import csv
+import json
 import re
 import sys
+from pathlib import Path
 
 import cv2
 import pytest
@@ -60,6 +62,10 @@ def cells_rows(out) -> list[dict]:
         return list(csv.DictReader(f))
 
 
+def again_cols(out, source: str) -> int:
+    return {p.name: p.table.cols for p in load_collection(out)}[source]
+
+
 def workspace_of(out, labels):
     return Workspace(LabelStore(labels), collection_loader(out), max_pixels=10_000_000)
 
@@ -91,6 +97,7 @@ def test_a_correction_rewrites_one_row_of_cells_csv_atomically_and_undo_restores
     item = re.search(r'name="item" value="([0-9a-f]+)"', html).group(1)
 
     before = (out / "cells.csv").read_bytes()
+    own_files = {p: p.read_bytes() for p in out.rglob("*.png.*")}  # each picture's grid CSV and JSON
     inode = (out / "cells.csv").stat().st_ino
     ok = client.post("/label", data={"token": token, "item": item, "label": "36"})
     assert ok.status_code == 303
@@ -110,6 +117,12 @@ def test_a_correction_rewrites_one_row_of_cells_csv_atomically_and_undo_restores
     assert record.label == 36 and record.source == collection_source(source, sha, row, col)
     assert (labels / record.image).is_file() and cv2.imread(str(labels / record.image)).size > 0
 
+    # The picture's own grid CSV and JSON are corrected too, the other pictures' left alone.
+    changed_files = sorted(p.name for p, data in own_files.items() if p.read_bytes() != data)
+    assert changed_files == sorted([f"{Path(source).name}.csv", f"{Path(source).name}.json"])
+    own = json.loads((out / f"{source}.json").read_text())["cells"][row * again_cols(out, source) + col]
+    assert (own["value"], own["confirmed"], own["needs_review"]) == (36, True, False)
+
     # Reopened, the corrected cell shows its new value and is no longer flagged in the table.
     again = {p.name: p for p in load_collection(out)}[source].table.cell(row, col)
     assert (again.value, again.confirmed, again.needs_review) == (36, True, False)
@@ -122,6 +135,7 @@ def test_a_correction_rewrites_one_row_of_cells_csv_atomically_and_undo_restores
 
     assert client.post("/undo", data={"token": token}).status_code == 303
     assert (out / "cells.csv").read_bytes() == before and LabelStore(labels).get(item) is None
+    assert {p: p.read_bytes() for p in own_files} == own_files
 
 
 @needs_model

@@ -6,7 +6,7 @@ bytes, the review threshold, the expected shape) and the outcome (status, error,
 skips every picture whose (sha256, fingerprint) is there. On load a torn line (a kill -9 in the
 middle of a write) and lines of other settings are ignored; the file is never rewritten. The run
 holds an exclusive flock on it: a second run on the same folder is refused (exit code 10), and
-so is a review correction of the folder's cells.csv (`folder_locked`) while a run holds it.
+so are `robot review --collection` opening or correcting the folder (`folder_locked`) meanwhile.
 """
 from __future__ import annotations
 

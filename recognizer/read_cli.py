@@ -43,7 +43,6 @@ from tablebot.files import atomic_open
 log = logging.getLogger(__name__)
 
 
-
 @dataclass
 class Outcome:
     source: str
@@ -74,8 +73,9 @@ def read(paths, out_dir, from_file, include, exclude, per_picture, rows, cols, s
          threshold, jobs) -> None:
     """Read the table pictures in PATHS (files, or folders searched recursively for .png .jpg
     .jpeg .webp .bmp .gif .tif .tiff) into OUT/cells.csv (one row per cell), OUT/summary.csv (one
-    row per picture) and, per picture, OUT/<name>.csv (the grid) and OUT/<name>.json, where <name>
-    is its path relative to the folder given, suffix included (a/t.png -> OUT/a/t.png.csv).
+    row per picture), OUT/collection.json (where each picture is, for `robot review --collection`)
+    and, per picture, OUT/<name>.csv (the grid) and OUT/<name>.json, where <name> is its path
+    relative to the folder given, suffix included (a/t.png -> OUT/a/t.png.csv).
 
     A picture that cannot be read gets one error line naming it; the others are still read.
     The exit code is non-zero only if some picture could not be read at all: not decoded, or no
@@ -88,6 +88,9 @@ def read(paths, out_dir, from_file, include, exclude, per_picture, rows, cols, s
 
     With --jobs N above 1, N worker processes each load the model once and read the pictures
     (one inference thread each); the outputs are the same, in the same order, whatever N.
+
+    Corrections made in OUT/cells.csv (`robot review --collection OUT`, confirmed=true) are kept
+    by a rerun for each picture of unchanged content and shape.
     """
     listed = read_list(from_file) if from_file is not None else []
     try:

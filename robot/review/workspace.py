@@ -1,10 +1,10 @@
 """What the review pages work on: the tables, the queue of cells to label, and the label actions.
 
 A table comes from a harvest run (its flagged cells form the default queue, and an answer
-also corrects the run's CSVs), from a `recognizer read` folder (`--collection`: its flagged cells,
-least confident first, and an answer also corrects its cells.csv) or from an image folder
-(`--images`, every non-empty cell is queued). Every action goes to disk before it returns; the undo stack and the skipped set
-live only as long as the process.
+also corrects the run's CSVs), from a `recognizer read` folder (`--collection`: its flagged
+cells, least confident first, and an answer also corrects its cells.csv) or from an image
+folder (`--images`, every non-empty cell is queued). Every action goes to disk before it
+returns; the undo stack and the skipped set live only as long as the process.
 """
 from __future__ import annotations
 

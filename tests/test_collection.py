@@ -72,6 +72,14 @@ def test_read_list_skips_blank_lines():
 
 # ---------------------------------------------------------------------------- the command
 
+@pytest.mark.parametrize("name", ["summary", "cells", "collection"])
+def test_a_picture_whose_own_outputs_would_overwrite_the_collections_files_is_refused(tmp_path, name):
+    cv2.imwrite(str(tmp_path / "t.png"), render(random_values(rows=3, cols=5), LOOK))
+    (tmp_path / name).write_bytes((tmp_path / "t.png").read_bytes())
+    result = run(tmp_path / name, "--out", tmp_path / "out")
+    assert result.exit_code == ExitCode.USAGE and f"{name}'s own outputs would overwrite the collection's files" in result.output
+
+
 @needs_model
 def test_folder_input_writes_distinct_outputs_per_source_and_the_collection_csvs(collection, tmp_path):
     root, values = collection

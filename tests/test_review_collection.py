@@ -204,6 +204,13 @@ def test_a_picture_gone_since_the_read_is_named(out, tmp_path):
         workspace_of(out, tmp_path / "labels")
 
 
+@needs_model
+def test_a_folder_read_before_collection_json_existed_says_to_read_it_again(out, tmp_path):
+    (out / "collection.json").unlink()
+    with pytest.raises(DataError, match=r"collection\.json not found \(an older recognizer read\): run the same recognizer read again"):
+        workspace_of(out, tmp_path / "labels")
+
+
 # ------------------------------------------------------------------ the command
 
 def review(args, tmp_path, capsys):

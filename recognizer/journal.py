@@ -5,15 +5,18 @@ soon as the picture is done: its content sha256, the settings fingerprint (the m
 bytes, the review threshold, the expected shape) and the outcome (status, error, table). A rerun
 skips every picture whose (sha256, fingerprint) is there. On load a torn line (a kill -9 in the
 middle of a write) and lines of other settings are ignored; the file is never rewritten. The run
-holds an exclusive flock on it: a second run on the same folder is refused (exit code 10).
+holds an exclusive flock on it: a second run on the same folder is refused (exit code 10), and
+so are `robot review --collection` opening or correcting the folder (`folder_locked`) meanwhile.
 """
 from __future__ import annotations
 
+import contextlib
 import errno
 import fcntl
 import hashlib
 import json
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Self
@@ -114,6 +117,27 @@ class Journal:
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+
+@contextlib.contextmanager
+def folder_locked(folder: Path, then: str) -> Iterator[None]:
+    """While inside, no `recognizer read` runs on `folder` (the run's flock on its journal, taken
+    without waiting); FolderBusy says to wait for it and `then`."""
+    path = Path(folder) / JOURNAL_NAME
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError as exc:
+        raise output_error(path, exc) from exc
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError as exc:
+            if exc.errno in (errno.EWOULDBLOCK, errno.EAGAIN):
+                raise FolderBusy(f"a recognizer read is writing to {folder}: wait for it to finish, then {then}") from None
+            raise output_error(path, exc) from exc
+        yield
+    finally:
+        os.close(fd)  # releases the lock
 
 
 def _ends_torn(path: Path) -> bool:

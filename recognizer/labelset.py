@@ -9,7 +9,9 @@ labels.csv has exactly the header `id,label,image,source,labelled_at`:
 - label: a whole number 0..36 in ASCII digits without leading zeros, or the literal `not_a_number`;
 - image: the raw BGR cell crop (not normalised) as PNG, `cells/<id>.png`, relative to DIR;
 - source: where the cell came from, `run:<run_id>/<page>__<table>:<row>,<col>`,
-  `image:<file>:<row>,<col>`, or the generator's source (`fonts`, `mnist`);
+  `image:<file>:<row>,<col>`, `collection:<name>@<sha256, 16 hex>:<row>,<col>` (a picture of a
+  `recognizer read` folder, by content: two collections' `t.png` never share a label), or the
+  generator's source (`fonts`, `mnist`);
 - labelled_at: UTC, `tablebot.clock.utc_iso`.
 
 Writers write each cell image first and the whole CSV last, each atomically (temp file, then
@@ -82,6 +84,10 @@ def run_source(run_id: str, stem: str, row: int, col: int) -> str:
 
 def image_source(file: str, row: int, col: int) -> str:
     return f"image:{file}:{row},{col}"
+
+
+def collection_source(name: str, sha256: str, row: int, col: int) -> str:
+    return f"collection:{name}@{sha256[:ID_HEX_DIGITS]}:{row},{col}"
 
 
 def read_labels(stream: IO[str], name: str = LABELS_FILE) -> list[LabelRecord]:

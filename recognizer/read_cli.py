@@ -1,5 +1,6 @@
-"""`recognizer read PATH... --out DIR`: a collection of pictures -> cells.csv, summary.csv and,
-per picture, a CSV grid and a JSON named by the picture's relative path."""
+"""`recognizer read PATH... --out DIR`: a collection of pictures -> cells.csv, summary.csv,
+collection.json (`recognizer.collection`) and, per picture, a CSV grid and a JSON named by the
+picture's relative path."""
 from __future__ import annotations
 
 import contextlib
@@ -14,6 +15,19 @@ from pathlib import Path
 
 import click
 
+from recognizer.collection import (
+    CELLS_COLUMNS,
+    CELLS_FILE,
+    COLLECTION_FILES,
+    MANIFEST_FILE,
+    SUMMARY_COLUMNS,
+    SUMMARY_FILE,
+    cell_fields,
+    read_corrections,
+    with_corrections,
+    write_manifest,
+    write_per_picture,
+)
 from recognizer.errors import InputImageError, NotATableError, SegmentationError
 from recognizer.inputs import InputsError, gather, read_list
 from recognizer.journal import JOURNAL_NAME, Journal, fingerprint
@@ -22,17 +36,11 @@ from recognizer.table import (
     Table,
     table_from_dict,
     table_to_dict,
-    write_grid_csv,
-    write_table_json,
 )
 from tablebot.errors import ExitCode
 from tablebot.files import atomic_open
 
 log = logging.getLogger(__name__)
-
-CELLS_COLUMNS = ("source", "row", "col", "value", "confidence", "needs_review", "confirmed")
-SUMMARY_COLUMNS = ("source", "sha256", "rows", "cols", "cells", "flagged", "status", "error")
-COLLECTION_FILES = ("cells.csv", "summary.csv")
 
 
 @dataclass
@@ -65,8 +73,9 @@ def read(paths, out_dir, from_file, include, exclude, per_picture, rows, cols, s
          threshold, jobs) -> None:
     """Read the table pictures in PATHS (files, or folders searched recursively for .png .jpg
     .jpeg .webp .bmp .gif .tif .tiff) into OUT/cells.csv (one row per cell), OUT/summary.csv (one
-    row per picture) and, per picture, OUT/<name>.csv (the grid) and OUT/<name>.json, where <name>
-    is its path relative to the folder given, suffix included (a/t.png -> OUT/a/t.png.csv).
+    row per picture), OUT/collection.json (where each picture is, for `robot review --collection`)
+    and, per picture, OUT/<name>.csv (the grid) and OUT/<name>.json, where <name> is its path
+    relative to the folder given, suffix included (a/t.png -> OUT/a/t.png.csv).
 
     A picture that cannot be read gets one error line naming it; the others are still read.
     The exit code is non-zero only if some picture could not be read at all: not decoded, or no
@@ -79,6 +88,9 @@ def read(paths, out_dir, from_file, include, exclude, per_picture, rows, cols, s
 
     With --jobs N above 1, N worker processes each load the model once and read the pictures
     (one inference thread each); the outputs are the same, in the same order, whatever N.
+
+    Corrections made in OUT/cells.csv (`robot review --collection OUT`, confirmed=true) are kept
+    by a rerun for each picture of unchanged content and shape.
     """
     listed = read_list(from_file) if from_file is not None else []
     try:
@@ -87,9 +99,9 @@ def read(paths, out_dir, from_file, include, exclude, per_picture, rows, cols, s
         raise click.UsageError(str(exc)) from None
     if not sources:
         raise click.UsageError("no pictures to read: give files or folders (or --from-file), and check --include/--exclude")
-    clash = [s.name for s in sources if per_picture and f"{s.name}.csv" in COLLECTION_FILES]
+    clash = [s.name for s in sources if per_picture and {f"{s.name}.csv", f"{s.name}.json"} & set(COLLECTION_FILES)]
     if clash:
-        raise click.UsageError(f"{clash[0]}.csv would overwrite the collection's own file: rename {clash[0]}")
+        raise click.UsageError(f"{clash[0]}'s own outputs would overwrite the collection's files: rename {clash[0]}")
 
     from recognizer.imageio import read_file
 
@@ -102,10 +114,17 @@ def read(paths, out_dir, from_file, include, exclude, per_picture, rows, cols, s
         with Journal(out_dir / JOURNAL_NAME, fingerprint(settings, shape)) as journal:
             try:
                 outcomes, skipped = read_all(sources, journal, out_dir, per_picture, read_file, settings, shape, jobs)
-                with atomic_open(out_dir / "cells.csv") as f:
+                # The journal holds the model's readings; a person's corrections (robot review) live in cells.csv.
+                corrections = read_corrections(out_dir)
+                for o in outcomes:
+                    if o.table is not None:
+                        o.table = with_corrections(o.table, o.sha256, corrections)
+                with atomic_open(out_dir / CELLS_FILE) as f:
                     write_cells_csv(outcomes, f)
-                with atomic_open(out_dir / "summary.csv") as f:
+                with atomic_open(out_dir / SUMMARY_FILE) as f:
                     write_summary_csv(outcomes, f)
+                with atomic_open(out_dir / MANIFEST_FILE) as f:  # for `robot review --collection`
+                    write_manifest(f, journal.fingerprint, {s.name: s.path for s in sources})
             except KeyboardInterrupt:
                 print(f"error: interrupted; the pictures read so far are kept in {journal.path}: "
                       "run the same command again to go on", file=sys.stderr)
@@ -278,16 +297,6 @@ def _read_in_order(sources, journal, out_dir, per_picture, read_file, pooled, ha
     return outcomes, skipped
 
 
-def write_per_picture(table: Table, out_dir: Path, name: str, only_missing: bool = False) -> None:
-    """OUT/<name>.csv and OUT/<name>.json; with `only_missing`, those already there are left alone."""
-    for suffix, write in ((".csv", write_grid_csv), (".json", write_table_json)):
-        path = out_dir / f"{name}{suffix}"
-        if only_missing and path.exists():
-            continue
-        with atomic_open(path) as f:
-            write(table, f)
-
-
 @contextlib.contextmanager
 def stop_on_sigterm():
     """SIGTERM raises KeyboardInterrupt in the main thread, as Ctrl-C does, while the block runs."""
@@ -326,8 +335,7 @@ def write_cells_csv(outcomes: list[Outcome], stream) -> None:
     writer.writerow(CELLS_COLUMNS)
     for outcome in outcomes:
         for c in outcome.table or ():
-            writer.writerow([outcome.source, c.row, c.col, "" if c.value is None else c.value,
-                             round(float(c.confidence), 6), _bool(c.needs_review), _bool(c.confirmed)])
+            writer.writerow(cell_fields(outcome.source, c))
 
 
 def write_summary_csv(outcomes: list[Outcome], stream) -> None:
@@ -337,7 +345,3 @@ def write_summary_csv(outcomes: list[Outcome], stream) -> None:
         t = o.table
         shape = [t.rows, t.cols, sum(c.value is not None for c in t), len(t.flagged)] if t else ["", "", "", ""]
         writer.writerow([o.source, o.sha256, *shape, o.status, o.error])
-
-
-def _bool(flag: bool) -> str:
-    return "true" if flag else "false"

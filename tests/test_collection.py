@@ -72,6 +72,14 @@ def test_read_list_skips_blank_lines():
 
 # ---------------------------------------------------------------------------- the command
 
+@pytest.mark.parametrize("name", ["summary", "cells", "collection"])
+def test_a_picture_whose_own_outputs_would_overwrite_the_collections_files_is_refused(tmp_path, name):
+    cv2.imwrite(str(tmp_path / "t.png"), render(random_values(rows=3, cols=5), LOOK))
+    (tmp_path / name).write_bytes((tmp_path / "t.png").read_bytes())
+    result = run(tmp_path / name, "--out", tmp_path / "out")
+    assert result.exit_code == ExitCode.USAGE and f"{name}'s own outputs would overwrite the collection's files" in result.output
+
+
 @needs_model
 def test_folder_input_writes_distinct_outputs_per_source_and_the_collection_csvs(collection, tmp_path):
     root, values = collection
@@ -111,7 +119,7 @@ def test_include_exclude_and_no_per_picture(collection, tmp_path):
     result = run(root, "--out", out, "--include", "*.png", "--exclude", "b/*", "--no-per-picture")
     assert result.exit_code == 0, result.output
     assert list(pd.read_csv(out / "summary.csv").source) == ["a/good.png", "good.png"]
-    assert sorted(p.name for p in out.rglob("*")) == [".journal.jsonl", "cells.csv", "summary.csv"]
+    assert sorted(p.name for p in out.rglob("*")) == [".journal.jsonl", "cells.csv", "collection.json", "summary.csv"]
 
 
 @needs_model
@@ -150,7 +158,7 @@ def test_every_error_line_names_its_file_and_only_pictures_without_a_table_fail_
     summary = pd.read_csv(out / "summary.csv")
     assert list(summary.status) == ["no-table", "refused", "no-table"] and summary.error.str.len().min() > 0
     assert len(pd.read_csv(out / "cells.csv")) == 0 and "2 no table" in result.stdout
-    assert sorted(p.name for p in out.iterdir()) == [".journal.jsonl", "cells.csv", "summary.csv"]  # nothing for them
+    assert sorted(p.name for p in out.iterdir()) == [".journal.jsonl", "cells.csv", "collection.json", "summary.csv"]  # nothing for them
 
 
 def test_no_pictures_is_a_usage_error(tmp_path):

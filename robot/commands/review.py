@@ -10,7 +10,7 @@ from recognizer.settings import TableShape
 from robot.commands.options import run_parts
 from robot.config import DEFAULT_CONFIG, load_config
 from robot.review.app import PageSettings, create_app, is_loopback
-from robot.review.sources import image_loader, run_loader
+from robot.review.sources import collection_loader, image_loader, run_loader
 from robot.review.store import LabelStore
 from robot.review.workspace import Workspace
 from tablebot.errors import ConfigError
@@ -23,6 +23,9 @@ log = logging.getLogger(__name__)
               show_default=True, help="The robot's config.yaml (review, output and model sections).")
 @click.option("--images", type=click.Path(path_type=Path, exists=True, file_okay=False),
               help="Queue every cell of the table images in this folder (to build a first labelled set).")
+@click.option("--collection", type=click.Path(path_type=Path, exists=True, file_okay=False),
+              help="Queue the flagged cells of this `recognizer read --out` folder, least confident first; "
+                   "corrections go to its cells.csv.")
 @click.option("--run", "run_ids", multiple=True, metavar="RUN_ID", help="Only these harvest runs (repeatable).")
 @click.option("--labels", "labels_folder", type=click.Path(path_type=Path, file_okay=False),
               help="Labels dataset folder (default: review.labels_folder).")
@@ -32,15 +35,19 @@ log = logging.getLogger(__name__)
 @click.option("--cols", type=click.IntRange(1, 200), help="With --images: expected data columns.")
 @click.option("--skip-rows", default=0, show_default=True, type=click.IntRange(0, 10), help="With --images: header rows.")
 @click.option("--skip-cols", default=0, show_default=True, type=click.IntRange(0, 10), help="With --images: header columns.")
-def command(config_path, images, run_ids, labels_folder, host, port, rows, cols, skip_rows, skip_cols) -> None:
-    """Label cells in the browser: the flagged cells of harvest runs, or (--images) every cell of table images."""
+def command(config_path, images, collection, run_ids, labels_folder, host, port, rows, cols, skip_rows, skip_cols) -> None:
+    """Label cells in the browser: the flagged cells of harvest runs, of a collection read by
+    `recognizer read` (--collection), or (--images) every cell of table images."""
     config = load_config(config_path)
     host = host or config.review.host
     port = config.review.port if port is None else port
     labels_folder = labels_folder or config.review.labels_folder
-    if images and run_ids:
-        raise ConfigError("give --images or --run, not both")
-    if images:
+    if sum(map(bool, (images, collection, run_ids))) > 1:
+        raise ConfigError("give one of --collection, --images and --run, not several")
+    if collection:
+        loader = collection_loader(collection)  # the collection's results as read: no model here
+        mode = f"cells flagged in the collection in {collection}"
+    elif images:
         shape = TableShape(rows=rows, cols=cols, skip_rows=skip_rows, skip_cols=skip_cols)
         loader = image_loader(images, shape, config.model, run_parts().load_reader)
         mode = f"every cell of the table images in {images}"

@@ -1,14 +1,16 @@
-"""Where the review tool's tables come from: a harvest's run folders, or a folder of table images read once."""
+"""Where the review tool's tables come from: a harvest's run folders, a `recognizer read` folder
+(its results as they are: no picture is read by the model again), or a folder of table images read once."""
 from __future__ import annotations
 
 import logging
 from pathlib import Path
 from typing import Callable
 
+from recognizer.collection import load_collection
 from recognizer.errors import InputImageError
 from recognizer.imageio import read_image
 from recognizer.settings import ModelSettings, TableShape
-from robot.review.workspace import TableDoc, image_doc, run_doc
+from robot.review.workspace import TableDoc, collection_doc, image_doc, run_doc
 from robot.run import Reader
 from robot.runfolder import find_run_tables
 
@@ -19,6 +21,10 @@ IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".webp")
 
 def run_loader(output_folder: Path, run_ids: tuple[str, ...]) -> Callable[[], list[TableDoc]]:
     return lambda: [run_doc(rt) for rt in find_run_tables(output_folder, run_ids)]
+
+
+def collection_loader(folder: Path) -> Callable[[], list[TableDoc]]:
+    return lambda: [collection_doc(folder, picture) for picture in load_collection(folder)]
 
 
 def image_loader(folder: Path, shape: TableShape, model: ModelSettings,

@@ -1,9 +1,10 @@
 """What the review pages work on: the tables, the queue of cells to label, and the label actions.
 
 A table comes from a harvest run (its flagged cells form the default queue, and an answer
-also corrects the run's CSVs) or from an image folder (`--images`, every non-empty cell is
-queued). Every action goes to disk before it returns; the undo stack and the skipped set
-live only as long as the process.
+also corrects the run's CSVs), from a `recognizer read` folder (`--collection`: its flagged
+cells, least confident first, and an answer also corrects its cells.csv) or from an image
+folder (`--images`, every non-empty cell is queued). Every action goes to disk before it
+returns; the undo stack and the skipped set live only as long as the process.
 """
 from __future__ import annotations
 
@@ -17,12 +18,14 @@ from typing import Callable
 
 import numpy as np
 
+from recognizer import collection
 from recognizer.imageio import read_image
 from recognizer.labelset import (
     NOT_A_NUMBER,
     Label,
     LabelRecord,
     check_label,
+    collection_source,
     image_source,
     label_id,
     run_source,
@@ -40,6 +43,7 @@ IMAGE_CACHE_SIZE = 4  # decoded screenshots kept in memory (cells are cropped on
 class DocKind(str, enum.Enum):
     RUN = "run"  # a harvest run's table: answers also correct its CSVs
     IMAGE = "image"  # a table image from --images: answers go to the dataset only
+    COLLECTION = "collection"  # a picture of a `recognizer read` folder: answers also correct its cells.csv
 
 
 class UnknownCell(LookupError):
@@ -53,12 +57,16 @@ class TableDoc:
     title: str
     image_path: Path
     table: Table
-    name: str  # run: "<run_id>/<page>__<table>"; image: file name inside the --images folder
+    name: str  # run: "<run_id>/<page>__<table>"; image: file name inside the --images folder; collection: its source
     run: RunTable | None = None
+    collection: Path | None = None  # the `recognizer read` folder the table belongs to
+    sha256: str = ""  # collection: the picture's content hash
 
     def source(self, row: int, col: int) -> str:
         if self.run is not None:
             return run_source(self.run.run_id, self.run.stem, row, col)
+        if self.collection is not None:
+            return collection_source(self.name, self.sha256, row, col)
         return image_source(self.name, row, col)
 
 
@@ -69,6 +77,11 @@ def run_doc(rt: RunTable) -> TableDoc:
 
 def image_doc(image_path: Path, name: str, table: Table) -> TableDoc:
     return TableDoc(label_id(f"image:{name}"), DocKind.IMAGE, name, image_path, table, name)
+
+
+def collection_doc(folder: Path, picture: collection.Picture) -> TableDoc:
+    return TableDoc(label_id(f"collection:{picture.name}@{picture.sha256}"), DocKind.COLLECTION, picture.name,
+                    picture.path, picture.table, picture.name, collection=folder, sha256=picture.sha256)
 
 
 @dataclass(frozen=True)
@@ -134,6 +147,7 @@ class Workspace:
         """(Re)load the tables and rebuild the queue; labels already on disk are re-applied to runs."""
         with self._lock:
             state = _State()
+            order: dict[str, float] = {}
             for doc in self._load_docs():
                 state.docs[doc.key] = doc
                 for c in doc.table:
@@ -144,6 +158,8 @@ class Workspace:
                         self._apply_known(doc, c, record.label)
                     if self._queued(doc, c, record is not None):
                         state.queue.append(item_id)
+                        order[item_id] = self._rank(doc, c)
+            state.queue.sort(key=order.__getitem__)  # stable: equal ranks keep table and cell order
             self._state = state
             self._images.clear()
 
@@ -151,7 +167,12 @@ class Workspace:
     def _queued(doc: TableDoc, cell: Cell, labelled: bool) -> bool:
         if labelled:
             return True
-        return cell.needs_review if doc.kind is DocKind.RUN else cell.value is not None
+        return cell.value is not None if doc.kind is DocKind.IMAGE else cell.needs_review
+
+    @staticmethod
+    def _rank(doc: TableDoc, cell: Cell) -> float:
+        """Queue order: a collection's cells least confident first (across its pictures), the others as found."""
+        return cell.confidence if doc.kind is DocKind.COLLECTION else 0.0
 
     def _apply_known(self, doc: TableDoc, cell: Cell, label: Label) -> None:
         """A saved label whose run files do not show it yet (the tool was stopped mid-write): finish the write."""
@@ -255,6 +276,8 @@ class Workspace:
             cell = doc.table.cell(item.row, item.col)
             crop = self.crop(item_id)
             previous = self.store.get(item_id)
+            if doc.collection is not None:  # a read running there: refuse before anything is saved
+                collection.check_free(doc.collection, "save this label again")
             # The dataset first: if the tool stops before the run files are written, the next start finishes them.
             record = self.store.put(item.source, crop, label)
             self._set_cell(doc, replace(cell, value=cell_value(label), confirmed=True, needs_review=False))
@@ -276,15 +299,19 @@ class Workspace:
         with self._lock:
             if not self._undo:
                 return None
-            step = self._undo.pop()
+            step = self._undo[-1]  # popped once undone: a refused undo (a read running) can be tried again
             where = self._state.cells.get(step.item_id)  # None: its table went away in a rescan
             if where is not None:
                 self._set_cell(self._state.docs[where[0]], step.previous_cell)
             self.store.restore(step.item_id, step.previous_record)
+            self._undo.pop()
             return self.item(step.item_id) if where is not None else None
 
     def _set_cell(self, doc: TableDoc, cell: Cell) -> None:
         if doc.run is not None:
             doc.table = correct_cell(doc.run, cell.row, cell.col, cell.value, cell.needs_review, cell.confirmed)
+        elif doc.collection is not None:
+            collection.correct_cell(doc.collection, doc.name, cell)
+            doc.table = doc.table.with_cell(cell)
         else:
             doc.table = doc.table.with_cell(cell)

@@ -43,6 +43,7 @@ CORE_INK = 0.4  # a stroke's core: this share of the crop's strongest kept ink (
 NEAR_STRONG = 1  # ink further than this (pixels) from strong ink is shine, not a stroke's anti-aliased rim
 LINE_ASPECT = 8  # a component this many times longer than thick, across the crop, is a line
 SPECK_TEXT = 0.5  # with the table's text height known, specks are under this * its height (pixels)
+LINE_OVERHANG = 0.25  # ... and nothing of a number reaches further out of it than this many text heights
 LINE_REACH = 1.2  # the line of text: this many text heights from the strongest stroke's bottom up and top down
 TALL_INK = 1.6  # ink this many times taller than the table's text is structure, never a digit
 INNER_HEIGHT = (0.25, 1.05)  # a ring is taller than what it holds, at most 4x: (min, max) inner/outer height
@@ -111,7 +112,9 @@ def ink_components(ink: np.ndarray, text_height: float | None = None) -> tuple[n
     # A low threshold: a grid line or a bold stroke may set the peak, and a light font's
     # strokes must still be whole. Noise this lets in is small, or touches the edge.
     threshold = np.where(peak >= MIN_CONTRAST, np.maximum(MIN_CONTRAST // 2, peak // INK_LEVEL), 255)
-    mosaic = (ink > threshold[:, None, None].astype(np.uint8)).view(np.uint8).reshape(n * rows, w)
+    mosaic = (ink > threshold[:, None, None].astype(np.uint8)).view(np.uint8)
+    # Before components are found: a gradient's shine joins strokes to a chip's rim otherwise.
+    mosaic = near_cores(ink, mosaic).reshape(n * rows, w)
     count, labels, stats = components(mosaic)
     x, y_abs, bw, bh, area = (stats[1:, i] for i in range(5))
     crop, y = np.divmod(y_abs, rows)  # which crop, and the position inside it
@@ -138,21 +141,23 @@ def ink_components(ink: np.ndarray, text_height: float | None = None) -> tuple[n
         candidates &= bh <= TALL_INK * text_height
     candidates &= ~faint(ink, labels.reshape(n, rows, w), candidates)
     if text_height:
-        candidates &= ~off_the_line(ink, labels.reshape(n, rows, w), candidates, crop, y, bh, text_height)
+        candidates &= ~off_the_line(crop, y, bh, area, candidates, h, text_height)
     kept = candidates & ~enclosing(crop, x, y, bw, bh, candidates)
     keep = np.zeros(count, np.uint8)
     keep[1:] = kept
-    mask = near_strong(ink, np.take(keep, labels.reshape(n, rows, w)))
+    mask = np.take(keep, labels.reshape(n, rows, w))
     return mask, ink_boxes(mask)
 
 
-def near_strong(ink: np.ndarray, mask: np.ndarray) -> np.ndarray:
-    """The kept ink (N, h + 1, w) 0/1 without what lies more than NEAR_STRONG pixels from its
-    strong ink (STRONG_INK of the crop's strongest kept ink): a gradient's shine that the low
-    threshold joins to a stroke (a chip's highlight beside its number). A stroke's anti-aliased
-    rim, weak too, lies right beside its core and stays."""
+def near_cores(ink: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """The ink mask (N, h + 1, w) 0/1 without what lies more than NEAR_STRONG pixels from a stroke's
+    core (CORE_INK of the strongest ink in the crop's centre, where grid lines and neighbours are
+    not): a gradient's shine that the low threshold joins to a number (a chip's highlight beside
+    it). A stroke's anti-aliased rim, weak too, lies right beside its core and stays."""
     n, rows, w = ink.shape
-    peak = np.where(mask, ink, 0).reshape(n, -1).max(axis=1)
+    h = rows - 1
+    my, mx = int(h * BG_MARGIN), int(w * BG_MARGIN)
+    peak = ink[:, my : h - my, mx : w - mx].reshape(n, -1).max(axis=1)
     near = (mask & (ink > (peak * CORE_INK).astype(np.uint8)[:, None, None])).view(np.uint8)
     for _ in range(NEAR_STRONG):  # a pixel at a time, so that the blank row between crops stops it
         near = cv2.dilate(near.reshape(-1, w), _RIM).reshape(n, rows, w)
@@ -186,25 +191,29 @@ def faint(ink: np.ndarray, labels: np.ndarray, candidates: np.ndarray) -> np.nda
     return np.bincount(labels[strong], minlength=count)[1:] == 0
 
 
-def off_the_line(ink: np.ndarray, labels: np.ndarray, candidates: np.ndarray, crop: np.ndarray, y: np.ndarray,
-                 h: np.ndarray, text_height: float) -> np.ndarray:
-    """Components mostly outside the line of text through the crop's strongest ink: an arc of a
-    chip's rim above or below the number. The line reaches LINE_REACH text heights up from the
-    bottom of the strongest component and down from its top (a digit in pieces stays whole)."""
-    n, rows, w = ink.shape
-    count = len(candidates) + 1
-    is_candidate = np.zeros(count, bool)
-    is_candidate[1:] = candidates
-    on = is_candidate[labels]
-    flat = np.where(on, ink, 0).reshape(n, -1)
-    anchor = labels.reshape(n, -1)[np.arange(n), flat.argmax(axis=1)].astype(np.int64) - 1  # -1: no candidate
+def off_the_line(crop: np.ndarray, y: np.ndarray, h: np.ndarray, area: np.ndarray, candidates: np.ndarray,
+                 crop_height: int, text_height: float) -> np.ndarray:
+    """Components mostly outside the line of text, or reaching well out of it: an arc of a chip's
+    rim above or below the number. The line is that of the candidate nearest the crop's middle
+    row (crops are centred on their row's text; the larger one of two as near): it reaches
+    LINE_REACH text heights up from that component's bottom and down from its top (a digit in
+    pieces stays whole)."""
     idx = np.flatnonzero(candidates)
+    out = np.zeros(len(candidates), bool)
+    if len(idx) == 0:
+        return out
+    off_middle = np.abs(2 * y[idx] + h[idx] - crop_height)  # doubled: integers
+    order = np.lexsort((-area[idx], off_middle, crop[idx]))  # per crop: nearest the middle first
+    first = np.ones(len(order), bool)
+    first[1:] = crop[idx][order][1:] != crop[idx][order][:-1]
+    anchor = np.zeros(int(crop.max()) + 1, np.int64)
+    anchor[crop[idx][order][first]] = idx[order][first]
     a = anchor[crop[idx]]
     reach = LINE_REACH * text_height
     lo, hi = (y[a] + h[a]) - reach, y[a] + reach
     inside = np.clip(np.minimum(y[idx] + h[idx], hi) - np.maximum(y[idx], lo), 0, None)
-    out = np.zeros(len(candidates), bool)
-    out[idx] = (a >= 0) & (inside * 2 < h[idx])
+    beyond = np.maximum(lo - y[idx], y[idx] + h[idx] - hi)  # how far it reaches out of the line
+    out[idx] = (inside * 2 < h[idx]) | (beyond > LINE_OVERHANG * text_height)
     return out
 
 

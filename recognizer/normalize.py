@@ -25,7 +25,7 @@ import numpy as np
 
 from recognizer.imageops import components, halve, row_medians
 
-NORMALIZER_VERSION = 7
+NORMALIZER_VERSION = 8
 INPUT_SIZE = 28
 INK_BOX = 22  # the ink is fitted into INK_BOX x INK_BOX inside INPUT_SIZE x INPUT_SIZE
 
@@ -39,8 +39,12 @@ EDGE_BAND = 0.1  # components with most of their ink this close to the crop edge
 SPECK_AREA = 0.004  # components smaller than this fraction of the crop's height squared are noise (not its
 # area: a number in a wide cell is as big as in a narrow one)
 STRONG_INK = 0.5  # a component whose ink never reaches this share of its crop's strongest is faint
+CORE_INK = 0.4  # a stroke's core: this share of the crop's strongest kept ink (a thin 1 in small text: ~0.5)
+NEAR_STRONG = 1  # ink further than this (pixels) from strong ink is shine, not a stroke's anti-aliased rim
 LINE_ASPECT = 8  # a component this many times longer than thick, across the crop, is a line
 SPECK_TEXT = 0.5  # with the table's text height known, specks are under this * its height (pixels)
+LINE_OVERHANG = 0.25  # ... and nothing of a number reaches further out of it than this many text heights
+LINE_REACH = 1.2  # the line of text: this many text heights from the strongest stroke's bottom up and top down
 TALL_INK = 1.6  # ink this many times taller than the table's text is structure, never a digit
 INNER_HEIGHT = (0.25, 1.05)  # a ring is taller than what it holds, at most 4x: (min, max) inner/outer height
 MIN_CROP = 4  # crops smaller than this (pixels, either side) are empty
@@ -94,10 +98,10 @@ def shrink(cells: np.ndarray) -> np.ndarray:
     return cells
 
 
-def ink_components(ink: np.ndarray, text_height: float | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Ink mosaic (N, h + 1, w) -> the number's strokes in each crop: connected-component labels
-    (N, h + 1, w), a 0/1 keep flag per label, and each crop's ink box (N, 4) as y0, y1, x0, x1,
-    the union of its kept components (y1 == 0: no ink, the cell is empty). With the table's
+def ink_components(ink: np.ndarray, text_height: float | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Ink mosaic (N, h + 1, w) -> the number's strokes in each crop: a 0/1 mask (N, h + 1, w) of
+    the kept components' ink near their strong ink (`near_strong`), and each crop's ink box (N, 4)
+    as y0, y1, x0, x1 (y1 == 0: no ink, the cell is empty). With the table's
     `text_height` (in these crops' pixels), ink much taller than the table's text is not part of
     a number (an arc of a chip's rim or ring that the background's gradient broke open), and
     specks are judged against the text, not the crop (small text in tall cells). Training crops
@@ -108,7 +112,9 @@ def ink_components(ink: np.ndarray, text_height: float | None = None) -> tuple[n
     # A low threshold: a grid line or a bold stroke may set the peak, and a light font's
     # strokes must still be whole. Noise this lets in is small, or touches the edge.
     threshold = np.where(peak >= MIN_CONTRAST, np.maximum(MIN_CONTRAST // 2, peak // INK_LEVEL), 255)
-    mosaic = (ink > threshold[:, None, None].astype(np.uint8)).view(np.uint8).reshape(n * rows, w)
+    mosaic = (ink > threshold[:, None, None].astype(np.uint8)).view(np.uint8)
+    # Before components are found: a gradient's shine joins strokes to a chip's rim otherwise.
+    mosaic = near_cores(ink, mosaic).reshape(n * rows, w)
     count, labels, stats = components(mosaic)
     x, y_abs, bw, bh, area = (stats[1:, i] for i in range(5))
     crop, y = np.divmod(y_abs, rows)  # which crop, and the position inside it
@@ -134,18 +140,42 @@ def ink_components(ink: np.ndarray, text_height: float | None = None) -> tuple[n
     if text_height:
         candidates &= bh <= TALL_INK * text_height
     candidates &= ~faint(ink, labels.reshape(n, rows, w), candidates)
+    if text_height:
+        candidates &= ~off_the_line(crop, y, bh, area, candidates, h, text_height)
     kept = candidates & ~enclosing(crop, x, y, bw, bh, candidates)
     keep = np.zeros(count, np.uint8)
     keep[1:] = kept
-    # Each crop's ink box: the union of its kept components' boxes.
+    mask = np.take(keep, labels.reshape(n, rows, w))
+    return mask, ink_boxes(mask)
+
+
+def near_cores(ink: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """The ink mask (N, h + 1, w) 0/1 without what lies more than NEAR_STRONG pixels from a stroke's
+    core (CORE_INK of the strongest ink in the crop's centre, where grid lines and neighbours are
+    not): a gradient's shine that the low threshold joins to a number (a chip's highlight beside
+    it). A stroke's anti-aliased rim, weak too, lies right beside its core and stays."""
+    n, rows, w = ink.shape
+    h = rows - 1
+    my, mx = int(h * BG_MARGIN), int(w * BG_MARGIN)
+    peak = ink[:, my : h - my, mx : w - mx].reshape(n, -1).max(axis=1)
+    near = (mask & (ink > (peak * CORE_INK).astype(np.uint8)[:, None, None])).view(np.uint8)
+    for _ in range(NEAR_STRONG):  # a pixel at a time, so that the blank row between crops stops it
+        near = cv2.dilate(near.reshape(-1, w), _RIM).reshape(n, rows, w)
+        near[:, rows - 1] = 0
+    return mask & near
+
+
+def ink_boxes(mask: np.ndarray) -> np.ndarray:
+    """(N, h + 1, w) 0/1 ink -> each crop's ink box (N, 4) as y0, y1, x0, x1 (y1 == 0: no ink)."""
+    n, rows, w = mask.shape
+    on_rows, on_cols = mask.any(axis=2), mask.any(axis=1)
+    has = on_rows.any(axis=1)
     boxes = np.zeros((n, 4), np.int64)
-    boxes[:, 0], boxes[:, 2] = h, w
-    k = crop[kept]
-    np.minimum.at(boxes[:, 0], k, y[kept])
-    np.maximum.at(boxes[:, 1], k, (y + bh)[kept])
-    np.minimum.at(boxes[:, 2], k, x[kept])
-    np.maximum.at(boxes[:, 3], k, (x + bw)[kept])
-    return labels.reshape(n, rows, w), keep, boxes
+    boxes[:, 0] = np.where(has, on_rows.argmax(axis=1), rows - 1)
+    boxes[:, 1] = np.where(has, rows - on_rows[:, ::-1].argmax(axis=1), 0)
+    boxes[:, 2] = np.where(has, on_cols.argmax(axis=1), w)
+    boxes[:, 3] = np.where(has, w - on_cols[:, ::-1].argmax(axis=1), 0)
+    return boxes
 
 
 def faint(ink: np.ndarray, labels: np.ndarray, candidates: np.ndarray) -> np.ndarray:
@@ -159,6 +189,32 @@ def faint(ink: np.ndarray, labels: np.ndarray, candidates: np.ndarray) -> np.nda
     peak = np.where(on, ink, 0).reshape(len(ink), -1).max(axis=1)
     strong = on & (ink > (peak * STRONG_INK).astype(np.uint8)[:, None, None])
     return np.bincount(labels[strong], minlength=count)[1:] == 0
+
+
+def off_the_line(crop: np.ndarray, y: np.ndarray, h: np.ndarray, area: np.ndarray, candidates: np.ndarray,
+                 crop_height: int, text_height: float) -> np.ndarray:
+    """Components mostly outside the line of text, or reaching well out of it: an arc of a chip's
+    rim above or below the number. The line is that of the candidate nearest the crop's middle
+    row (crops are centred on their row's text; the larger one of two as near): it reaches
+    LINE_REACH text heights up from that component's bottom and down from its top (a digit in
+    pieces stays whole)."""
+    idx = np.flatnonzero(candidates)
+    out = np.zeros(len(candidates), bool)
+    if len(idx) == 0:
+        return out
+    off_middle = np.abs(2 * y[idx] + h[idx] - crop_height)  # doubled: integers
+    order = np.lexsort((-area[idx], off_middle, crop[idx]))  # per crop: nearest the middle first
+    first = np.ones(len(order), bool)
+    first[1:] = crop[idx][order][1:] != crop[idx][order][:-1]
+    anchor = np.zeros(int(crop.max()) + 1, np.int64)
+    anchor[crop[idx][order][first]] = idx[order][first]
+    a = anchor[crop[idx]]
+    reach = LINE_REACH * text_height
+    lo, hi = (y[a] + h[a]) - reach, y[a] + reach
+    inside = np.clip(np.minimum(y[idx] + h[idx], hi) - np.maximum(y[idx], lo), 0, None)
+    beyond = np.maximum(lo - y[idx], y[idx] + h[idx] - hi)  # how far it reaches out of the line
+    out[idx] = (inside * 2 < h[idx]) | (beyond > LINE_OVERHANG * text_height)
+    return out
 
 
 def enclosing(crop: np.ndarray, x: np.ndarray, y: np.ndarray, w: np.ndarray, h: np.ndarray,
@@ -179,8 +235,9 @@ def enclosing(crop: np.ndarray, x: np.ndarray, y: np.ndarray, w: np.ndarray, h: 
     return out
 
 
-def glyphs(ink: np.ndarray, labels: np.ndarray, keep: np.ndarray, boxes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Ink mosaic and its kept components -> (model inputs (M, S, S) float32, has-ink flag per crop).
+def glyphs(ink: np.ndarray, ink_mask: np.ndarray, boxes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Ink mosaic and its number's ink (0/1, `ink_components`) -> (model inputs (M, S, S) float32,
+    has-ink flag per crop).
 
     The strokes keep their anti-aliased rim (the mask dilated by a pixel); everything
     else is dropped; the ink's box is scaled into INK_BOX, aspect kept, and centred.
@@ -198,7 +255,7 @@ def glyphs(ink: np.ndarray, labels: np.ndarray, keep: np.ndarray, boxes: np.ndar
     wy1, wx1 = np.minimum(boxes[idx, 1::2].max(axis=0) + 2, (rows - 1, w))
     wrows, ww = wy1 - wy0 + 1, wx1 - wx0
     mask = np.zeros((n, wrows, ww), np.uint8)
-    mask[:, :-1] = np.take(keep, labels[:, wy0:wy1, wx0:wx1])
+    mask[:, :-1] = ink_mask[:, wy0:wy1, wx0:wx1]
     window = np.zeros((n, wrows, ww), np.uint8)
     window[:, :-1] = ink[:, wy0:wy1, wx0:wx1]
     strokes = cv2.multiply(window.reshape(-1, ww), cv2.dilate(mask.reshape(-1, ww), _RIM))  # mask is 0/1

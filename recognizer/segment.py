@@ -26,6 +26,8 @@ outlines around glyphs compares boxes in chunks, and more marks than a table can
 """
 from __future__ import annotations
 
+import contextlib
+
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -57,11 +59,14 @@ DIGIT_GAP = 0.45  # digits closer than this * text height belong to one number
 LINE_STEP = 0.5  # number centres further apart than this * text height start a new row ...
 COLUMN_STEP = 0.6  # ... or a new column (left/right alignment moves centres by < 0.4)
 MIN_SUPPORT = 0.5  # rows/columns with fewer numbers than this * the median are sparse
+SPLIT_GAP = 0.35  # two narrow spans closer than this * the columns' gap, ...
+SPLIT_WIDTH = 1.15  # ... together no wider than this * a column, are one column split in two
 PITCH_TOLERANCE = 0.25  # a gap within this of k pitches holds k-1 empty rows/columns
 MIN_TEXT_HEIGHT = 5  # pixels; smaller "text" cannot be read
 LINE_COVER = 0.6  # a rule covers this share of the table's text area along its length
 HEADER_GAP = 0.6  # a span this much closer than the data's usual gap to the header's, and ...
 LABEL_GAP_RATIO = 1.5  # ... and this much closer to it than to the span after
+LINE_GAP_RATIO = 2.5  # ... (rows: a label's second line, under a word whose descenders narrow the gap)
 LABEL_WIDTH = 0.8  # ... and narrower than this * the data's spans (fewer digits) is a label's part
 WORD_SPACE = 0.7  # ... closer than this * text height (a word space, a line gap) belongs to it
 END_TOLERANCE = 0.3  # empty end cells are added when the margins differ by whole pitches, give or take this
@@ -364,7 +369,7 @@ def data_rows(boxes: np.ndarray, line_of: np.ndarray, strong: np.ndarray, line_s
               lined_up_cols: np.ndarray, shape: TableShape, text_h: float) -> list[tuple[int, int]]:
     """Row spans of the lines of `boxes`, empty rows filled in, the header's lines merged."""
     spans = kept_spans(boxes, line_of, strong, line_spans, 0, lined_up_cols)
-    return header_merged(fill_missing(spans), shape.skip_rows, shape.rows, text_h)
+    return header_merged(fill_missing(spans), shape.skip_rows, shape.rows, text_h, parts_narrower=False)
 
 
 def data_columns(numbers: np.ndarray, row_spans: list[tuple[int, int]], lined_up_rows: np.ndarray,
@@ -378,11 +383,29 @@ def data_columns(numbers: np.ndarray, row_spans: list[tuple[int, int]], lined_up
             raise NotATableError("no table found: nothing but header lines")
     column_of, column_sizes, column_spans = group_spans(numbers, 0, COLUMN_STEP * text_h)
     spans = kept_spans(numbers, column_of, well_supported(column_sizes), column_spans, 1, lined_up_rows)
-    return header_merged(fill_missing(spans), shape.skip_cols, shape.cols, text_h)
+    return header_merged(fill_missing(halves_joined(spans)), shape.skip_cols, shape.cols, text_h)
+
+
+def halves_joined(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Columns split in two rejoined: where most of a column's numbers have a wide gap inside
+    (a seven-segment "1" sits at the right of its digit cell), its digits group into two spans,
+    side by side, together no wider than the other columns and far closer than columns are."""
+    if len(spans) < 4:
+        return spans
+    width = median(np.array([b - a for a, b in spans]))
+    gap = median(np.array([b0 - a1 for (_, a1), (b0, _) in zip(spans, spans[1:])]))
+    out = [spans[0]]
+    for a, b in spans[1:]:
+        pa, pb = out[-1]
+        if a - pb < SPLIT_GAP * gap and b - pa <= SPLIT_WIDTH * width and pb - pa < width and b - a < width:
+            out[-1] = (pa, b)
+        else:
+            out.append((a, b))
+    return out
 
 
 def header_merged(spans: list[tuple[int, int]], skip: int, expected: int | None,
-                  text_h: float) -> list[tuple[int, int]]:
+                  text_h: float, parts_narrower: bool = True) -> list[tuple[int, int]]:
     """Spans with the header's: labels of several words or lines ("Round 1", a label that wraps)
     make several spans where the table has `skip` header rows or columns. The data's own spans are
     the last `expected` ones (when given) or, else, the run of regular pitch that ends the table;
@@ -393,7 +416,7 @@ def header_merged(spans: list[tuple[int, int]], skip: int, expected: int | None,
     if data is None:
         return spans
     if not expected:
-        data = header_bound(spans, min(data, len(spans) - skip), text_h)
+        data = header_bound(spans, min(data, len(spans) - skip), text_h, parts_narrower)
     if len(spans) - data <= skip:
         return spans
     head, tail = spans[: len(spans) - data], spans[len(spans) - data :]
@@ -403,10 +426,12 @@ def header_merged(spans: list[tuple[int, int]], skip: int, expected: int | None,
     return merged + tail
 
 
-def header_bound(spans: list[tuple[int, int]], data: int, text_h: float) -> int:
+def header_bound(spans: list[tuple[int, int]], data: int, text_h: float, parts_narrower: bool = True) -> int:
     """The data's spans less those at its start that belong to the header: the second word or
     line of a label ("Round" and "1") that happens to sit a pitch before the first data span.
-    It lies a word space from the span before, closer than data spans lie to each other."""
+    It lies a word space from the span before, closer than data spans lie to each other, and,
+    `parts_narrower` (columns), is narrower than the data's numbers. A label's second line (rows)
+    is as high as the data's: there the line gap alone tells it, and must be much the smaller."""
     gaps = [b0 - a1 for (_, a1), (b0, _) in zip(spans, spans[1:])]  # gaps[i]: between span i and i + 1
     typical = median(np.array(gaps[len(spans) - data :])) if data > 2 else 0
     width = median(np.array([b - a for a, b in spans[len(spans) - data + 1 :]])) if data > 2 else 0
@@ -418,11 +443,12 @@ def header_bound(spans: list[tuple[int, int]], data: int, text_h: float) -> int:
             if 2 * (min(a1, b1) - max(a0, b0)) < min(a1 - a0, b1 - b0):
                 break
         # In a tight table the header's cell is as close as its parts are to each other: no call.
-        elif not (before < min(WORD_SPACE * text_h, HEADER_GAP * typical) and before * LABEL_GAP_RATIO <= after):
+        elif not (before < min(WORD_SPACE * text_h, HEADER_GAP * typical)
+                  and before * (LABEL_GAP_RATIO if parts_narrower else LINE_GAP_RATIO) <= after):
             break
         # A span as wide as the data's is taken for data: were it a label ("Round 12"), its column
         # counts 1, 2, 3 and the table is refused (predictor.check_no_header_left), never shifted.
-        elif spans[first][1] - spans[first][0] > LABEL_WIDTH * width:
+        elif parts_narrower and spans[first][1] - spans[first][0] > LABEL_WIDTH * width:
             break
         data -= 1
     return data
@@ -535,6 +561,14 @@ def find_grid(image: np.ndarray, shape: TableShape | None = None) -> Grid:
         if (small or (rows_hint and rows_hint < SMALL_CELL)) and upscalable(image):
             # In tiny cells the edge mask joins text to the grid lines: look again at 2x.
             located, located_at = locate_at(image, 2, shape), 2.0
+    found, expected = found_shape(located.row_spans, located.col_spans, shape)
+    if (found != expected or not well_formed(located)) and located_at == 1 and upscalable(image):
+        # Small text in rings or frames a few pixels off it: at 1x the ring and its number are one mark.
+        with contextlib.suppress(SegmentationError):
+            retry = locate_at(image, 2, shape)
+            again, wanted = found_shape(retry.row_spans, retry.col_spans, shape)
+            if well_formed(retry) and again == wanted:
+                located, located_at = retry, 2.0
     found, expected = found_shape(located.row_spans, located.col_spans, shape)
     if (found != expected or not well_formed(located)) and (tight := tight_digit_gap(image)) is not None:
         # Tight tables (browser-default `cellpadding=2`): neighbours closer than digits usually are.

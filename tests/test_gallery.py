@@ -13,9 +13,9 @@ from recognizer.settings import ModelSettings
 pytestmark = pytest.mark.e2e
 
 # Framework CSS, a header column of words, outlined rings, per-cell frames, a wiki table, a table at the
-# width of its page (wide cells), a strip whose empty chips are drawn as nothing.
+# width of its page (wide cells), a strip whose empty chips are drawn as nothing, chips with a gradient's shine.
 LOOKS = ("bootstrap-striped", "roulette-rings", "browser-border", "wikitable", "roulette-led", "bootstrap-fluid",
-         "last-numbers-strip")
+         "last-numbers-strip", "roulette-chips")
 
 
 @pytest.fixture(scope="module")

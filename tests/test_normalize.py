@@ -89,3 +89,30 @@ def test_a_whole_table_at_once_matches_one_cell_at_a_time():
         singles = [normalize_cell(c) for c in crops]
         assert is_empty == [s is None for s in singles] == (values.ravel() < 0).tolist()
         assert np.abs(inputs[..., 0] - np.stack([s for s in singles if s is not None])).max() <= 3 / 255
+
+
+def chip(shine: bool = False, arc: bool = False) -> np.ndarray:
+    """A 9 in white on a red chip's grey level; with a gradient's shine up and left of it, touching it, and
+    with a strong arc of the chip's rim above the text line."""
+    ink = np.zeros((48, 48), np.uint8)
+    cv2.putText(ink, "9", (17, 32), cv2.FONT_HERSHEY_SIMPLEX, 0.7, 255, 2, cv2.LINE_AA)
+    cell = 60.0 + ink * (195 / 255)
+    if shine:  # weak (a third of the number's contrast), wide, and joined to the 9 by the threshold
+        yy, xx = np.mgrid[:48, :48]
+        cell += 70 * np.exp(-((yy - 15) ** 2 + (xx - 15) ** 2) / (2 * 5.0**2))
+    if arc:
+        rim = np.zeros((48, 48), np.uint8)
+        cv2.ellipse(rim, (24, 24), (21, 21), 0, 200, 260, 255, 1, cv2.LINE_AA)
+        cell = np.maximum(cell, rim * (200 / 255))
+    return np.clip(cell, 0, 255).astype(np.uint8)
+
+
+def test_a_chips_shine_beside_its_number_is_not_ink():
+    plain, shiny = normalize_cell(chip()), normalize_cell(chip(shine=True))
+    assert np.abs(plain - shiny).mean() < 0.03  # the same 9, the same place and size
+
+
+def test_a_rims_arc_above_the_text_line_is_not_ink_when_the_text_height_is_known():
+    text_height = 15.0  # the 9's ink, as segmentation measures it in a table
+    (plain, arc), _ = normalize_batch(np.stack([chip(), chip(arc=True)]), text_height)
+    assert np.abs(plain - arc).mean() < 0.03

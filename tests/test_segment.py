@@ -4,7 +4,7 @@ import pytest
 
 from recognizer.errors import SegmentationError
 from recognizer.normalize import normalize_cell
-from recognizer.segment import crop_cells, find_grid
+from recognizer.segment import crop_cells, find_grid, halves_joined, header_merged
 from recognizer.settings import TableShape
 from tests.tables import Look, cell_centre, random_values, render
 
@@ -174,3 +174,34 @@ def test_empty_end_cells_are_added_only_where_the_margins_hold_them():
     assert ends_filled(shifted, 0, 5, 240) == [(10, 30)] + shifted + [(210, 230)]
     assert ends_filled([(10, 30)], 0, 4, 200) == [(10, 30), (60, 80), (110, 130), (160, 180)]  # one number
     assert ends_filled([(0, 5)] + spans, 1, 4, 190) == [(0, 5)] + spans + [(160, 180)]  # after a header
+
+
+def test_a_column_split_in_two_is_rejoined_and_close_columns_are_not():
+    # An LED board's column of "21"s: digits grouped into two narrow spans a few pixels apart.
+    spans = [(43, 85), (131, 172), (217, 260), (305, 347), (392, 434), (479, 521), (566, 609), (654, 696),
+             (741, 783), (828, 870), (916, 934), (938, 958), (1003, 1045), (1090, 1132)]
+    joined = halves_joined(spans)
+    assert len(joined) == len(spans) - 1 and (916, 958) in joined
+    tight = [(0, 20), (24, 44), (48, 68), (72, 92), (96, 116)]  # a tight table: gaps all alike
+    assert halves_joined(tight) == tight
+
+
+def test_a_labels_second_line_joins_the_header_row_but_a_tight_first_row_does_not():
+    wrapped = [(4, 20), (23, 35), (48, 60), (73, 85), (98, 110), (123, 135)]  # "Spin" / "1", then data
+    assert header_merged(wrapped, 1, None, 12.0, parts_narrower=False)[:2] == [(4, 35), (48, 60)]
+    tight = [(4, 22), (27, 41), (50, 64), (73, 87), (96, 110), (119, 133)]  # "Spin 1" (descenders), then data
+    assert header_merged(tight, 1, None, 13.0, parts_narrower=False) == tight
+
+
+def test_rings_around_small_numbers_are_located_at_twice_the_size():
+    # Small numbers inside 3 px rings a few pixels off them: at 1x each ring and its number are one mark.
+    image = np.full((190, 370), 24, np.uint8)
+    for r in range(4):
+        for c in range(10):
+            centre = (20 + 34 * c, 20 + 40 * r)
+            cv2.circle(image, centre, 11, 200, 3, cv2.LINE_AA)
+            text = str((10 * r + c) % 37)
+            (w, h), _ = cv2.getTextSize(text, cv2.FONT_HERSHEY_SIMPLEX, 0.3, 1)
+            cv2.putText(image, text, (centre[0] - w // 2, centre[1] + h // 2), cv2.FONT_HERSHEY_SIMPLEX, 0.3, 230, 1,
+                        cv2.LINE_AA)
+    assert find_grid(image, TableShape(rows=4, cols=10)).shape == (4, 10)

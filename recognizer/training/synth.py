@@ -213,6 +213,11 @@ class CellStyle:
     jpeg_quality: int = 0  # 0: no JPEG
     noise_sigma: float = 0.0
     look: str = "light"
+    chip_px: int = 0  # > 0: the number sits on a round chip this wide (a roulette board), background colour `bg`
+    chip_shine: float = 0.0  # the chip's gradient highlight, up and left of the number: grey levels added at most
+    chip_rim: BGR = WHITE  # the chip's rim colour, blended in at `chip_rim_alpha`
+    chip_rim_alpha: float = 0.0
+    chip_rim_px: int = 0
 
 
 @dataclass(frozen=True)
@@ -242,6 +247,12 @@ class StyleRanges:
     noise_chance: float = 0.2
     noise_sigma: tuple[float, float] = (1.0, 4.0)
     colour_jitter: int = 12
+    chip_chance: float = 0.1  # the number on a round chip with a shine and a rim (roulette boards)
+    chip_em: tuple[float, float] = (1.9, 2.6)  # chip diameter, in text sizes
+    chip_shine: tuple[float, float] = (0.0, 110.0)
+    chip_rim_alpha: tuple[float, float] = (0.0, 0.8)
+    chip_rim_px: tuple[int, int] = (1, 3)
+    chip_gap_px: tuple[int, int] = (1, 8)  # what the crop shows beyond the chip
     min_contrast: int = 90  # fg vs bg, max channel difference, so every cell is readable
 
 
@@ -294,7 +305,17 @@ class StyleSampler:
             # normaliser's ink threshold breaks them into fragments the model must learn to ignore.
             f = rng.uniform(*r.line_blend)
             line = tuple(int(round(b + (t - b) * f)) for b, t in zip(bg, fg))
-        return CellStyle(
+        chip = {}
+        if rng.random() < r.chip_chance:
+            # A chip: no grid lines; the crop shows the chip and a little of what is around it.
+            chip = dict(chip_px=round(text_px * rng.uniform(*r.chip_em)), chip_shine=float(rng.uniform(*r.chip_shine)),
+                        chip_rim=_jitter(_pick(rng, (WHITE, (200, 200, 200), fg, bg)), rng, r.colour_jitter),
+                        chip_rim_alpha=float(rng.uniform(*r.chip_rim_alpha)),
+                        chip_rim_px=int(rng.integers(r.chip_rim_px[0], r.chip_rim_px[1] + 1)),
+                        align="center", column_factor=0.0)
+            line_px = (0, 0, 0, 0)
+            margin = tuple(int(v) for v in rng.integers(r.chip_gap_px[0], r.chip_gap_px[1] + 1, 4))
+        style = CellStyle(
             font=font,
             text_px=text_px,
             fg=fg,
@@ -314,6 +335,7 @@ class StyleSampler:
             noise_sigma=float(rng.uniform(*r.noise_sigma)) if rng.random() < r.noise_chance else 0.0,
             look=look.name,
         )
+        return dataclasses.replace(style, **chip) if chip else style
 
 
 # --- rendering -------------------------------------------------------------------------------
@@ -363,8 +385,12 @@ def compose_cell(alpha: np.ndarray, style: CellStyle, rng: np.random.Generator, 
     ah, aw = alpha.shape
     inner_w = max(aw, column_px) + 2 * style.pad_x
     inner_h = ah + 2 * style.pad_y
+    if style.chip_px:
+        inner_w, inner_h = max(inner_w, style.chip_px), max(inner_h, style.chip_px)
     inner = np.empty((inner_h, inner_w, 3), np.float32)
     inner[:] = style.bg
+    if style.chip_px:
+        draw_chip(inner, style)
     # Text position inside the content box: aligned, with a pixel of jitter like real layouts.
     slack = inner_w - 2 * style.pad_x - aw
     tx = {"left": 0, "center": slack // 2, "right": slack}[style.align] + int(rng.integers(-1, 2))
@@ -375,6 +401,21 @@ def compose_cell(alpha: np.ndarray, style: CellStyle, rng: np.random.Generator, 
     region[:] = region * (1.0 - a) + np.asarray(style.fg, np.float32) * a
     inner = zoom_and_blur(inner, style, rng)
     return finish(frame_cell(inner, style), style, rng)
+
+
+def draw_chip(inner: np.ndarray, style: CellStyle) -> None:
+    """A round chip in the middle of the cell content (in place): `bg` with a radial shine up and left,
+    a rim, and `neighbour` around it; edges anti-aliased."""
+    h, w = inner.shape[:2]
+    radius = style.chip_px / 2
+    yy, xx = np.mgrid[:h, :w].astype(np.float32) + 0.5
+    dist = np.hypot(yy - h / 2, xx - w / 2)
+    shine = np.exp(-(np.hypot(yy - (h / 2 - 0.35 * radius), xx - (w / 2 - 0.3 * radius)) / (0.55 * radius)) ** 2)
+    chip = np.asarray(style.bg, np.float32) + style.chip_shine * shine[..., None]
+    rim = np.clip(dist - (radius - style.chip_rim_px) + 0.5, 0, 1)[..., None] * style.chip_rim_alpha
+    chip = chip * (1 - rim) + np.asarray(style.chip_rim, np.float32) * rim
+    inside = np.clip(radius - dist + 0.5, 0, 1)[..., None]
+    inner[:] = np.clip(chip, 0, 255) * inside + np.asarray(style.neighbour, np.float32) * (1 - inside)
 
 
 def frame_cell(inner: np.ndarray, style: CellStyle) -> np.ndarray:

@@ -24,7 +24,7 @@ from selenium.webdriver.common.by import By
 from recognizer.table import Box
 from robot.browser.driver import Driver, Element, first_line
 from robot.browser.frames import describe_frames, inside_frames
-from robot.browser.readiness import wait_until_seen
+from robot.browser.readiness import WindowGrowth, wait_until_seen
 from robot.browser.waiting import (
     SERVER_ERROR_MIN,
     current_url,
@@ -156,9 +156,11 @@ def capture(driver: Driver, page: Page, table_spec: TableSpec, *, timeout: float
     the matching element of that name. A table not found or never ready is handed to `on_missing` first,
     while the driver is still in the table's frame (is it the session? `robot.browser.sessioncheck`)."""
     what = f"table {page.name}/{table_spec.name}"
-    with inside_frames(driver, table_spec.frame, timeout, what, hint=_hint(page, table_spec, "frame"), shown=True):
+    with inside_frames(driver, table_spec.frame, timeout, what, hint=_hint(page, table_spec, "frame"), shown=True), \
+            WindowGrowth(driver) as growth:
         try:
-            refind, png = _seen(driver, page, table_spec, timeout, what)
+            # A table larger than the window: the window grows (not for a frame, whose size the page sets).
+            refind, png = _seen(driver, page, table_spec, timeout, what, None if table_spec.frame else growth)
         except TableNotFound:
             if on_missing is not None:
                 on_missing(driver)
@@ -174,13 +176,13 @@ def capture_table(driver: Driver, page: Page, table_spec: TableSpec, *, timeout:
     return capture(driver, page, table_spec, timeout=timeout, on_missing=on_missing).png
 
 
-def _seen(driver: Driver, page: Page, table_spec: TableSpec, timeout: float,
-          what: str) -> tuple[Callable[[], Element | None], bytes]:
+def _seen(driver: Driver, page: Page, table_spec: TableSpec, timeout: float, what: str,
+          grow: WindowGrowth | None) -> tuple[Callable[[], Element | None], bytes]:
     """(how to find the table's element now, its screenshot once ready)."""
     hint = _hint(page, table_spec, "selector")
     if table_spec.member is None:
         element = wait_for(driver, table_spec.selector, timeout, what, error=TableNotFound, hint=hint)
-        png = wait_until_seen(driver, element, table_spec.selector, timeout, what)
+        png = wait_until_seen(driver, element, table_spec.selector, timeout, what, grow=grow)
         # Readiness may have found it anew: the element now is the first match.
         return lambda: next(iter(driver.find_elements(By.CSS_SELECTOR, table_spec.selector)), None), png
 
@@ -190,7 +192,7 @@ def _seen(driver: Driver, page: Page, table_spec: TableSpec, timeout: float,
     element = wait_until(driver, named, timeout=timeout, error=TableNotFound, hint=hint,
                          what=f"{what} (the element of {table_spec.selector!r} whose {table_spec.name_from} "
                               f"gives {table_spec.member!r})")
-    png = wait_until_seen(driver, element, table_spec.selector, timeout, what, refind=lambda: named(driver))
+    png = wait_until_seen(driver, element, table_spec.selector, timeout, what, refind=lambda: named(driver), grow=grow)
     return lambda: named(driver), png
 
 

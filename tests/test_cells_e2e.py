@@ -13,9 +13,8 @@ from recognizer.imageio import decode_png
 from robot.browser.readiness import GRID as GRID_POINTS
 from robot.browser.readiness import MIN_OPACITY, READINESS_JS
 from robot.browser.waiting import navigate, page_url
-from robot.capture import capture, login
+from robot.capture import capture, login, png_size
 from robot.config import Login, Page, TableSpec, load_config
-from robot.errors import CellsOutsideScreenshot
 from robot.run import run_once
 from robot.runfolder import read_cells_file
 from tablebot.errors import ConfigError
@@ -119,12 +118,13 @@ def test_a_table_waits_for_the_images_in_its_cells(module_chromium, module_demo_
             "img.width = 20; img.height = 20; img.src = arguments[0];"
             "t.querySelector('td:empty').appendChild(img); return t;",
             f"http://127.0.0.1:{silent.getsockname()[1]}/cell.png")
-        condition, message = driver.execute_async_script(READINESS_JS, element, MIN_OPACITY, GRID_POINTS)
+        condition, message = driver.execute_async_script(READINESS_JS, element, MIN_OPACITY, GRID_POINTS, True)
     assert (condition, message) == ("loaded", "an image inside @@what@@ has not finished loading")
 
 
-def test_cells_the_browser_window_cuts_off_fail_the_table_instead_of_reading_empty(module_chromium,
-                                                                                   module_demo_site):
+def test_a_window_narrower_than_the_table_grows_for_it_so_no_cell_is_cut_off(module_chromium, module_demo_site):
+    """Cells outside the screenshot would be read as empty (or fail the table, `CellsOutsideScreenshot`):
+    the window grows for the table, and gets its size back afterwards."""
     server, password = module_demo_site
     driver = module_chromium
     login(driver, server.url, Login(), "robot", password, timeout=WAIT_S)
@@ -133,10 +133,10 @@ def test_cells_the_browser_window_cuts_off_fail_the_table_instead_of_reading_emp
     try:
         navigate(driver, page_url(server.url, "/cells"))
         spec = TableSpec(**GRID)
-        with pytest.raises(CellsOutsideScreenshot, match=r"^table cells/grid's cells reach \d+x\d+ device px, its "
-                                                         r"screenshot shows \d+x\d+: the browser window cuts the "
-                                                         r"table; raise browser.window_width") as failed:
-            capture(driver, Page(name="cells", path="/cells", tables=[spec]), spec, timeout=WAIT_S)
-        assert failed.value.png
+        captured = capture(driver, Page(name="cells", path="/cells", tables=[spec]), spec, timeout=WAIT_S)
+        width, height = png_size(captured.png)
+        assert len(captured.cell_boxes) == spec.rows * spec.cols
+        assert max(b.x + b.w for b in captured.cell_boxes) <= width + 1
+        assert driver.get_window_size()["width"] == 600
     finally:
         driver.set_window_size(size["width"], size["height"])

@@ -45,7 +45,7 @@ def open_tricky(site, query: str = ""):
 
 
 def snapshot(driver, element):
-    return driver.execute_async_script(READINESS_JS, element, MIN_OPACITY, GRID)
+    return driver.execute_async_script(READINESS_JS, element, MIN_OPACITY, GRID, True)
 
 
 def reads_to_truth(reader, server, element, png: bytes) -> None:
@@ -132,3 +132,52 @@ def test_a_run_keeps_a_never_ready_table_s_screenshot_and_reads_the_rest(module_
     assert (result.folder / "failure__tricky__banner.png").is_file()  # the page, beside it
     (entry,) = json.loads((result.folder / "run.json").read_text())["errors"]
     assert entry["table_image"] == "failure__tricky__banner.table.png" and entry["message"] == failure.message
+
+
+def test_a_table_larger_than_the_window_is_captured_whole_and_the_window_given_back(site, model_reader):
+    """A screenshot ends at the viewport: a table taller (or wider) than it would be cut off and read wrong.
+    The window grows for it, and gets its size back afterwards."""
+    import base64
+
+    import cv2
+    import numpy as np
+
+    from robot.capture import capture
+    from robot.config import Page
+    from tests.tables import Look, render
+
+    driver, _, _ = site
+    values = np.random.default_rng(5).integers(0, 37, (20, 15))
+    png = cv2.imencode(".png", render(values, Look(cell_w=60, cell_h=44, size=20)))[1].tobytes()
+    html = f'<body style="margin:0"><div style="height:300px"></div><img id="big" src="data:image/png;base64,' \
+           f'{base64.b64encode(png).decode()}"></body>'
+    size = driver.get_window_size()
+    driver.set_window_size(800, 600)  # far smaller than the 900x880 px table
+    try:
+        driver.get("data:text/html;base64," + base64.b64encode(html.encode()).decode())
+        spec = TableSpec(name="big", selector="#big", rows=20, cols=15)
+        shot = capture(driver, Page(name="p", path="/", tables=[spec]), spec, timeout=WAIT_S).png
+        image = decode_png(shot)
+        expected = cv2.imdecode(np.frombuffer(png, np.uint8), cv2.IMREAD_COLOR)
+        assert image.shape[:2] == expected.shape[:2]  # whole, not cut at the viewport
+        assert driver.get_window_size() == {"width": 800, "height": 600}  # given back
+        if model_reader is not None:
+            assert model_reader.read(image, spec).to_grid() == values.tolist()
+    finally:
+        driver.set_window_size(size["width"], size["height"])
+
+
+def test_a_table_larger_than_its_frame_fails_naming_the_sizes(site):
+    import base64
+
+    driver, _, _ = site
+    inner = '<body style="margin:0"><div id="t" style="width:300px;height:900px;background:#eee"></div></body>'
+    html = f'<iframe id="f" style="width:400px;height:300px" src="data:text/html;base64,' \
+           f'{base64.b64encode(inner.encode()).decode()}"></iframe>'
+    driver.get("data:text/html;base64," + base64.b64encode(html.encode()).decode())
+    driver.switch_to.frame(driver.find_element(By.ID, "f"))
+    try:
+        with pytest.raises(TableNotReady, match=r"table t is 300x900 px, more than its frame shows \(\d+x\d+\)"):
+            wait_until_seen(driver, driver.find_element(By.ID, "t"), "#t", 1.0, "table t")
+    finally:
+        driver.switch_to.default_content()

@@ -11,7 +11,9 @@ the element fails, in this order:
                 complete; a <canvas>: not blank (all pixels equal; a tainted canvas counts as drawn)
     still       no running CSS animation or transition on it, inside it, or on an ancestor
     stable      the same box across two requestAnimationFrames
-    in view     some of its box inside the viewport
+    fits        its box no larger than the viewport (else the window grows, `WindowGrowth`: a
+                screenshot ends at the viewport, and a table cut off there would be read wrong)
+    in view     all of its box inside the viewport
     uncovered   on a GRID x GRID grid of points inside its box (clipped to the viewport), the top
                 element (document.elementFromPoint) is the element or inside it
 
@@ -29,6 +31,7 @@ from collections.abc import Callable
 from selenium.common.exceptions import (
     JavascriptException,
     StaleElementReferenceException,
+    WebDriverException,
 )
 from selenium.webdriver.common.by import By
 
@@ -40,13 +43,18 @@ log = logging.getLogger(__name__)
 POLL_INTERVAL_S = 0.05  # pause between two snapshots that found the element not ready
 MIN_OPACITY = 0.99
 GRID = 5  # points per side checked for covering elements
+MAX_GROWTHS = 3  # a table larger than the viewport: times the window may grow for it (a table as wide as the window
+#                  grows with it)
+MAX_WINDOW_PX = 8000  # ... and the largest side it may grow to
+GROW_MARGIN_PX = 40  # ... with this much to spare
 WHAT = "@@what@@"  # where the script's answer names the table
 
 SCROLL_INTO_VIEW_JS = "arguments[0].scrollIntoView({block: 'center', inline: 'center'});"
 
-# arguments: element, min opacity, grid size, callback. Calls back with null (ready) or [condition, message].
+# arguments: element, min opacity, grid size, whether the whole box must be in view, callback. Calls back with null
+# (ready) or [condition, message] ('fits': and the CSS px it lacks in width and height, and whether in a frame).
 READINESS_JS = r"""
-const [e, minOpacity, grid, done] = arguments;
+const [e, minOpacity, grid, whole, done] = arguments;
 const WHAT = '@@what@@';
 const name = n => {
   let s = n.tagName.toLowerCase();
@@ -93,9 +101,17 @@ function late(before) {
   const r = rectOf();
   if (r.some((v, i) => Math.abs(v - before[i]) > 0.5)) return ['stable', WHAT + ' is still moving (its box changed between two frames)'];
   const [left, top, w, h] = r;
-  const vw = document.documentElement.clientWidth || innerWidth, vh = document.documentElement.clientHeight || innerHeight;
+  // The viewport less its scroll bars (documentElement, in standards mode; in quirks mode that is the document).
+  const vw = Math.min(document.documentElement.clientWidth || innerWidth, innerWidth);
+  const vh = Math.min(document.documentElement.clientHeight || innerHeight, innerHeight);
+  if (whole && (w > vw + 1 || h > vh + 1)) {
+    const inFrame = window !== window.top;
+    return ['fits', WHAT + ' is ' + Math.ceil(w) + 'x' + Math.ceil(h) + ' px, more than its ' + (inFrame ? 'frame' : 'window')
+      + ' shows (' + vw + 'x' + vh + ')', Math.ceil(w - vw), Math.ceil(h - vh), inFrame];
+  }
   const x0 = Math.max(left, 0), y0 = Math.max(top, 0), x1 = Math.min(left + w, vw), y1 = Math.min(top + h, vh);
   if (x1 - x0 < 1 || y1 - y0 < 1) return ['in view', WHAT + ' is outside the viewport'];
+  if (whole && (left < -1 || top < -1 || left + w > vw + 1 || top + h > vh + 1)) return ['in view', WHAT + ' is partly outside the viewport'];
   const hits = new Map(), rows = new Set(), cols = new Set(), coveredAt = [];
   for (let i = 0; i < grid; i++) for (let j = 0; j < grid; j++) {
     const x = x0 + (j + 0.5) * (x1 - x0) / grid, y = y0 + (i + 0.5) * (y1 - y0) / grid;
@@ -134,11 +150,14 @@ try {
 
 
 def wait_until_seen(driver: Driver, element: Element, css: str, timeout: float, what: str, *,
-                    refind: Callable[[], Element | None] | None = None) -> bytes:
+                    refind: Callable[[], Element | None] | None = None,
+                    grow: Callable[[int, int], bool] | None = None) -> bytes:
     """The element's screenshot (PNG) once a person would see it as it is now: `READINESS_JS` passes and
     two consecutive screenshots are byte-identical. Else `TableNotReady` after `timeout` seconds, its
     message naming the condition that failed last, e.g. `div#banner covers the lower 40% of <what>`.
-    An element replaced on the page is looked up again with `refind` (default: the first match of `css`)."""
+    An element replaced on the page is looked up again with `refind` (default: the first match of `css`).
+    An element larger than the viewport is never captured cut off (the screenshot would end at the
+    viewport): `grow(more_width, more_height)` may enlarge the window (`WindowGrowth`), else it fails."""
     deadline = time.monotonic() + timeout
     reason, previous, last_png, scroll = f"{what} was never checked", None, None, True
     while True:
@@ -147,10 +166,15 @@ def wait_until_seen(driver: Driver, element: Element, css: str, timeout: float, 
             if scroll:  # first, and again after it was replaced or left the viewport
                 driver.execute_script(SCROLL_INTO_VIEW_JS, element)
                 scroll = False
-            failed = driver.execute_async_script(READINESS_JS, element, MIN_OPACITY, GRID)
+            failed = driver.execute_async_script(READINESS_JS, element, MIN_OPACITY, GRID, True)
             if failed:
                 reason, previous = str(failed[1]).replace(WHAT, what), None
-                scroll = failed[0] == "in view"
+                scroll = failed[0] in ("in view", "fits")
+                if failed[0] == "fits":
+                    grown = grow is not None and not failed[4] and grow(int(failed[2]), int(failed[3]))
+                    if not grown:
+                        reason += ("; raise browser.window_width/window_height" if not failed[4] else
+                                   "; the page's frame cuts it: select the frame's content another way")
             else:
                 png = element.screenshot_as_png
                 if png and png == previous:
@@ -182,7 +206,7 @@ def wait_until_shown(driver: Driver, element: Element, css: str, timeout: float,
     deadline = time.monotonic() + timeout
     while True:
         try:
-            failed = driver.execute_async_script(READINESS_JS, element, MIN_OPACITY, GRID)
+            failed = driver.execute_async_script(READINESS_JS, element, MIN_OPACITY, GRID, False)
             if not failed:
                 return element
             reason = str(failed[1]).replace(WHAT, what)
@@ -205,3 +229,37 @@ def _shot(element: Element) -> bytes | None:
         return element.screenshot_as_png or None
     except Exception:  # noqa: BLE001 - a failing keepsake must not hide the real error
         return None
+
+
+class WindowGrowth:
+    """`wait_until_seen`'s `grow`: enlarges the browser window (at most MAX_GROWTHS times, up to
+    MAX_WINDOW_PX a side) so that a table larger than the viewport fits, and, on leaving the `with`
+    block, gives the window back its size. The block holds everything measured in the grown window
+    (the screenshot and the cells' boxes), so they agree."""
+
+    def __init__(self, driver: Driver):
+        self.driver, self.original, self.growths = driver, None, 0
+
+    def __call__(self, more_width: int, more_height: int) -> bool:
+        if self.growths >= MAX_GROWTHS:
+            return False
+        size = self.driver.get_window_size()
+        self.original = self.original or size
+        width = min(MAX_WINDOW_PX, size["width"] + max(0, more_width) + (GROW_MARGIN_PX if more_width > 0 else 0))
+        height = min(MAX_WINDOW_PX, size["height"] + max(0, more_height) + (GROW_MARGIN_PX if more_height > 0 else 0))
+        if (width, height) == (size["width"], size["height"]):
+            return False
+        self.growths += 1
+        log.debug("window grown to %dx%d for a table larger than the viewport", width, height)
+        self.driver.set_window_size(width, height)
+        return True
+
+    def __enter__(self) -> "WindowGrowth":
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        if self.original is not None:
+            try:
+                self.driver.set_window_size(self.original["width"], self.original["height"])
+            except WebDriverException as exc:  # the browser is gone: the session restarts it anyway
+                log.debug("could not give the window its size back: %s", first_line(exc))

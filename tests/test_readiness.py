@@ -181,3 +181,21 @@ def test_a_table_larger_than_its_frame_fails_naming_the_sizes(site):
             wait_until_seen(driver, driver.find_element(By.ID, "t"), "#t", 1.0, "table t")
     finally:
         driver.switch_to.default_content()
+
+
+@pytest.mark.parametrize("veil, covered", [
+    ("background: rgba(255,255,255,0.9)", True),  # an "Updating..." veil that lets clicks through
+    ("background: transparent", False),  # an empty layer (toasts, confetti) over the page: nothing shown
+])
+def test_a_veil_with_pointer_events_none_is_seen_an_empty_layer_is_not(site, veil, covered):
+    import base64
+
+    driver, _, _ = site
+    html = ('<body style="margin:0"><div id="t" style="width:300px;height:200px;background:#123"></div>'
+            f'<div id="veil" style="position:fixed;inset:0;pointer-events:none;{veil}"></div></body>')
+    driver.get("data:text/html;base64," + base64.b64encode(html.encode()).decode())
+    failed = snapshot(driver, driver.find_element(By.ID, "t"))
+    if covered:
+        assert failed[0] == "uncovered" and failed[1] == "div#veil covers all of @@what@@"
+    else:
+        assert failed is None

@@ -96,6 +96,17 @@ function early() {
   }
   return null;
 }
+const REPLACED = new Set(['IMG', 'CANVAS', 'VIDEO', 'SVG', 'svg', 'IFRAME', 'OBJECT', 'EMBED', 'INPUT', 'BUTTON',
+                          'SELECT', 'TEXTAREA']);
+function paints(n) {  // whether an element covering a point shows something there (else it is looked through)
+  let opacity = 1;
+  for (let p = n; p && p.nodeType === 1; p = p.parentElement) opacity *= parseFloat(getComputedStyle(p).opacity);
+  const s = getComputedStyle(n);
+  if (s.visibility !== 'visible' || opacity < 0.05) return false;
+  const alpha = (s.backgroundColor.match(/rgba?\(([^)]+)\)/) || [, '0,0,0,0'])[1].split(',').map(Number);
+  if ((alpha.length < 4 ? 1 : alpha[3]) > 0.05 || s.backgroundImage !== 'none' || REPLACED.has(n.tagName)) return true;
+  return [...n.childNodes].some(c => c.nodeType === 3 && c.textContent.trim());  // its own text
+}
 function late(before) {
   if (!e.isConnected) return ['attached', WHAT + ' is no longer attached to the page'];
   const r = rectOf();
@@ -113,14 +124,27 @@ function late(before) {
   if (x1 - x0 < 1 || y1 - y0 < 1) return ['in view', WHAT + ' is outside the viewport'];
   if (whole && (left < -1 || top < -1 || left + w > vw + 1 || top + h > vh + 1)) return ['in view', WHAT + ' is partly outside the viewport'];
   const hits = new Map(), rows = new Set(), cols = new Set(), coveredAt = [];
-  for (let i = 0; i < grid; i++) for (let j = 0; j < grid; j++) {
-    const x = x0 + (j + 0.5) * (x1 - x0) / grid, y = y0 + (i + 0.5) * (y1 - y0) / grid;
-    let top_ = document.elementFromPoint(x, y);
-    if (!top_ || e.contains(top_) || top_.contains(e)) continue;  // the element, its content, or an ancestor (pointer-events: none)
-    while (top_.parentElement && !top_.parentElement.contains(e)) top_ = top_.parentElement;  // the overlay, not its text
-    hits.set(top_, (hits.get(top_) || 0) + 1);
-    coveredAt.push([i, j]);
-  }
+  // Hit testing skips `pointer-events: none`, which a veil over a table may have: for the sampling, every
+  // element takes hits; of those at a point, the ones that paint nothing there (empty containers) are
+  // looked through.
+  const hitAll = document.createElement('style');
+  hitAll.textContent = '* { pointer-events: auto !important; }';
+  (document.head || document.documentElement).appendChild(hitAll);
+  try {
+    for (let i = 0; i < grid; i++) for (let j = 0; j < grid; j++) {
+      const x = x0 + (j + 0.5) * (x1 - x0) / grid, y = y0 + (i + 0.5) * (y1 - y0) / grid;
+      let top_ = null;
+      for (const n of document.elementsFromPoint(x, y)) {
+        if (n === hitAll) continue;
+        if (e.contains(n) || n.contains(e)) break;  // the element, its content, or an ancestor: seen
+        if (paints(n)) { top_ = n; break; }
+      }
+      if (!top_) continue;
+      while (top_.parentElement && !top_.parentElement.contains(e)) top_ = top_.parentElement;  // the overlay, not its text
+      hits.set(top_, (hits.get(top_) || 0) + 1);
+      coveredAt.push([i, j]);
+    }
+  } finally { hitAll.remove(); }
   if (!coveredAt.length) return null;
   const top_ = [...hits.entries()].sort((a, b) => b[1] - a[1])[0][0];
   const share = Math.round(100 * coveredAt.length / (grid * grid));

@@ -246,7 +246,9 @@ def load_classifier(path: Path) -> Classifier:
 
 def _load(path: Path) -> Classifier:
     if not path.is_file():
-        raise ModelError(f"model file {path} not found: {RETRAIN_HINT}, or set model.path in config.yaml")
+        shipped = Path(__file__).resolve().parent / "models" / "default.keras"
+        raise ModelError(f"model file {path} not found: set model.path in the config (relative to the config file's "
+                         f"folder; the shipped model is {shipped}), or {RETRAIN_HINT}")
     meta_file = metadata_path(path)
     if not meta_file.is_file():
         raise ModelError(f"model metadata {meta_file} is missing (it must sit beside the .keras file): {RETRAIN_HINT}")

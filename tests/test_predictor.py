@@ -155,6 +155,10 @@ def test_a_header_taken_for_data_is_refused_not_shifted():
     words[1, :] = 8  # a row of one word read alike in every column
     with pytest.raises(SegmentationError, match="row 2 looks like header labels"):
         check_no_header_left(table_of(words))
+    joined = data.copy()
+    joined[:, 0] = [21, 22, 23, 24, 25, 26]  # "Round 1".."Round 6", the word's last letter read as a 2
+    with pytest.raises(SegmentationError, match="column 1 looks like header labels"):
+        check_no_header_left(table_of(joined))
     letters = table_of(data, flagged={(0, c) for c in range(9)})  # letters A..I: unreadable
     with pytest.raises(SegmentationError, match="row 1"):
         check_no_header_left(letters)

@@ -61,6 +61,7 @@ COLUMN_STEP = 0.6  # ... or a new column (left/right alignment moves centres by 
 MIN_SUPPORT = 0.5  # rows/columns with fewer numbers than this * the median are sparse
 SPLIT_GAP = 0.35  # two narrow spans closer than this * the columns' gap, ...
 SPLIT_WIDTH = 1.15  # ... together no wider than this * a column, are one column split in two
+FEW_MARKS = 10  # a tenth of the expected cells or fewer: not the table yet, most likely
 PITCH_TOLERANCE = 0.25  # a gap within this of k pitches holds k-1 empty rows/columns
 MIN_TEXT_HEIGHT = 5  # pixels; smaller "text" cannot be read
 LINE_COVER = 0.6  # a rule covers this share of the table's text area along its length
@@ -583,10 +584,13 @@ def find_grid(image: np.ndarray, shape: TableShape | None = None) -> Grid:
                                 "table, its numbers run into each other: capture it at a larger size "
                                 "(browser.device_scale_factor)")
     if found != expected or min(found) < 1:
+        few = found[0] * found[1] * FEW_MARKS <= expected[0] * expected[1]
         raise SegmentationError(
             f"found {found[0]}x{found[1]} cells (after skipping {shape.skip_rows} header rows, "
-            f"{shape.skip_cols} header columns), expected {expected[0]}x{expected[1]}: check rows/cols "
-            "and skip_rows/skip_cols for this table, or capture the table element alone"
+            f"{shape.skip_cols} header columns), expected {expected[0]}x{expected[1]}: "
+            + ("so few marks are not such a table (on a page: a placeholder or a loading picture? wait for the "
+               "table with a page action, wait_for or wait_gone), or check rows/cols" if few else
+               "check rows/cols and skip_rows/skip_cols for this table, or capture the table element alone")
         )
     H, W = image.shape[:2]
     data_rows, data_cols = row_spans[shape.skip_rows :], col_spans[shape.skip_cols :]

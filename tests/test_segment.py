@@ -205,3 +205,10 @@ def test_rings_around_small_numbers_are_located_at_twice_the_size():
             cv2.putText(image, text, (centre[0] - w // 2, centre[1] + h // 2), cv2.FONT_HERSHEY_SIMPLEX, 0.3, 230, 1,
                         cv2.LINE_AA)
     assert find_grid(image, TableShape(rows=4, cols=10)).shape == (4, 10)
+
+
+def test_a_picture_of_a_few_marks_is_called_not_the_table_yet():
+    placeholder = np.full((60, 200), 255, np.uint8)
+    cv2.putText(placeholder, "loading 12", (5, 40), cv2.FONT_HERSHEY_SIMPLEX, 0.8, 0, 2)
+    with pytest.raises(SegmentationError, match=r"expected 8x15: so few marks are not such a table .*wait_for"):
+        find_grid(placeholder, TableShape(rows=8, cols=15))

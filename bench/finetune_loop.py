@@ -33,7 +33,8 @@ import shutil
 import subprocess
 import sys
 import time
-from dataclasses import asdict, dataclass
+from collections import Counter
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import cv2
@@ -86,21 +87,27 @@ def render_set(folder: Path, font: Path, n: int, seed: int) -> dict[str, list[li
 
 # -- reading and scoring ----------------------------------------------------------------------------
 
-def cli(*args: str) -> float:
-    """Run one of the project's console scripts; its wall time in seconds. A failure stops the benchmark."""
+def cli(*args: str, log: Path | None = None) -> tuple[float, str]:
+    """Run one of the project's console scripts: its wall time in seconds and its output (also written
+    to `log`). A failure stops the benchmark."""
     start = time.perf_counter()
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    done = subprocess.run([str(BIN / args[0]), *args[1:]], cwd=ROOT, env=env, capture_output=True, text=True)
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}  # this worktree's code, not another checkout's
+    done = subprocess.run([str(BIN / args[0]), *args[1:]], check=False, cwd=ROOT, env=env,
+                          capture_output=True, text=True)
+    output = done.stdout + done.stderr
+    if log is not None:
+        log.write_text(f"$ {' '.join(args)}\n{output}")
     if done.returncode != 0:
-        raise SystemExit(f"{' '.join(args)} failed ({done.returncode}):\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}")
-    return time.perf_counter() - start
+        raise SystemExit(f"{' '.join(args)} failed ({done.returncode}):\n{output[-5000:]}")
+    return time.perf_counter() - start, output
 
 
-def read(pictures: Path, out: Path, model: Path, jobs: int) -> float:
-    if out.exists():
+def read(pictures: Path, out: Path, model: Path, jobs: int, fresh: bool = True) -> float:
+    """`recognizer read` the pictures into out (emptied first unless not `fresh`: a rerun keeps corrections)."""
+    if fresh and out.exists():
         shutil.rmtree(out)
     return cli("recognizer", "read", str(pictures), "--out", str(out), "--rows", str(ROWS), "--cols", str(COLS),
-               "--no-per-picture", "--model", str(model), "--jobs", str(jobs))
+               "--no-per-picture", "--model", str(model), "--jobs", str(jobs))[0]
 
 
 @dataclass
@@ -111,6 +118,7 @@ class Score:
     right: int = 0
     flagged: int = 0
     wrong_unflagged: int = 0
+    mistakes: dict[str, int] = field(default_factory=dict)  # "true->read" ("-" empty): the commonest
 
     @property
     def accuracy(self) -> float:
@@ -128,14 +136,18 @@ def score(out: Path, truth: dict[str, list[list[int]]]) -> Score:
         status = {r["source"]: r["status"] for r in csv.DictReader(f)}
     with open(out / "cells.csv", newline="") as f:
         rows = list(csv.DictReader(f))
+    mistakes: Counter[str] = Counter()
     for r in rows:
         value = int(r["value"]) if r["value"] else None
-        right = value == truth[r["source"]][int(r["row"])][int(r["col"])]
+        true = truth[r["source"]][int(r["row"])][int(r["col"])]
         flagged = r["needs_review"] == "true"
         s.cells += 1
-        s.right += right
+        s.right += value == true
         s.flagged += flagged
-        s.wrong_unflagged += not right and not flagged
+        s.wrong_unflagged += value != true and not flagged
+        if value != true:
+            mistakes[f"{true}->{'-' if value is None else value}"] += 1
+    s.mistakes = dict(mistakes.most_common(8))
     for name in truth:
         if status.get(name) != "read":
             s.refused += 1
@@ -195,14 +207,10 @@ def review(out: Path, labels: Path, truth: dict[str, list[list[int]]]) -> Review
 
 def synthetic_accuracy(model: Path, data: Path) -> float:
     """`recognizer evaluate` on a held-out synthetic set of the shipped looks: its overall accuracy."""
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    done = subprocess.run([str(BIN / "recognizer"), "evaluate", "--model", str(model), "--data", str(data)],
-                          cwd=ROOT, env=env, capture_output=True, text=True)
-    if done.returncode != 0:
-        raise SystemExit(f"recognizer evaluate failed:\n{done.stdout[-2000:]}\n{done.stderr[-2000:]}")
-    m = re.search(r"accuracy[^0-9]*([0-9.]+)\s*(%?)", done.stdout + done.stderr, re.IGNORECASE)
+    _, output = cli("recognizer", "evaluate", "--model", str(model), "--data", str(data))
+    m = re.search(r"accuracy[^0-9]*([0-9.]+)\s*(%?)", output, re.IGNORECASE)
     if m is None:
-        raise SystemExit(f"no accuracy in recognizer evaluate's output:\n{done.stdout[-2000:]}")
+        raise SystemExit(f"no accuracy in recognizer evaluate's output:\n{output[-2000:]}")
     return float(m.group(1)) / (100 if m.group(2) else 1)
 
 
@@ -242,7 +250,12 @@ def loop(args) -> dict:
     times["2. review (queue answered)"] = rv.seconds
     model = work / "new-look.keras"
     ft = ["recognizer", "finetune", "--model", str(SHIPPED), "--labels", str(work / "labels"), "--out", str(model)]
-    times["3. recognizer finetune"] = cli(*ft, *args.finetune_args)
+    times["3. recognizer finetune"] = cli(*ft, *args.finetune_args, log=work / "finetune.log")[0]
+
+    # As the README says: read again with the new model; the person's corrections in cells.csv are kept.
+    times["4. recognizer read --model new (collection again)"] = read(collection, work / "read", model, args.jobs,
+                                                                        fresh=False)
+    after_c = score(work / "read", truth_c)
 
     read(test, work / "test-shipped", SHIPPED, args.jobs)
     read(test, work / "test-finetuned", model, args.jobs)
@@ -258,6 +271,7 @@ def loop(args) -> dict:
                  "collection_pictures": args.collection, "test_pictures": args.test, "seed": args.seed},
         "collection_read_by_shipped": asdict(before_c) | {"accuracy": before_c.accuracy},
         "review": asdict(rv),
+        "collection_after_review_and_reread": asdict(after_c) | {"accuracy": after_c.accuracy},
         "finetune_args": args.finetune_args,
         "test": {"shipped": asdict(shipped) | {"accuracy": shipped.accuracy, "flagged_share": shipped.flagged_share},
                  "finetuned": asdict(tuned) | {"accuracy": tuned.accuracy, "flagged_share": tuned.flagged_share}},
@@ -268,13 +282,17 @@ def loop(args) -> dict:
     print(f"\nLook: {args.look} ({font.name}), collection {args.collection} pictures, test {args.test} pictures "
           f"({ROWS}x{COLS}).")
     print(f"Review: {rv.queued} cells queued, {rv.typed} typed ({rv.changed} of them were wrong); "
-          f"{rv.wrong_unflagged} wrong cells were not flagged and stay wrong.\n")
+          f"{rv.wrong_unflagged} wrong cells were not flagged and stay wrong.")
+    print(f"Collection: {before_c.accuracy:.2%} of cells right as first read, {after_c.accuracy:.2%} after the review "
+          f"and a reread with the fine-tuned model ({after_c.wrong_unflagged} wrong and not flagged, "
+          f"{after_c.flagged} flagged).\n")
     print("| on the held-out test set | shipped | fine-tuned |\n|---|---|---|")
     print(f"| cell accuracy | {shipped.accuracy:.2%} | {tuned.accuracy:.2%} |")
     print(f"| flagged share | {shipped.flagged_share:.2%} | {tuned.flagged_share:.2%} |")
     print(f"| wrong, not flagged | {shipped.wrong_unflagged} | {tuned.wrong_unflagged} |")
     print(f"| refused pictures | {shipped.refused} | {tuned.refused} |")
     print(f"| synthetic held-out fonts ({args.synthetic} cells) | {synth_before:.2%} | {synth_after:.2%} |\n")
+    print(f"commonest mistakes on the test set (true->read): shipped {shipped.mistakes}, fine-tuned {tuned.mistakes}")
     for step, seconds in times.items():
         print(f"{step}: {seconds:.1f} s")
     print(f"\nwrote {OUT / 'results.json'}")

@@ -236,9 +236,8 @@ def probe(n: int, jobs: int) -> None:
 def loop(args) -> dict:
     font = font_file(args.look)
     times: dict[str, float] = {}
-    if OUT.exists():
-        shutil.rmtree(OUT / "loop", ignore_errors=True)
     work = OUT / "loop"
+    shutil.rmtree(work, ignore_errors=True)  # a fresh loop each time: no labels or journal from a previous run
     collection, test = work / "collection", work / "test"
     truth_c = render_set(collection, font, args.collection, seed=args.seed)
     truth_t = render_set(test, font, args.test, seed=args.seed + 1)

@@ -150,10 +150,11 @@ def ink_components(ink: np.ndarray, text_height: float | None = None) -> tuple[n
 
 
 def near_cores(ink: np.ndarray, mask: np.ndarray) -> np.ndarray:
-    """The ink mask (N, h + 1, w) 0/1 without what lies more than NEAR_STRONG pixels from a stroke's
-    core (CORE_INK of the strongest ink in the crop's centre, where grid lines and neighbours are
-    not): a gradient's shine that the low threshold joins to a number (a chip's highlight beside
-    it). A stroke's anti-aliased rim, weak too, lies right beside its core and stays."""
+    """The ink mask (N, h + 1, w) 0/1 without the patches of weak ink more than NEAR_STRONG pixels
+    from a stroke's core (CORE_INK of the strongest ink in the crop's centre, where grid lines and
+    neighbours are not): a gradient's shine that the low threshold joins to a number (a chip's
+    highlight beside it). A stroke's anti-aliased rim, weak too, lies right beside its core and
+    stays."""
     n, rows, w = ink.shape
     h = rows - 1
     my, mx = int(h * BG_MARGIN), int(w * BG_MARGIN)
@@ -162,7 +163,11 @@ def near_cores(ink: np.ndarray, mask: np.ndarray) -> np.ndarray:
     for _ in range(NEAR_STRONG):  # a pixel at a time, so that the blank row between crops stops it
         near = cv2.dilate(near.reshape(-1, w), _RIM).reshape(n, rows, w)
         near[:, rows - 1] = 0
-    return mask & near
+    # Weak ink far from any core is dropped only where it is a patch (wider than _RIM): a hairline
+    # font's strokes are weak all along, but thin, and stay.
+    far = (mask & (1 - near)).reshape(-1, w)
+    patches = cv2.morphologyEx(far, cv2.MORPH_OPEN, _RIM).reshape(n, rows, w)
+    return mask & (1 - patches)
 
 
 def ink_boxes(mask: np.ndarray) -> np.ndarray:

@@ -116,3 +116,21 @@ def test_a_rims_arc_above_the_text_line_is_not_ink_when_the_text_height_is_known
     text_height = 15.0  # the 9's ink, as segmentation measures it in a table
     (plain, arc), _ = normalize_batch(np.stack([chip(), chip(arc=True)]), text_height)
     assert np.abs(plain - arc).mean() < 0.03
+
+
+@pytest.mark.parametrize("text", ["4", "24", "34"])
+def test_a_hairline_fonts_weak_strokes_all_stay(text, monkeypatch):
+    """Weak ink far from a stroke's core is dropped only in patches (a chip's shine): the strokes of a
+    hairline weight, weak all along but thin, are all kept."""
+    from PIL import Image, ImageDraw, ImageFont
+
+    import recognizer.normalize as normalize
+
+    font = ImageFont.truetype("/usr/share/fonts/truetype/lato/Lato-Hairline.ttf", 18)
+    picture = Image.new("L", (40, 28), 255)
+    ImageDraw.Draw(picture).text((8, 3), text, fill=40, font=font)
+    cell = np.asarray(picture)
+    kept = normalize_cell(cell)
+    monkeypatch.setattr(normalize, "near_cores", lambda ink, mask: mask)
+    whole = normalize_cell(cell)
+    assert np.abs(kept - whole).mean() < 0.02

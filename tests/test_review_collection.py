@@ -27,24 +27,38 @@ from tablebot.errors import DataError, ExitCode
 from tests.tables import Look, random_values, render
 
 needs_model = pytest.mark.skipif(not DEFAULT_MODEL.exists(), reason="no shipped model")
-# Above every confidence but the surest: the flagged cells of both pictures have distinct confidences.
-THRESHOLD = "0.999999"
+WIDE = (random_values(3, 5, seed=1, empty_tail=1), Look("light", size=16, cell_w=40, cell_h=30))
+TALL = (random_values(4, 3, seed=3), Look("dark", size=16, cell_w=40, cell_h=30))
+
+
+def flagging_threshold() -> str:
+    """A review threshold just above the least confident cell of each picture (as the shipped model reads
+    them): each picture has flagged cells, at distinct confidences, and few (a picture mostly flagged, or a
+    row or column of it, is refused as unreadable)."""
+    from recognizer.predictor import default_reader
+
+    lowest = [min(c.confidence for c in default_reader().read(render(*picture), None) if c.value is not None)
+              for picture in (WIDE, TALL)]
+    return repr(max(lowest) + 1e-9)
 
 
 @pytest.fixture(scope="module")
 def collection(tmp_path_factory):
     """pics/a/wide.png (3x5), pics/a/refused.png (its header read as data: refused), pics/tall.png
-    (4x3, another look) read by `recognizer read` into out/."""
+    (4x3, another look) read by `recognizer read` into out/; and the threshold it was read with."""
     root = tmp_path_factory.mktemp("collection")
     pics, out = root / "pics", root / "out"
     (pics / "a").mkdir(parents=True)
-    cv2.imwrite(str(pics / "a" / "wide.png"), render(random_values(3, 5, seed=1, empty_tail=1), Look("light", size=16, cell_w=40, cell_h=30)))
-    cv2.imwrite(str(pics / "a" / "refused.png"), render(random_values(3, 5, seed=2), Look("light", size=16, cell_w=40, cell_h=30)))
-    cv2.imwrite(str(pics / "tall.png"), render(random_values(4, 3, seed=3), Look("dark", size=16, cell_w=40, cell_h=30)))
+    cv2.imwrite(str(pics / "a" / "wide.png"), render(*WIDE))
+    labels = random_values(3, 5, seed=2)
+    labels[:, 0] = [1, 2, 3]  # a column of row labels read as data: refused, whatever the threshold
+    cv2.imwrite(str(pics / "a" / "refused.png"), render(labels, WIDE[1]))
+    cv2.imwrite(str(pics / "tall.png"), render(*TALL))
+    threshold = flagging_threshold()
     result = CliRunner().invoke(recognizer_cli, ["read", str(pics), "--out", str(out), "--jobs", "1",
-                                                 "--threshold", THRESHOLD], catch_exceptions=False)
+                                                 "--threshold", threshold], catch_exceptions=False)
     assert result.exit_code == 0, result.output
-    return pics, out
+    return pics, out, threshold
 
 
 @pytest.fixture
@@ -145,7 +159,7 @@ def test_a_rerun_of_recognizer_read_keeps_the_corrections_in_cells_csv(out, coll
     workspace.label(first.id, "5")
     corrected = (out / "cells.csv").read_bytes()
     result = CliRunner().invoke(recognizer_cli, ["read", str(collection[0]), "--out", str(out), "--jobs", "1",
-                                                 "--threshold", THRESHOLD], catch_exceptions=False)
+                                                 "--threshold", collection[2]], catch_exceptions=False)
     assert result.exit_code == 0 and "3 already read" in result.output, result.output
     assert (out / "cells.csv").read_bytes() == corrected  # not the journal's reading of that cell
 

@@ -61,6 +61,8 @@ COLUMN_STEP = 0.6  # ... or a new column (left/right alignment moves centres by 
 MIN_SUPPORT = 0.5  # rows/columns with fewer numbers than this * the median are sparse
 SPLIT_GAP = 0.35  # two narrow spans closer than this * the columns' gap, ...
 SPLIT_WIDTH = 1.15  # ... together no wider than this * a column, are one column split in two
+HEADER_SLACK = 2  # pixels a first row's or column's crop keeps beyond its bound, towards the header
+BG_VOTES = 200  # about this many pixels of a crop vote for its background
 FEW_MARKS = 10  # a tenth of the expected cells or fewer: not the table yet, most likely
 PITCH_TOLERANCE = 0.25  # a gap within this of k pitches holds k-1 empty rows/columns
 MIN_TEXT_HEIGHT = 5  # pixels; smaller "text" cannot be read
@@ -83,6 +85,7 @@ class Grid:
     rows: tuple[tuple[int, int], ...]
     cols: tuple[tuple[int, int], ...]
     text_height: float
+    headed: tuple[bool, bool] = (False, False)  # header rows above the first row, header columns left of the first column
 
     @property
     def shape(self) -> tuple[int, int]:
@@ -593,12 +596,15 @@ def find_grid(image: np.ndarray, shape: TableShape | None = None) -> Grid:
                "check rows/cols and skip_rows/skip_cols for this table, or capture the table element alone")
         )
     H, W = image.shape[:2]
+    given = shape.rows is not None and shape.cols is not None
     data_rows, data_cols = row_spans[shape.skip_rows :], col_spans[shape.skip_cols :]
     vertical, horizontal = grid_lines(image, (data_rows[0][0], data_rows[-1][1]), (data_cols[0][0], data_cols[-1][1]))
     return Grid(
         rows=bounds(row_spans, H, text_h, horizontal)[shape.skip_rows :],
         cols=bounds(col_spans, W, text_h, vertical)[shape.skip_cols :],
         text_height=text_h,
+        # Only with the shape given are the header's bounds found from the data's pitch, sure enough to cut at.
+        headed=(shape.skip_rows > 0 and given, shape.skip_cols > 0 and given),
     )
 
 
@@ -622,4 +628,25 @@ def crop_cells(image: np.ndarray, grid: Grid) -> np.ndarray:
     cells = np.empty((len(ys) * len(xs), ch, cw, *image.shape[2:]), image.dtype)
     for i, (y, x) in enumerate((y, x) for y in ys for x in xs):
         cells[i] = padded[y : y + ch, x : x + cw]
+    # The first column's crops, as wide as the widest column's, reach back into the header: in a tight
+    # table a bold label's tail would sit in them. Beyond the cell's bound they show its background
+    # (`Grid.headed`: a header is there, and its bound is sure). So do the first row's, above it.
+    grid_cells = cells.reshape(len(ys), len(xs), ch, cw, *image.shape[2:])
+    if grid.headed[1] and (cut := grid.cols[0][0] - HEADER_SLACK - (xs[0] - px)) > 0:
+        blank_before(grid_cells[:, 0], cut)
+    if grid.headed[0] and (cut := grid.rows[0][0] - HEADER_SLACK - (ys[0] - py)) > 0:
+        blank_before(grid_cells[0].swapaxes(1, 2), cut)
     return cells
+
+
+def blank_before(crops: np.ndarray, cut: int) -> None:
+    """(N, h, w[, c]) crops, in place: their pixel columns before `cut` show their background."""
+    crops[:, :, :cut] = crop_background(crops)[:, None, None]
+
+
+def crop_background(crops: np.ndarray) -> np.ndarray:
+    """(N, h, w[, c]) crops -> each one's background colour, the median of its pixels (a crop is mostly
+    background)."""
+    n, h, w = crops.shape[:3]
+    step = max(1, int((h * w / BG_VOTES) ** 0.5))
+    return np.median(crops[:, ::step, ::step].reshape(n, -1, *crops.shape[3:]), axis=1).astype(crops.dtype)

@@ -212,3 +212,24 @@ def test_a_picture_of_a_few_marks_is_called_not_the_table_yet():
     cv2.putText(placeholder, "loading 12", (5, 40), cv2.FONT_HERSHEY_SIMPLEX, 0.8, 0, 2)
     with pytest.raises(SegmentationError, match=r"expected 8x15: so few marks are not such a table .*wait_for"):
         find_grid(placeholder, TableShape(rows=8, cols=15))
+
+
+def test_the_first_columns_crops_show_nothing_of_the_header_labels_before_it():
+    # A tight table: bold labels "Row 10".."Row 13" end a few pixels before a first column of one-digit
+    # numbers, while the other columns hold two digits, so equal-sized crops reach back into the labels.
+    image = np.full((5 * 30, 76 + 3 * 70), 255, np.uint8)
+    values = [[7, 24, 31], [4, 16, 22], [9, 35, 28], [3, 12, 30]]
+    for r in range(5):
+        y = 22 + 30 * r
+        if r == 0:
+            for c in range(3):
+                cv2.putText(image, f"C{c + 1}", (76 + 70 * c, y), cv2.FONT_HERSHEY_SIMPLEX, 0.5, 0, 1, cv2.LINE_AA)
+            continue
+        cv2.putText(image, f"Row {9 + r}", (4, y), cv2.FONT_HERSHEY_SIMPLEX, 0.5, 0, 2, cv2.LINE_AA)
+        for c, v in enumerate(values[r - 1]):
+            cv2.putText(image, str(v), (76 + 70 * c, y), cv2.FONT_HERSHEY_SIMPLEX, 0.5, 0, 1, cv2.LINE_AA)
+    grid = find_grid(image, TableShape(rows=4, cols=3, skip_rows=1, skip_cols=1))
+    crops = crop_cells(image, grid)
+    first_column = crops.reshape(4, 3, *crops.shape[1:])[:, 0]
+    x0 = grid.cols[0][0] - (grid.cols[0][0] + grid.cols[0][1]) // 2 + crops.shape[2] // 2  # the bound, in a crop
+    assert x0 > 2 and (first_column[:, :, : x0 - 2] == first_column[:, :1, :1]).all()  # the labels' tails are gone

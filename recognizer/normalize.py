@@ -39,8 +39,8 @@ EDGE_BAND = 0.1  # components with most of their ink this close to the crop edge
 SPECK_AREA = 0.004  # components smaller than this fraction of the crop's height squared are noise (not its
 # area: a number in a wide cell is as big as in a narrow one)
 STRONG_INK = 0.5  # a component whose ink never reaches this share of its crop's strongest is faint
-CORE_INK = 0.4  # a stroke's core: this share of the crop's strongest kept ink (a thin 1 in small text: ~0.5)
-NEAR_STRONG = 1  # ink further than this (pixels) from strong ink is shine, not a stroke's anti-aliased rim
+CORE_INK = 0.4  # a stroke's core: this share of the strongest ink in the crop's centre (a thin 1 in small text: ~0.5)
+NEAR_STRONG = 1  # a patch of weak ink further than this (pixels) from any core is shine, not a stroke's rim
 LINE_ASPECT = 8  # a component this many times longer than thick, across the crop, is a line
 SPECK_TEXT = 0.5  # with the table's text height known, specks are under this * its height (pixels)
 LINE_OVERHANG = 0.25  # ... and nothing of a number reaches further out of it than this many text heights
@@ -100,8 +100,8 @@ def shrink(cells: np.ndarray) -> np.ndarray:
 
 def ink_components(ink: np.ndarray, text_height: float | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Ink mosaic (N, h + 1, w) -> the number's strokes in each crop: a 0/1 mask (N, h + 1, w) of
-    the kept components' ink near their strong ink (`near_strong`), and each crop's ink box (N, 4)
-    as y0, y1, x0, x1 (y1 == 0: no ink, the cell is empty). With the table's
+    the kept components' ink (found once patches of shine are gone, `near_cores`), and each crop's
+    ink box (N, 4) as y0, y1, x0, x1 (y1 == 0: no ink, the cell is empty). With the table's
     `text_height` (in these crops' pixels), ink much taller than the table's text is not part of
     a number (an arc of a chip's rim or ring that the background's gradient broke open), and
     specks are judged against the text, not the crop (small text in tall cells). Training crops
@@ -113,7 +113,7 @@ def ink_components(ink: np.ndarray, text_height: float | None = None) -> tuple[n
     # strokes must still be whole. Noise this lets in is small, or touches the edge.
     threshold = np.where(peak >= MIN_CONTRAST, np.maximum(MIN_CONTRAST // 2, peak // INK_LEVEL), 255)
     mosaic = (ink > threshold[:, None, None].astype(np.uint8)).view(np.uint8)
-    # Before components are found: a gradient's shine joins strokes to a chip's rim otherwise.
+    # Before components are found: a gradient's shine would join a number to a chip's rim.
     mosaic = near_cores(ink, mosaic).reshape(n * rows, w)
     count, labels, stats = components(mosaic)
     x, y_abs, bw, bh, area = (stats[1:, i] for i in range(5))

@@ -10,7 +10,7 @@ import cv2
 import numpy as np
 
 from recognizer.cellboxes import arrange, check_inside, crop_boxes
-from recognizer.errors import InputImageError, NotATableError, SegmentationError
+from recognizer.errors import HeaderTakenForData, InputImageError, NotATableError, SegmentationError
 from recognizer.imageio import to_bgr
 from recognizer.labels import index_to_value
 from recognizer.normalize import normalize_batch
@@ -48,7 +48,17 @@ class TableReader:
         check_is_table(table, refuse_unreadable)
         # Labelling a new look (refuse_unreadable False), a person sees every cell: no guessing.
         if refuse_unreadable and (shape is None or shape.rows is None or shape.cols is None):
-            check_no_header_left(table)
+            try:
+                check_no_header_left(table, shape)
+            except HeaderTakenForData as exc:
+                # Row labels ("Round 1".."Round 10") read as a column of data: read again as if the shape
+                # without them were given; whatever does not fit that shape is refused as before.
+                if (retry := header_retry_shape(exc, table, shape)) is None:
+                    raise
+                try:
+                    return self.read(image, retry, source)
+                except SegmentationError:
+                    raise exc from None
         return table
 
     def read_boxes(self, image: np.ndarray, boxes: Sequence[Box], shape: TableShape, source: str = "", *,
@@ -105,7 +115,7 @@ def check_is_table(table: Table, refuse_unreadable: bool = True) -> None:
             "0..36 (a photo, a logo or another look? see the README on fine-tuning)")
 
 
-def check_no_header_left(table: Table) -> None:
+def check_no_header_left(table: Table, shape: TableShape | None = None) -> None:
     """Without a shape the header is found from the layout alone. One of the first two data rows
     or columns that counts 1, 2, 3, ..., repeats one value (a word read alike in every row) or is
     mostly unreadable (words, letters) is a header taken for data, and every value would shift:
@@ -114,6 +124,14 @@ def check_no_header_left(table: Table) -> None:
         raise SegmentationError("found one cell only: pass --rows/--cols, or rows/cols in the table's config, "
                                 "to read a strip or a table of that shape")
     grid = table.to_grid()
+    shape = shape or TableShape()
+    for what, skip, first in (("row", shape.skip_rows, grid[0]), ("column", shape.skip_cols, [r[0] for r in grid])):
+        # Right after the header, a line with nothing in it: the header's leftover, or real? Either
+        # way the other lines might be shifted by one.
+        if skip and len(grid) > 1 and len(grid[0]) > 1 and all(v is None for v in first):
+            raise HeaderTakenForData(
+                f"data {what} 1 is empty right after the header: is it part of the header? pass --rows/--cols "
+                "(and --skip-rows/--skip-cols), or rows/cols in the table's config", what, 0, False)
     lines = [("row", i, grid[i], [c.needs_review for c in table if c.row == i]) for i in range(min(2, table.rows))]
     lines += [("column", j, [r[j] for r in grid], [c.needs_review for c in table if c.col == j])
               for j in range(min(2, table.cols))]
@@ -127,9 +145,31 @@ def check_no_header_left(table: Table) -> None:
         last_digits = [v % 10 for v in values]
         counting |= len(values) >= 4 and last_digits == [(last_digits[0] + k) % 10 for k in range(len(values))]
         if counting or len(set(values)) == 1 or sum(flags) * 2 > len(values):
-            raise SegmentationError(
+            raise HeaderTakenForData(
                 f"data {what} {index + 1} looks like header labels ({', '.join(map(str, values[:4]))}, ...), "
-                "not data: pass --rows/--cols (and --skip-rows/--skip-cols), or rows/cols in the table's config")
+                "not data: pass --rows/--cols (and --skip-rows/--skip-cols), or rows/cols in the table's config",
+                what, index, counting)
+
+
+def header_retry_shape(exc: HeaderTakenForData, table: Table, shape: TableShape | None) -> TableShape | None:
+    """The shape to read a table again with when its first data row or column counted 1, 2, 3 where a
+    header was expected (`skip_rows`/`skip_cols`): the found shape less that line, so that the header is
+    found from the data's own pitch, as with the shape given. None when that cannot be: the line did not
+    count (a word read alike in every row may stand for more than one column; an unreadable line may be
+    data of a look the model does not know), was not the first, or no header was expected there (then
+    the table is refused). Measured: retrying on a repeated word too shifted hundreds of cells."""
+    shape = shape or TableShape()
+    skip = shape.skip_rows if exc.line == "row" else shape.skip_cols
+    if not exc.counting or exc.index != 0 or skip < 1:
+        return None
+    grid = table.to_grid()
+    lines = grid if exc.line == "row" else [list(c) for c in zip(*grid)]
+    empty_after = next((k for k, line in enumerate(lines[1:]) if any(v is not None for v in line)), 0)
+    drop = 1 + empty_after  # and the empty lines segmentation filled in between the labels and the data
+    rows, cols = table.rows - drop * (exc.line == "row"), table.cols - drop * (exc.line == "column")
+    if rows < 1 or cols < 1:
+        return None
+    return TableShape(rows=rows, cols=cols, skip_rows=shape.skip_rows, skip_cols=shape.skip_cols)
 
 
 def prepare(image: np.ndarray, shape: TableShape | None = None) -> tuple[Grid, np.ndarray, list[bool]]:

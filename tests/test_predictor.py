@@ -164,3 +164,49 @@ def test_a_header_taken_for_data_is_refused_not_shifted():
         check_no_header_left(letters)
     with pytest.raises(SegmentationError, match="one cell only"):
         check_no_header_left(table_of(np.array([[12]])))
+
+
+def round_labels(values: np.ndarray, gap: int) -> np.ndarray:
+    """A table of `values` behind a header column of bold labels "Round 1", "Round 2", ..., the number
+    `gap` pixels after the word."""
+    from matplotlib import font_manager
+    from PIL import Image, ImageDraw, ImageFont
+
+    bold = ImageFont.truetype(font_manager.findfont("DejaVu Sans:bold"), 18)
+    plain = ImageFont.truetype(font_manager.findfont("DejaVu Sans"), 18)
+    rows, cols = values.shape
+    picture = Image.new("L", (170 + cols * 44, rows * 34 + 10), 255)
+    draw = ImageDraw.Draw(picture)
+    for r in range(rows):
+        y = 8 + 34 * r
+        draw.text((4, y), "Round", font=bold, fill=0)
+        draw.text((4 + bold.getlength("Round") + gap, y), str(r + 1), font=bold, fill=0)
+        for c in range(cols):
+            draw.text((170 + 44 * c, y), str(values[r, c]), font=plain, fill=0)
+    return cv2.cvtColor(np.asarray(picture), cv2.COLOR_GRAY2BGR)
+
+
+@pytest.mark.skipif(not DEFAULT_MODEL.exists(), reason="no shipped model yet")
+def test_row_labels_read_as_data_without_a_shape_are_read_again_as_the_header(monkeypatch):
+    """No shape given, one header column expected: the labels' numbers, apart from their word, make a
+    first data column counting 1..6 (and an empty one segmentation fills in before the data). The table
+    is read again as if its shape less those columns were given, and every value lands in its place."""
+    import recognizer.predictor as predictor
+
+    values = random_values(6, 5, seed=11)
+    retried = []
+    original = predictor.header_retry_shape
+    monkeypatch.setattr(predictor, "header_retry_shape", lambda *a: retried.append(a) or original(*a))
+    reader = predictor.default_reader()
+    assert reader.read(round_labels(values, 24), TableShape(skip_cols=1)).to_grid() == values.tolist()
+    assert retried
+    with pytest.raises(SegmentationError, match="column 1 looks like header labels"):  # no header expected
+        reader.read(round_labels(values, 24), TableShape())
+
+
+@pytest.mark.skipif(not DEFAULT_MODEL.exists(), reason="no shipped model yet")
+def test_an_empty_first_column_after_the_header_is_refused_not_read_shifted():
+    from recognizer.predictor import default_reader
+
+    with pytest.raises(SegmentationError, match="data column 1 is empty right after the header"):
+        default_reader().read(round_labels(random_values(6, 5, seed=11), 8), TableShape(skip_cols=1))

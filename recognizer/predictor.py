@@ -10,7 +10,12 @@ import cv2
 import numpy as np
 
 from recognizer.cellboxes import arrange, check_inside, crop_boxes
-from recognizer.errors import HeaderTakenForData, InputImageError, NotATableError, SegmentationError
+from recognizer.errors import (
+    HeaderTakenForData,
+    InputImageError,
+    NotATableError,
+    SegmentationError,
+)
 from recognizer.imageio import to_bgr
 from recognizer.labels import index_to_value
 from recognizer.normalize import normalize_batch

@@ -27,7 +27,6 @@ outlines around glyphs compares boxes in chunks, and more marks than a table can
 from __future__ import annotations
 
 import contextlib
-
 from dataclasses import dataclass
 from typing import NamedTuple
 

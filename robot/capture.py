@@ -8,7 +8,6 @@ and never logged or put into a message (the user name appears only as `user_labe
 from __future__ import annotations
 
 import logging
-import logging
 import re
 import struct
 from collections.abc import Callable, Iterable

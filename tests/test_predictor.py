@@ -112,10 +112,9 @@ def test_pictures_that_are_no_table_are_refused(name):
     """matplotlib's sample pictures (a photo, a logo with a word, an icon) are no table of numbers."""
     import matplotlib.cbook
 
+    from recognizer.errors import NotATableError
     from recognizer.imageio import read_image
     from recognizer.predictor import default_reader
-
-    from recognizer.errors import NotATableError
 
     path = matplotlib.cbook._get_data_path("sample_data", name)
     with pytest.raises(NotATableError, match="no table|no grid|not a table|no numbers"):

@@ -23,7 +23,8 @@ from recognizer.segment import Grid, crop_cells, find_grid
 from recognizer.settings import ModelSettings, TableShape
 from recognizer.table import Box, Cell, Table
 
-UNREADABLE_SHARE = 0.5  # a picture most of whose marks are flagged is refused as no table
+DOUBTED_BELOW = 0.9  # a confidence under this is a mark the model does not know
+UNREADABLE_SHARE = 0.5  # a picture most of whose marks are doubted is refused as no table
 
 
 class TableReader:
@@ -108,15 +109,22 @@ class TableReader:
         return to_bgr(image)
 
 
+def doubted(cell: Cell) -> bool:
+    """A mark the model does not know (a letter, a shape): what decides whether a picture is a table and
+    where its header ends. Not `needs_review`, whose threshold is how cautious the reviewer is."""
+    return cell.value is not None and cell.confidence < DOUBTED_BELOW
+
+
 def check_is_table(table: Table, refuse_unreadable: bool = True) -> None:
     """Refuse what is no table of numbers: nothing read as a number, or most marks unreadable (a
     logo, a photo's texture, shapes). A table has a few doubtful cells, not a majority."""
     numbers = sum(c.value is not None for c in table)
     if numbers == 0:
         raise NotATableError("no numbers found: the image holds no table of numbers 0..36")
-    if refuse_unreadable and numbers >= 2 and len(table.flagged) > UNREADABLE_SHARE * numbers:
+    doubtful = sum(doubted(c) for c in table)
+    if refuse_unreadable and numbers >= 2 and doubtful > UNREADABLE_SHARE * numbers:
         raise NotATableError(
-            f"not a table of numbers: {len(table.flagged)} of its {numbers} marks do not read as numbers "
+            f"not a table of numbers: {doubtful} of its {numbers} marks do not read as numbers "
             "0..36 (a photo, a logo or another look? see the README on fine-tuning)")
 
 
@@ -137,8 +145,8 @@ def check_no_header_left(table: Table, shape: TableShape | None = None) -> None:
             raise HeaderTakenForData(
                 f"data {what} 1 is empty right after the header: is it part of the header? pass --rows/--cols "
                 "(and --skip-rows/--skip-cols), or rows/cols in the table's config", what, 0, False)
-    lines = [("row", i, grid[i], [c.needs_review for c in table if c.row == i]) for i in range(min(2, table.rows))]
-    lines += [("column", j, [r[j] for r in grid], [c.needs_review for c in table if c.col == j])
+    lines = [("row", i, grid[i], [doubted(c) for c in table if c.row == i]) for i in range(min(2, table.rows))]
+    lines += [("column", j, [r[j] for r in grid], [doubted(c) for c in table if c.col == j])
               for j in range(min(2, table.cols))]
     for what, index, line, flags in lines:
         values = [v for v in line if v is not None]

@@ -17,7 +17,7 @@ class Strict(BaseModel):
 class ModelSettings(Strict):
     path: Path = Field(DEFAULT_MODEL, description="Keras model file; its metadata JSON sits beside it")
     review_threshold: float = Field(
-        0.9, ge=0.0, le=1.0, strict=True,
+        0.95, ge=0.0, le=1.0, strict=True,
         description="cells whose calibrated confidence is below this are flagged needs_review",
     )
     max_pixels: int = Field(40_000_000, gt=0, description="images larger than this are refused", strict=True)

@@ -25,7 +25,7 @@ import numpy as np
 
 from recognizer.imageops import components, halve, row_medians
 
-NORMALIZER_VERSION = 8
+NORMALIZER_VERSION = 9
 INPUT_SIZE = 28
 INK_BOX = 22  # the ink is fitted into INK_BOX x INK_BOX inside INPUT_SIZE x INPUT_SIZE
 
@@ -40,6 +40,7 @@ SPECK_AREA = 0.004  # components smaller than this fraction of the crop's height
 # area: a number in a wide cell is as big as in a narrow one)
 STRONG_INK = 0.5  # a component whose ink never reaches this share of its crop's strongest is faint
 CORE_INK = 0.4  # a stroke's core: this share of the strongest ink in the crop's centre (a thin 1 in small text: ~0.5)
+SMOOTH_INK = 0.15  # weak ink whose 3x3 neighbourhood varies by less than this share of the peak is a gradient
 NEAR_STRONG = 1  # a patch of weak ink further than this (pixels) from any core is shine, not a stroke's rim
 LINE_ASPECT = 8  # a component this many times longer than thick, across the crop, is a line
 SPECK_TEXT = 0.5  # with the table's text height known, specks are under this * its height (pixels)
@@ -48,7 +49,9 @@ LINE_REACH = 1.2  # the line of text: this many text heights from the strongest 
 TALL_INK = 1.6  # ink this many times taller than the table's text is structure, never a digit
 INNER_HEIGHT = (0.25, 1.05)  # a ring is taller than what it holds, at most 4x: (min, max) inner/outer height
 MIN_CROP = 4  # crops smaller than this (pixels, either side) are empty
-WORK_HEIGHT = 32  # crops at least twice this high are halved (repeatedly) before anything else
+WORK_HEIGHT = 32  # crops at least twice this high are halved (repeatedly) before anything else ...
+MIN_WORK_TEXT = 16  # ... unless their text (when known) would be lower than this (pixels) ...
+MAX_WORK_HEIGHT = 8 * WORK_HEIGHT  # ... or they are at least this high (pixels): the cost stays bounded
 _RIM = np.ones((3, 3), np.uint8)
 _OFF = -8.0  # a remap coordinate off the source: reads as 0
 MOSAIC_ROWS = 30_000  # remap addresses its source in 16-bit fixed point
@@ -86,12 +89,17 @@ def ink_maps(cells: np.ndarray) -> np.ndarray:
     return ink
 
 
-def shrink(cells: np.ndarray) -> np.ndarray:
-    """(N, h, w) -> the same crops halved (2x2 block averages) until under 2 * WORK_HEIGHT high.
+def shrink(cells: np.ndarray, text_height: float | None = None) -> np.ndarray:
+    """(N, h, w) -> the same crops halved (2x2 block averages) until under 2 * WORK_HEIGHT high,
+    and, with the table's `text_height` known, only while the text stays MIN_WORK_TEXT high: small
+    text in tall cells (a data grid's 52 px rows) keeps the detail that tells a 1 from a 7.
 
     Each halving is one resize of the stacked crops (blocks never straddle two crops: an odd
     last row or column, edge pixels that hold no number, is dropped first)."""
-    while cells.shape[1] >= 2 * WORK_HEIGHT:
+    scale = 1
+    while cells.shape[1] >= 2 * WORK_HEIGHT and (not text_height or text_height / (2 * scale) >= MIN_WORK_TEXT
+                                                 or cells.shape[1] >= MAX_WORK_HEIGHT):
+        scale *= 2
         n, h, w = cells.shape
         h -= h % 2  # even crops: no 2x2 block straddles two of them once stacked
         cells = halve(np.ascontiguousarray(cells[:, :h]).reshape(n * h, w)).reshape(n, h // 2, w // 2)
@@ -153,13 +161,15 @@ def near_cores(ink: np.ndarray, mask: np.ndarray) -> np.ndarray:
     """The ink mask (N, h + 1, w) 0/1 without the patches of weak ink more than NEAR_STRONG pixels
     from a stroke's core (CORE_INK of the strongest ink in the crop's centre, where grid lines and
     neighbours are not): a gradient's shine that the low threshold joins to a number (a chip's
-    highlight beside it). A stroke's anti-aliased rim, weak too, lies right beside its core and
+    highlight beside it), and without the weak ink that lies on a gradient (SMOOTH_INK), near a core
+    or not. A stroke's anti-aliased rim, weak too, lies right beside its core, on a steep slope, and
     stays."""
     n, rows, w = ink.shape
     h = rows - 1
     my, mx = int(h * BG_MARGIN), int(w * BG_MARGIN)
     peak = ink[:, my : h - my, mx : w - mx].reshape(n, -1).max(axis=1)
-    near = (mask & (ink > (peak * CORE_INK).astype(np.uint8)[:, None, None])).view(np.uint8)
+    core = (mask & (ink > (peak * CORE_INK).astype(np.uint8)[:, None, None])).view(np.uint8)
+    near = core
     for _ in range(NEAR_STRONG):  # a pixel at a time, so that the blank row between crops stops it
         near = cv2.dilate(near.reshape(-1, w), _RIM).reshape(n, rows, w)
         near[:, rows - 1] = 0
@@ -167,7 +177,13 @@ def near_cores(ink: np.ndarray, mask: np.ndarray) -> np.ndarray:
     # font's strokes are weak all along, but thin, and stay.
     far = (mask & (1 - near)).reshape(-1, w)
     patches = cv2.morphologyEx(far, cv2.MORPH_OPEN, _RIM).reshape(n, rows, w)
-    return mask & (1 - patches)
+    # Weak ink where the ink barely changes within a pixel is a gradient, wherever it lies (a
+    # highlight in the narrow band between a digit's core and the threshold's edge); a stroke's
+    # rim always lies on the steep slope between its core and the background.
+    weak = mask & (1 - core)
+    slope = cv2.morphologyEx(ink.reshape(-1, w), cv2.MORPH_GRADIENT, _RIM).reshape(n, rows, w)
+    smooth = (slope < (peak * SMOOTH_INK).astype(np.uint8)[:, None, None]).view(np.uint8)
+    return mask & (1 - patches) & (1 - (weak & smooth))
 
 
 def ink_boxes(mask: np.ndarray) -> np.ndarray:
@@ -316,11 +332,12 @@ def normalize_stack(cells: np.ndarray, text_height: float | None = None) -> tupl
     n, h, w = cells.shape
     if min(h, w) < MIN_CROP:
         return np.zeros((0, INPUT_SIZE, INPUT_SIZE), np.float32), np.zeros(n, bool)
-    per_mosaic = max(1, MOSAIC_ROWS // (min(h, 2 * WORK_HEIGHT) + 1))  # crops are shrunk under 2 * WORK_HEIGHT
+    cells = shrink(cells, text_height)
+    scale = cells.shape[1] / h  # shrinking halves crops
+    per_mosaic = max(1, MOSAIC_ROWS // (cells.shape[1] + 1))
     parts = []
     for start in range(0, n, per_mosaic):
-        ink = ink_maps(shrink(cells[start : start + per_mosaic]))
-        scale = (ink.shape[1] - 1) / h  # shrinking halves crops
+        ink = ink_maps(cells[start : start + per_mosaic])
         parts.append(glyphs(ink, *ink_components(ink, text_height and text_height * scale)))
     if len(parts) == 1:
         return parts[0]

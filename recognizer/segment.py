@@ -52,7 +52,8 @@ STRUCTURE_ELONGATION = 4.0  # ... when also this elongated
 GLYPH_ASPECT = (0.15, 1.1)  # width/height range of one digit (a bare '1' .. a wide '0')
 SPECK_HEIGHT = 0.6  # digits share one height: components shorter than this * median are noise
 TALL_HEIGHT = 1.6  # ... taller ones are structure (gap pieces, cell edges)
-CONTAINED_HEIGHT = 0.8  # a box holding a box less than this high is an outline around it
+CONTAINED_HEIGHT = 0.8  # a box holding a box less than this high is an outline around it ...
+OUTLINE_HEIGHT = 1.15  # ... and higher than this * the marks that hold none (a glyph around its hole is not)
 MAX_NUMBER_WIDTH = 2.5  # a two-digit number is at most this * its height wide
 DIGIT_GAP = 0.45  # digits closer than this * text height belong to one number
 LINE_STEP = 0.5  # number centres further apart than this * text height start a new row ...
@@ -70,6 +71,7 @@ HEADER_GAP = 0.6  # a span this much closer than the data's usual gap to the hea
 LABEL_GAP_RATIO = 1.5  # ... and this much closer to it than to the span after
 LINE_GAP_RATIO = 2.5  # ... (rows: a label's second line, under a word whose descenders narrow the gap)
 LABEL_WIDTH = 0.8  # ... and narrower than this * the data's spans (fewer digits) is a label's part
+WORD_WIDTH = 1.6  # ... or, whatever the gaps, wider than this * the data's spans (a word) is a label's part
 WORD_SPACE = 0.7  # ... closer than this * text height (a word space, a line gap) belongs to it
 END_TOLERANCE = 0.3  # empty end cells are added when the margins differ by whole pitches, give or take this
 MAX_MARKS = 100_000  # a 200 x 200 table of two-digit numbers has 80,000 glyphs; more marks are no table
@@ -129,7 +131,13 @@ def text_boxes(mask: np.ndarray) -> np.ndarray:
     if len(boxes) > MAX_MARKS:
         raise NotATableError(f"no table found: the image has {len(boxes):,} separate marks, far more than a table "
                                 "of numbers (is it a photo or noise?)")
-    boxes = boxes[~containers(boxes)]
+    outer = containers(boxes)
+    if (~outer).any():
+        # Once strokes are thick, a bold glyph's hole has an edge of its own, inside the glyph: the
+        # glyph holds it as an outline holds a number, but is no higher than the marks that hold
+        # nothing (text, and what outlines hold; its holes, where they are few).
+        outer &= boxes[:, 3] > OUTLINE_HEIGHT * median(boxes[~outer, 3])
+    boxes = boxes[~outer]
     if len(boxes) == 0:
         return boxes
     # Text height from glyph-shaped components only: pieces of a gap network between cell
@@ -145,7 +153,7 @@ def text_boxes(mask: np.ndarray) -> np.ndarray:
 
 def containers(boxes: np.ndarray) -> np.ndarray:
     """Boxes with a smaller box's centre inside: the outline of a cell background around its
-    number, never a glyph (a digit's holes hold no other component).
+    number, or a bold glyph around its hole's edge (a digit's holes hold no other component).
 
     Boxes are taken in order of their left edge, CONTAINER_CHUNK at a time, against only the
     centres that lie within the chunk's horizontal reach: memory stays at CONTAINER_CHUNK^2
@@ -323,10 +331,22 @@ def strip_length(spans: list[tuple[int, int]], limit: int) -> int | None:
     cells drawn as nothing that make one margin longer than the other by whole pitches."""
     if len(spans) < 2:
         return None
-    pitch = median(np.concatenate([np.diff([a for a, _ in spans]), np.diff([b for _, b in spans])]))
-    extra = abs(spans[0][0] - (limit - spans[-1][1])) / pitch
-    k = round(extra)
-    return len(spans) + k if k and abs(extra - k) <= END_TOLERANCE else None
+    _, excess = margin_excess(spans, 0, limit)
+    k = round(abs(excess))
+    return len(spans) + k if k and abs(abs(excess) - k) <= END_TOLERANCE else None
+
+
+def margin_excess(data: list[tuple[int, int]], start: float, limit: float) -> tuple[float, float]:
+    """The data's pitch, and by how many pitches what lies before its first span (from `start`)
+    exceeds what lies after its last (to `limit`), measured between the numbers' centres: numbers
+    of different widths centred in their cells (chips) have edges out of step, centres not. The
+    pitch is the median step of left edges, right edges and centres together: whichever way the
+    numbers are aligned, that step is the regular one, and a span that lost a glyph in
+    segmentation moves one edge only."""
+    lefts, rights = np.array([a for a, _ in data], float), np.array([b for _, b in data], float)
+    centres = (lefts + rights) / 2
+    pitch = median(np.concatenate([np.diff(lefts), np.diff(rights), np.diff(centres)]))
+    return pitch, ((centres[0] - start) - (limit - centres[-1])) / pitch
 
 
 def ends_filled(spans: list[tuple[int, int]], skip: int, expected: int | None, limit: int) -> list[tuple[int, int]]:
@@ -341,15 +361,14 @@ def ends_filled(spans: list[tuple[int, int]], skip: int, expected: int | None, l
         return spans
     start = spans[skip - 1][1] if skip else 0
     if len(data) >= 2:
-        # The median step of the left and the right edges together: a span that lost a glyph in
-        # segmentation is narrower on one side only.
-        pitch = median(np.concatenate([np.diff([a for a, _ in data]), np.diff([b for _, b in data])]))
-    else:
-        pitch = (limit - start) / expected  # one number: the cells share the picture
+        pitch, excess = margin_excess(data, start, limit)
+    else:  # one number: the cells share the picture
+        pitch = (limit - start) / expected
+        excess = (sum(data[0]) / 2 - start - (limit - sum(data[0]) / 2)) / pitch
     (a0, b0), (a1, b1) = data[0], data[-1]
     if pitch <= max(b - a for a, b in data):
         return spans
-    lead = (missing + ((a0 - start) - (limit - b1)) / pitch) / 2  # margins: lead - trail = (L - T) / pitch
+    lead = (missing + excess) / 2  # the cells missing before and after: lead + trail = missing, lead - trail = excess
     k = round(lead)
     if abs(lead - k) > END_TOLERANCE or not 0 <= k <= missing:
         return spans
@@ -441,6 +460,11 @@ def header_bound(spans: list[tuple[int, int]], data: int, text_h: float, parts_n
     while data > 2:
         first = len(spans) - data
         before, after = gaps[first - 1], gaps[first]
+        # A span far wider than the data's holds a word, never a number: the rest of a label whose
+        # letters made spans of their own ("R", "und" of a "Round 1"), whatever the gaps.
+        if parts_narrower and spans[first][1] - spans[first][0] > WORD_WIDTH * width:
+            data -= 1
+            continue
         if before < 0:  # overlapping: a label's two lines, one (mostly) inside the other; else no call
             (a0, a1), (b0, b1) = spans[first - 1], spans[first]
             if 2 * (min(a1, b1) - max(a0, b0)) < min(a1 - a0, b1 - b0):
@@ -562,8 +586,16 @@ def find_grid(image: np.ndarray, shape: TableShape | None = None) -> Grid:
                 raise
             small = True
         if (small or (rows_hint and rows_hint < SMALL_CELL)) and upscalable(image):
-            # In tiny cells the edge mask joins text to the grid lines: look again at 2x.
-            located, located_at = locate_at(image, 2, shape), 2.0
+            # In tiny cells the edge mask joins text to the grid lines: look again at 2x, unless only
+            # 1x finds a grid (JPEG blocks at 2x join a dense table's numbers into one another).
+            try:
+                at_2x = locate_at(image, 2, shape)
+            except SegmentationError:
+                if located is None:
+                    raise
+                at_2x = None
+            if at_2x is not None and (located is None or well_formed(at_2x) or not well_formed(located)):
+                located, located_at = at_2x, 2.0
     found, expected = found_shape(located.row_spans, located.col_spans, shape)
     if (found != expected or not well_formed(located)) and located_at == 1 and upscalable(image):
         # Small text in rings or frames a few pixels off it: at 1x the ring and its number are one mark.
@@ -595,15 +627,15 @@ def find_grid(image: np.ndarray, shape: TableShape | None = None) -> Grid:
                "check rows/cols and skip_rows/skip_cols for this table, or capture the table element alone")
         )
     H, W = image.shape[:2]
-    given = shape.rows is not None and shape.cols is not None
     data_rows, data_cols = row_spans[shape.skip_rows :], col_spans[shape.skip_cols :]
     vertical, horizontal = grid_lines(image, (data_rows[0][0], data_rows[-1][1]), (data_cols[0][0], data_cols[-1][1]))
     return Grid(
         rows=bounds(row_spans, H, text_h, horizontal)[shape.skip_rows :],
         cols=bounds(col_spans, W, text_h, vertical)[shape.skip_cols :],
         text_height=text_h,
-        # Only with the shape given are the header's bounds found from the data's pitch, sure enough to cut at.
-        headed=(shape.skip_rows > 0 and given, shape.skip_cols > 0 and given),
+        # The header's bound is where its spans end, whether the shape is given or not (its words
+        # and wrapped lines merged, `header_merged`): sure enough to cut at.
+        headed=(shape.skip_rows > 0, shape.skip_cols > 0),
     )
 
 

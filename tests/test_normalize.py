@@ -112,6 +112,17 @@ def test_a_chips_shine_beside_its_number_is_not_ink():
     assert np.abs(plain - shiny).mean() < 0.03  # the same 9, the same place and size
 
 
+def test_a_highlight_within_a_pixel_of_the_number_is_not_ink():
+    """Most of a highlight that overlaps a digit's top lies within a pixel of its strokes, where a
+    stroke's rim would; what shows it is a gradient is that it barely changes from pixel to pixel."""
+    yy, xx = np.mgrid[:48, :48]
+    highlight = 80 * np.exp(-((yy - 18) ** 2 + (xx - 16) ** 2) / (2 * 4.0**2))
+    plain = normalize_cell(chip())
+    shiny = normalize_cell(np.clip(chip() + highlight, 0, 255).astype(np.uint8))
+    footprint = cv2.dilate((plain > 0).astype(np.uint8), np.ones((3, 3), np.uint8)) > 0
+    assert shiny[~footprint].sum() < 0.01 * shiny.sum()  # the same 9: nothing beside its strokes
+
+
 def test_a_rims_arc_above_the_text_line_is_not_ink_when_the_text_height_is_known():
     text_height = 15.0  # the 9's ink, as segmentation measures it in a table
     (plain, arc), _ = normalize_batch(np.stack([chip(), chip(arc=True)]), text_height)
@@ -134,3 +145,15 @@ def test_a_hairline_fonts_weak_strokes_all_stay(text, monkeypatch):
     monkeypatch.setattr(normalize, "near_cores", lambda ink, mask: mask)
     whole = normalize_cell(cell)
     assert np.abs(kept - whole).mean() < 0.02
+
+
+def test_small_text_in_tall_cells_keeps_its_detail():
+    """A data grid's rows are 52 px high at 11 px text: halving the crops, as their height alone would
+    call for, leaves a 1 six pixels high, where its flag and a 7's bar look alike."""
+    from recognizer.normalize import MIN_WORK_TEXT, shrink
+
+    crops = np.zeros((3, 86, 86), np.uint8)
+    assert shrink(crops).shape[1:] == (43, 43)  # text height unknown (training crops): by the crop
+    assert shrink(crops, text_height=12.0).shape[1:] == (86, 86)
+    assert shrink(crops, text_height=4 * MIN_WORK_TEXT).shape[1:] == (43, 43)  # large text: halved all the same
+    assert shrink(np.zeros((1, 600, 600), np.uint8), text_height=12.0).shape[1] < 300  # the cost stays bounded

@@ -233,3 +233,42 @@ def test_the_first_columns_crops_show_nothing_of_the_header_labels_before_it():
     first_column = crops.reshape(4, 3, *crops.shape[1:])[:, 0]
     x0 = grid.cols[0][0] - (grid.cols[0][0] + grid.cols[0][1]) // 2 + crops.shape[2] // 2  # the bound, in a crop
     assert x0 > 2 and (first_column[:, :, : x0 - 2] == first_column[:, :1, :1]).all()  # the labels' tails are gone
+
+
+def test_a_strip_of_centred_numbers_of_different_widths_counts_its_empty_end_cells():
+    """Chips of one size hold "32" and "2": their numbers' edges step irregularly, their centres do not.
+    Five chips at a 35 px pitch, then five empty ones drawn as nothing, in a 358 px strip."""
+    from recognizer.segment import strip_length
+
+    centres = [8 + 17 + 35 * i for i in range(5)]
+    widths = [20, 10, 20, 17, 10]  # "32", "2", "33", "31", "3"
+    spans = [(c - w // 2, c + w // 2) for c, w in zip(centres, widths)]
+    assert strip_length(spans, 358) == 10
+    assert strip_length(spans, 8 + 5 * 35 + 8) is None  # both margins alike: nothing is missing
+
+
+def test_a_label_word_split_into_spans_of_its_own_is_the_headers():
+    # "R", "und" and "1" of "Round 1" (its "o" lost), then data columns 36 px wide at a 58 px pitch.
+    spans = [(12, 33), (55, 117), (128, 148)] + [(191 + 58 * i, 227 + 58 * i) for i in range(10)]
+    assert header_merged(spans, 1, None, 24.0) == [(12, 148)] + spans[3:]
+    # No word: the same columns without the label's pieces are all data.
+    data = [(191 + 58 * i, 227 + 58 * i) for i in range(10)]
+    assert header_merged([(12, 60)] + data, 1, None, 24.0) == [(12, 60)] + data
+
+
+def test_a_bold_glyph_with_a_hole_stays_a_mark_and_an_outline_around_a_number_does_not():
+    from recognizer.segment import text_boxes, text_mask
+
+    image = np.full((120, 600), 255, np.uint8)
+    for i, text in enumerate("1207315"):  # thick strokes: the 0's hole has an edge, a mark of its own
+        cv2.putText(image, text, (20 + 80 * i, 90), cv2.FONT_HERSHEY_SIMPLEX, 2.0, 0, 10, cv2.LINE_AA)
+    boxes = text_boxes(text_mask(image))
+    glyphs = boxes[boxes[:, 3] > 40]
+    assert len(glyphs) == 7, boxes  # every glyph, the 0 too
+    framed = np.full((120, 500), 255, np.uint8)
+    for i, text in enumerate("35720"):  # each in a cell outline; the 0's hole too is held, as in any table
+        cv2.rectangle(framed, (10 + 95 * i, 10), (90 + 95 * i, 110), 0, 2)
+        cv2.putText(framed, text, (35 + 95 * i, 80), cv2.FONT_HERSHEY_SIMPLEX, 1.5, 0, 3, cv2.LINE_AA)
+    boxes = text_boxes(text_mask(framed))
+    assert (boxes[:, 3] < 60).all(), boxes  # the numbers (the 0's hole inside its 0), not their outlines
+    assert sorted({int(x + w / 2) // 95 for x, _, w, _ in boxes}) == [0, 1, 2, 3, 4]

@@ -24,6 +24,7 @@ from robot.review.store import LabelStore
 from robot.review.workspace import Workspace
 from robot.run import RunParts
 from tablebot.errors import DataError, ExitCode
+from tests.review_server import serving
 from tests.tables import Look, random_values, render
 
 needs_model = pytest.mark.skipif(not DEFAULT_MODEL.exists(), reason="no shipped model")
@@ -265,8 +266,6 @@ def test_collection_is_exclusive_with_images_and_run(tmp_path, capsys):
 @needs_model
 def test_robot_review_collection_serves_the_queue_and_saves_a_correction_without_the_model(out, tmp_path):
     """The real command in its own process, with a reader factory that exits the process if called."""
-    import signal
-    import subprocess
     import urllib.parse
     import urllib.request
 
@@ -277,24 +276,13 @@ def test_robot_review_collection_serves_the_queue_and_saves_a_correction_without
               "def no_model(settings):\n    sys.exit('the model was loaded')\n"
               "main(RunParts(load_reader=no_model))\n")
     flagged = sum(r["needs_review"] == "true" for r in cells_rows(out))
-    process = subprocess.Popen([sys.executable, "-c", script, "review", "--config", str(config), "--collection", str(out)],
-                               stderr=subprocess.PIPE, text=True)
-    try:
-        lines = []
-        for line in process.stderr:
-            lines.append(line)
-            if "open http://" in line:
-                break
-        url = re.search(r"open (http://\S+)", "".join(lines)).group(1)
-        assert f"{flagged} to label, 0 done" in "".join(lines) and "cells flagged in the collection" in "".join(lines)
-        html = urllib.request.urlopen(url, timeout=10).read().decode()
+    with serving([sys.executable, "-c", script, "review", "--config", str(config), "--collection", str(out)]) as served:
+        assert f"{flagged} to label, 0 done" in served.banner and "cells flagged in the collection" in served.banner
+        html = urllib.request.urlopen(served.url, timeout=10).read().decode()
         token = re.search(r'name="token" value="([^"]+)"', html).group(1)
         item = re.search(r'name="item" value="([0-9a-f]+)"', html).group(1)
         form = urllib.parse.urlencode({"token": token, "item": item, "label": "0"})
-        urllib.request.urlopen(url + "label", data=form.encode(), timeout=10)
-    finally:
-        process.send_signal(signal.SIGINT)
-        rest = process.communicate(timeout=10)[1]
-    assert process.returncode == 0, rest
+        urllib.request.urlopen(served.url + "label", data=form.encode(), timeout=10)
+    assert served.returncode == 0, served.rest
     assert LabelStore(tmp_path / "labels").get(item).label == 0
     assert sum(r["confirmed"] == "true" for r in cells_rows(out)) == 1

@@ -31,6 +31,7 @@ from robot.review.store import LabelStore
 from robot.review.workspace import UnknownCell, Workspace
 from robot.runfolder import RunTable, correct_cell, find_run_tables, read_table
 from tablebot.errors import DataError
+from tests.review_server import serving
 
 # ------------------------------------------------------------------ a generated harvest run
 
@@ -516,8 +517,6 @@ def test_click_a_cell_in_the_table_view_to_correct_it(browser, served, workspace
 # ------------------------------------------------------------------ the command
 
 def test_robot_review_serves_until_ctrl_c_and_keeps_every_label(run_folder, tmp_path):
-    import signal
-    import subprocess
     import sys
     import urllib.parse
     import urllib.request
@@ -527,26 +526,15 @@ def test_robot_review_serves_until_ctrl_c_and_keeps_every_label(run_folder, tmp_
         "pages:\n  - {name: light, path: /t, tables: [{name: main, selector: '#t'}]}\n"
         f"output: {{folder: {run_folder.parent}}}\nreview: {{port: 0, labels_folder: labels}}\n"
     )
-    process = subprocess.Popen(
-        [sys.executable, "-c", "from robot.cli import main; main()", "review", "--config", str(config)],
-        stderr=subprocess.PIPE, text=True,
-    )
-    try:
-        lines = []
-        for line in process.stderr:
-            lines.append(line)
-            if "open http://" in line:
-                break
-        url = re.search(r"open (http://\S+)", "".join(lines)).group(1)
-        assert "4 to label, 0 done" in "".join(lines)
-        html = urllib.request.urlopen(url, timeout=WAIT_S).read().decode()
+    with serving([sys.executable, "-c", "from robot.cli import main; main()", "review", "--config", str(config)],
+                 WAIT_S) as served:
+        assert "4 to label, 0 done" in served.banner
+        html = urllib.request.urlopen(served.url, timeout=WAIT_S).read().decode()
         assert 'id="left-count">4<' in html
         form = urllib.parse.urlencode({"token": token_of(html), "item": item_id("light__main", 0, 1), "label": "17"})
-        urllib.request.urlopen(url + "label", data=form.encode(), timeout=WAIT_S)
-    finally:
-        process.send_signal(signal.SIGINT)
-        rest = process.communicate(timeout=WAIT_S)[1]
-    assert process.returncode == 0, rest
+        urllib.request.urlopen(served.url + "label", data=form.encode(), timeout=WAIT_S)
+    assert served.returncode == 0, served.rest
+    rest = served.rest
     assert "stopped; 1 label(s) in" in rest and str(tmp_path / "labels") in rest
     assert LabelStore(tmp_path / "labels").get(item_id("light__main", 0, 1)).label == 17
     assert grid(run_folder, "light__main")[0][1] == 17

@@ -13,8 +13,9 @@ detail beyond ~2x that is only cost.
 It works on batches: crops of one size are processed together with array operations (one
 connected-components pass over a mosaic of all crops, one remap for all their glyphs),
 which is what makes a 120-cell table take a few milliseconds. `normalize_cell` is the same
-code on a batch of one. Bump NORMALIZER_VERSION on any change: models record the version
-they were trained with and refuse to load under another.
+code on a batch of one. Bump NORMALIZER_VERSION on any change to what a crop without a text
+height becomes (every training crop): models record the version they were trained with and
+refuse to load under another. With the table's text height (reading), a few steps more apply.
 """
 from __future__ import annotations
 
@@ -49,6 +50,10 @@ LINE_REACH = 1.2  # the line of text: this many text heights from the strongest 
 TALL_INK = 1.6  # ink this many times taller than the table's text is structure, never a digit
 INNER_HEIGHT = (0.25, 1.05)  # a ring is taller than what it holds, at most 4x: (min, max) inner/outer height
 MIN_CROP = 4  # crops smaller than this (pixels, either side) are empty
+LINE_GAP = 0.2  # the ground a number sits on is sampled this many text heights above and below its line ...
+EVEN_GROUND = 0.75  # ... where this share of the samples is within MIN_CONTRAST / 2 of their median
+LINE_SHIFTS = (0.0, -0.25, 0.25, -0.5, 0.5)  # text heights from the crop's middle row where the line is looked for
+REREAD_HEIGHT = (0.5, 1.3)  # ink outside this many text heights high, or none, is read again on its line's ground
 WORK_HEIGHT = 32  # crops at least twice this high are halved (repeatedly) before anything else ...
 MIN_WORK_TEXT = 16  # ... unless their text (when known) would be lower than this (pixels) ...
 MAX_WORK_HEIGHT = 8 * WORK_HEIGHT  # ... or they are at least this high (pixels): the cost stays bounded
@@ -76,14 +81,42 @@ def background_levels(cells: np.ndarray) -> np.ndarray:
     return row_medians(cells[:, my : h - my : step, mx : w - mx : step].reshape(n, -1))
 
 
-def ink_maps(cells: np.ndarray) -> np.ndarray:
+def line_grounds(cells: np.ndarray, text_height: float) -> np.ndarray:
+    """(N, h, w) uint8 crops -> (N,) the grey of two bands, one just above and one just below the line
+    of text, across the crop's middle third, where they are one even grey that differs from
+    `background_levels` (NaN elsewhere): the ground a number sits on where most of the crop's centre
+    is something else (a white ball inside a thick coloured ring). The line is about the crop's middle
+    row (a first row's crop reaches further towards its header: it is looked for a little up and
+    down). A band on a grid line or on a neighbour's digits is not even, or not the same above and below."""
+    levels = background_levels(cells)
+    n, h, w = cells.shape
+    out = np.full(n, np.nan)
+    off = text_height / 2 + max(1.0, LINE_GAP * text_height)
+    for shift in LINE_SHIFTS:
+        top, bottom = (int(round(h / 2 + shift * text_height + d)) for d in (-off, off))
+        if top < 0 or bottom >= h or w < 6:
+            continue
+        bands = cells[:, [top, bottom], w // 3 : w - w // 3].astype(np.int16)  # (N, 2, k)
+        above, below = row_medians(bands[:, 0]), row_medians(bands[:, 1])
+        ground = (above + below) / 2
+        even = ((np.abs(bands - ground[:, None, None]) <= MIN_CONTRAST // 2).mean(axis=2) >= EVEN_GROUND).all(axis=1)
+        own = np.isnan(out) & even & (np.abs(above - below) <= MIN_CONTRAST // 2) & (np.abs(ground - levels) >= MIN_CONTRAST)
+        out[own] = ground[own]
+        if not np.isnan(out).any():
+            break
+    return out
+
+
+def ink_maps(cells: np.ndarray, levels: np.ndarray | None = None) -> np.ndarray:
     """(N, h, w) grey crops -> their difference from each crop's background (ink is bright) as a
     mosaic: (N, h + 1, w) uint8, a blank row after each crop so that later passes over all
-    crops at once (connected components, dilation, remap) never join two crops."""
+    crops at once (connected components, dilation, remap) never join two crops. The background
+    levels are `background_levels`' unless given."""
     n, h, w = cells.shape
     padded = np.zeros((n, h + 1, w), np.uint8)
     padded[:, :h] = cells
-    bg = np.repeat(np.round(background_levels(cells)).astype(np.uint8), (h + 1) * w)
+    levels = background_levels(cells) if levels is None else levels
+    bg = np.repeat(np.round(levels).astype(np.uint8), (h + 1) * w)
     ink = cv2.absdiff(padded.reshape(-1, w), bg.reshape(-1, w)).reshape(n, h + 1, w)
     ink[:, h] = 0
     return ink
@@ -333,15 +366,55 @@ def normalize_stack(cells: np.ndarray, text_height: float | None = None) -> tupl
     if min(h, w) < MIN_CROP:
         return np.zeros((0, INPUT_SIZE, INPUT_SIZE), np.float32), np.zeros(n, bool)
     cells = shrink(cells, text_height)
-    scale = cells.shape[1] / h  # shrinking halves crops
+    text_height = text_height and text_height * cells.shape[1] / h  # shrinking halves crops
+    inputs, has_ink, ink_height = normalize_shrunk(cells, text_height)
+    if text_height:
+        inputs, has_ink = reread_on_line_grounds(cells, text_height, inputs, has_ink, ink_height)
+    return inputs, has_ink
+
+
+def reread_on_line_grounds(cells: np.ndarray, text_height: float, inputs: np.ndarray, has_ink: np.ndarray,
+                           ink_height: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """A shrunk stack's inputs and has-ink flags, with the crops that came out empty, or as ink far
+    lower or taller than the text (REREAD_HEIGHT), though not flat, read once more on the ground of
+    their text line where `line_grounds` finds one: a number on a ground of its own that most of the
+    crop's centre is not (a ball inside a thick ring: the ring was taken for the background, and the
+    ball, the number a hole in it, for ink)."""
+    h, w = cells.shape[1:]
+    doubtful = np.flatnonzero(~has_ink | (ink_height < REREAD_HEIGHT[0] * text_height)
+                              | (ink_height > REREAD_HEIGHT[1] * text_height))
+    my, mx = int(h * BG_MARGIN), int(w * BG_MARGIN)
+    if len(doubtful):
+        centres = cells[doubtful, my : h - my, mx : w - mx].reshape(len(doubtful), -1)
+        doubtful = doubtful[np.ptp(centres, axis=1) >= MIN_CONTRAST]  # a flat empty cell has nothing to find
+    grounds = line_grounds(cells[doubtful], text_height) if len(doubtful) else np.zeros(0)
+    other = doubtful[~np.isnan(grounds)]
+    if len(other) == 0:
+        return inputs, has_ink
+    found, found_ink, _ = normalize_shrunk(cells[other], text_height, grounds[~np.isnan(grounds)])
+    if not found_ink.any():
+        return inputs, has_ink
+    per_crop = dict(zip(np.flatnonzero(has_ink).tolist(), inputs)) | dict(zip(other[found_ink].tolist(), found))
+    order = sorted(per_crop)
+    has = np.zeros(len(cells), bool)
+    has[order] = True
+    return np.stack([per_crop[i] for i in order]), has
+
+
+def normalize_shrunk(cells: np.ndarray, text_height: float | None, levels: np.ndarray | None = None
+                     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """`normalize_stack` on crops already shrunk (`text_height` in their pixels), on their own or the
+    given background levels; also the height of each crop's kept ink (0: none)."""
     per_mosaic = max(1, MOSAIC_ROWS // (cells.shape[1] + 1))
-    parts = []
-    for start in range(0, n, per_mosaic):
-        ink = ink_maps(cells[start : start + per_mosaic])
-        parts.append(glyphs(ink, *ink_components(ink, text_height and text_height * scale)))
-    if len(parts) == 1:
-        return parts[0]
-    return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
+    inputs, has_ink, heights = [], [], []
+    for start in range(0, len(cells), per_mosaic):
+        ink = ink_maps(cells[start : start + per_mosaic], None if levels is None else levels[start : start + per_mosaic])
+        mask, boxes = ink_components(ink, text_height)
+        x, has = glyphs(ink, mask, boxes)
+        inputs.append(x)
+        has_ink.append(has)
+        heights.append(np.maximum(boxes[:, 1] - boxes[:, 0], 0))
+    return np.concatenate(inputs), np.concatenate(has_ink), np.concatenate(heights)
 
 
 def normalize_cell(cell: np.ndarray) -> np.ndarray | None:

@@ -64,7 +64,8 @@ SPLIT_WIDTH = 1.15  # ... together no wider than this * a column, are one column
 HEADER_SLACK = 2  # pixels a first row's or column's crop keeps beyond its bound, towards the header
 BG_VOTES = 200  # about this many pixels of a crop vote for its background
 FEW_MARKS = 10  # a tenth of the expected cells or fewer: not the table yet, most likely
-PITCH_TOLERANCE = 0.25  # a gap within this of k pitches holds k-1 empty rows/columns
+PITCH_TOLERANCE = 0.25  # a gap within this of k pitches holds k-1 empty rows/columns ...
+UNLIKE_WIDTHS = 2.5  # ... unless one of the spans beside it is more than this many times wider than the other
 MIN_TEXT_HEIGHT = 5  # pixels; smaller "text" cannot be read
 LINE_COVER = 0.6  # a rule covers this share of the table's text area along its length
 HEADER_GAP = 0.6  # a span this much closer than the data's usual gap to the header's, and ...
@@ -230,7 +231,9 @@ def merge_numbers(boxes: np.ndarray, line_of: np.ndarray, max_gap: float) -> np.
 
 
 def fill_missing(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
-    """Insert spans for entirely empty rows/columns where a gap is a whole multiple of the pitch."""
+    """Insert spans for entirely empty rows/columns where a gap is a whole multiple of the pitch, between
+    spans of like widths: a row label many times wider than the numbers after it is a header, and the
+    gap after it no empty column."""
     if len(spans) < 3:
         return spans
     centres = [(a + b) / 2 for a, b in spans]
@@ -239,8 +242,9 @@ def fill_missing(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
     out = [spans[0]]
     for (a, b), step in zip(spans[1:], steps):
         k = round(step / pitch)
-        if k >= 2 and abs(step - k * pitch) <= PITCH_TOLERANCE * pitch:
-            pa, pb = out[-1]
+        pa, pb = out[-1]
+        if (k >= 2 and abs(step - k * pitch) <= PITCH_TOLERANCE * pitch
+                and max(pb - pa, b - a) <= UNLIKE_WIDTHS * min(pb - pa, b - a)):
             half = (pb - pa) / 2
             for i in range(1, k):
                 c = (pa + pb) / 2 + i * step / k

@@ -157,3 +157,20 @@ def test_small_text_in_tall_cells_keeps_its_detail():
     assert shrink(crops, text_height=12.0).shape[1:] == (86, 86)
     assert shrink(crops, text_height=4 * MIN_WORK_TEXT).shape[1:] == (43, 43)  # large text: halved all the same
     assert shrink(np.zeros((1, 600, 600), np.uint8), text_height=12.0).shape[1] < 300  # the cost stays bounded
+
+
+def test_a_number_on_a_ball_inside_a_thick_ring_is_read_on_the_balls_ground():
+    """Most of the crop's centre is the ring, so the ring is taken for the background and the ball,
+    with the number a hole in it, for one blob: the crop is read again on the ground of its text line."""
+    from recognizer.normalize import normalize_batch
+
+    def ball(ring: int) -> np.ndarray:
+        cell = np.full((80, 80), 250, np.uint8)
+        cv2.circle(cell, (40, 40), 36, 30, -1)  # the ring ...
+        cv2.circle(cell, (40, 40), 36 - ring, 255, -1)  # ... around a white ball
+        cv2.putText(cell, "29", (25, 48), cv2.FONT_HERSHEY_SIMPLEX, 0.8, 30, 2, cv2.LINE_AA)
+        return cell
+
+    (thin, thick), empty = normalize_batch(np.stack([ball(3), ball(16)]), text_height=17.0)
+    assert empty == [False, False]
+    assert np.abs(thin - thick).mean() < 0.05  # the same 29 on a thin ring's ball and a thick one's

@@ -272,3 +272,12 @@ def test_a_bold_glyph_with_a_hole_stays_a_mark_and_an_outline_around_a_number_do
     boxes = text_boxes(text_mask(framed))
     assert (boxes[:, 3] < 60).all(), boxes  # the numbers (the 0's hole inside its 0), not their outlines
     assert sorted({int(x + w / 2) // 95 for x, _, w, _ in boxes}) == [0, 1, 2, 3, 4]
+
+
+def test_no_empty_column_is_filled_in_between_a_row_label_and_the_data():
+    from recognizer.segment import fill_missing
+
+    # "Round 1" labels end 12 px before the first column of numbers, two pitches from its centre.
+    data = [(130 + 46 * i, 164 + 46 * i) for i in range(9)]
+    assert fill_missing([(7, 118)] + data) == [(7, 118)] + data
+    assert fill_missing([(7, 118)] + data[:3] + data[4:]) == [(7, 118)] + data  # one inside the data is

@@ -1,8 +1,9 @@
 """The looks gallery: tables of numbers 0..36 styled the way real sites style them.
 
-Each look is an HTML page built around one table element (`#board`), styled by a real CSS
-framework vendored from its npm package (`vendor/`, with its licence) wherever one exists, or
-by the few rules a roulette front-end or a wiki writes itself. `variant()` draws a table's
+Each look is an HTML page built around one board element (`#board`: a table, a CSS grid, an
+inline <svg> or a <canvas> a script draws on), styled by a real CSS framework vendored from its
+npm package (`vendor/`, with its licence) wherever one exists, or by the few rules a roulette
+front-end or a wiki writes itself. `variant()` draws a table's
 contents (shape, empty cells, header rows and columns of words, numbers or letters, text size)
 from a seed; `page_html()` writes the page. Rendering happens in real headless Chromium
 (`render.py`). None of these looks is drawn by the training data generator: the whole gallery
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 import enum
 import html
+import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -68,6 +70,7 @@ class Look:
         (Header.LETTERS, Header.NUMBERS), (Header.NUMBERS, Header.WORDS))
     text_px: tuple[int, int] = (11, 24)
     tags: tuple[str, ...] = field(default=())  # "roulette", "framework", ...
+    html_attrs: str = ""  # attributes of the page's <html> element (a framework's theme switch)
 
 
 # ---------------------------------------------------------------------------- contents
@@ -121,43 +124,59 @@ def colour_of(value: int | None) -> str:
 
 def html_table(v: Variant, *, table_attrs: str = "", th: str = "", td: str = "",
                cell: Callable[[int | None], str] = lambda value: html.escape(text(value)),
-               td_attrs: Callable[[int | None], str] = lambda value: "", corner: str = "") -> str:
-    """A plain <table id=board> with optional header row/column (th) and data cells (td)."""
+               td_attrs: Callable[[int | None], str] = lambda value: "", corner: str = "",
+               thead: str = "", tbody: str = "", tr: str = "", row_th: str | None = None) -> str:
+    """A plain <table id=board> with optional header row/column (th) and data cells (td).
+
+    `thead`, `tbody` and `tr` are attributes of those elements; `row_th`, when given, writes the
+    row labels as `<td {row_th}>` (frameworks whose markup has no header cells in the body)."""
     out = [f'<table id="board" {table_attrs}>']
     cols = col_labels(v.col_header, v.cols)
     rows = row_labels(v.row_header, v.rows)
     if cols:
         head = ([f"<th {th}>{html.escape(corner)}</th>"] if rows else []) + [f"<th {th}>{c}</th>" for c in cols]
-        out.append("<thead><tr>" + "".join(head) + "</tr></thead>")
-    out.append("<tbody>")
+        out.append(f"<thead {thead}><tr {tr}>" + "".join(head) + "</tr></thead>")
+    out.append(f"<tbody {tbody}>")
     for r, line in enumerate(v.values):
-        tds = ([f"<th {th}>{rows[r]}</th>"] if rows else [])
+        if not rows:
+            tds = []
+        elif row_th is None:
+            tds = [f"<th {th}>{rows[r]}</th>"]
+        else:
+            tds = [f"<td {row_th}>{rows[r]}</td>"]
         tds += [f"<td {td} {td_attrs(value)}>{cell(value)}</td>" for value in line]
-        out.append("<tr>" + "".join(tds) + "</tr>")
+        out.append(f"<tr {tr}>" + "".join(tds) + "</tr>")
     out.append("</tbody></table>")
     return "".join(out)
 
 
-def chip_grid(v: Variant, chip: str, gap_px: int, pad_px: int) -> str:
-    """Roulette boards: a CSS grid of chips (div.chip.red/.black/.green, .empty for none), optional labels."""
+def grid_board(v: Variant, cell: Callable[[int | None], str], spacing: str) -> str:
+    """A CSS grid board (`#board`): a div.label per header label, `cell(value)` per number or empty cell."""
     cols = col_labels(v.col_header, v.cols)
     rows = row_labels(v.row_header, v.rows)
-    n_cols = v.cols + bool(rows)
     cells = []
     if cols:
         cells += (['<div class="label"></div>'] if rows else []) + [f'<div class="label">{c}</div>' for c in cols]
     for r, line in enumerate(v.values):
         if rows:
             cells.append(f'<div class="label">{rows[r]}</div>')
-        cells += [f'<div class="{chip} {colour_of(value)}">{text(value)}</div>' for value in line]
-    style = f"display:inline-grid;grid-template-columns:repeat({n_cols}, auto);gap:{gap_px}px;padding:{pad_px}px"
+        cells += [cell(value) for value in line]
+    style = f"display:inline-grid;grid-template-columns:repeat({v.cols + bool(rows)}, auto);{spacing}"
     return f'<div id="board" style="{style}">' + "".join(cells) + "</div>"
+
+
+def chip_grid(v: Variant, chip: str, gap_px: int, pad_px: int) -> str:
+    """Roulette boards: a CSS grid of chips (div.chip.red/.black/.green, .empty for none), optional labels."""
+    return grid_board(v, lambda value: f'<div class="{chip} {colour_of(value)}">{text(value)}</div>',
+                      f"gap:{gap_px}px;padding:{pad_px}px")
 
 
 def page_html(look: Look, v: Variant) -> str:
     links = "".join(f'<link rel="stylesheet" href="{(VENDOR / css).as_uri()}">' for css in look.css)
     size = f"#board, #board th, #board td, #board .chip, #board .label {{ font-size: {v.text_px}px; }}"
-    return (f"<!doctype html><html><head><meta charset='utf-8'>{links}<style>{look.style}\n{size}</style></head>"
+    html_tag = f"<html {look.html_attrs}>" if look.html_attrs else "<html>"
+    return (f"<!doctype html>{html_tag}<head><meta charset='utf-8'>{links}"
+            f"<style>{look.style}\n{size}</style></head>"
             f"<body><div id='wrap'>{look.body(v)}</div></body></html>")
 
 
@@ -201,6 +220,123 @@ def heat(value: int | None) -> str:
     ink = "#000" if t > 0.55 else "#fff"
     return f'style="background:rgb({r},{g},{b});color:{ink}"'
 
+
+# ---------------------------------------------------------------------------- boards without a <table>, Ant Design
+
+def text_width(label: str, px: float) -> float:
+    """A generous estimate of a sans label's width (digits and letters are 0.5-0.65 em)."""
+    return 0.65 * px * len(label)
+
+
+def svg_board(v: Variant) -> str:
+    """A history board drawn as one inline <svg>: each number a ball (a coloured disc, a white face,
+    the number in the disc's colour as <text>), an empty slot a dashed circle, labels as <text>."""
+    px = v.text_px
+    radius, gap, pad = 1.25 * px, 0.35 * px, 0.6 * px
+    cols, rows = col_labels(v.col_header, v.cols), row_labels(v.row_header, v.rows)
+    pitch_x = max([2 * radius + gap] + [text_width(c, px) + gap for c in cols])
+    pitch_y = 2 * radius + gap
+    left = pad + (max(text_width(r, px) for r in rows) + gap if rows else 0)
+    top = pad + (1.6 * px if cols else 0)
+    width, height = left + v.cols * pitch_x + pad, top + v.rows * pitch_y + pad
+    fill = {"red": "#c62828", "black": "#1a1a1a", "green": "#2e7d32"}
+    out = [(f'<svg id="board" xmlns="http://www.w3.org/2000/svg" width="{width:.1f}" height="{height:.1f}" '
+            f'font-family="DejaVu Sans, sans-serif"><rect width="100%" height="100%" fill="#fafafa"/>')]
+    for c, label in enumerate(cols):
+        out.append(f'<text x="{left + (c + .5) * pitch_x:.1f}" y="{top - .5 * px:.1f}" text-anchor="middle" '
+                   f'font-size="{px}" fill="#666">{html.escape(label)}</text>')
+    for r, label in enumerate(rows):
+        out.append(f'<text x="{left - gap:.1f}" y="{top + (r + .5) * pitch_y:.1f}" text-anchor="end" '
+                   f'dominant-baseline="central" font-size="{px}" fill="#666">{html.escape(label)}</text>')
+    for r, line in enumerate(v.values):
+        for c, value in enumerate(line):
+            x, y = left + (c + .5) * pitch_x, top + (r + .5) * pitch_y
+            if value is None:
+                out.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="{radius - 1:.1f}" fill="none" stroke="#c4c4c4" '
+                           'stroke-dasharray="3 3"/>')
+                continue
+            ink = fill[colour_of(value)]
+            out.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="{radius:.1f}" fill="{ink}"/>'
+                       f'<circle cx="{x:.1f}" cy="{y:.1f}" r="{.7 * radius:.1f}" fill="#fff"/>'
+                       f'<text x="{x:.1f}" y="{y:.1f}" text-anchor="middle" dominant-baseline="central" '
+                       f'font-size="{.95 * px:.1f}" font-weight="700" fill="{ink}">{value}</text>')
+    out.append("</svg>")
+    return "".join(out)
+
+
+# The board a front-end paints on a <canvas>: sized for the device pixel ratio, labels measured with
+# measureText, numbers drawn with fillText. `window.galleryReady` resolves once it is drawn (render.py
+# waits for it before the screenshot).
+CANVAS_JS = """
+(() => {
+  const d = %s;
+  window.galleryReady = document.fonts.load(`700 ${d.px}px Roboto`).then(() => {
+    const c = document.getElementById('board'), ctx = c.getContext('2d');
+    const px = d.px, dpr = window.devicePixelRatio || 1;
+    const num = `700 ${px}px Roboto, sans-serif`, lab = `400 ${Math.round(px * 0.85)}px Roboto, sans-serif`;
+    const ch = Math.round(px * 1.7), gap = Math.max(2, Math.round(px * 0.25)), pad = Math.round(px * 0.5);
+    ctx.font = lab;
+    const colW = Math.max(Math.round(px * 2.2), ...d.cols.map(t => Math.ceil(ctx.measureText(t).width) + gap));
+    const rowW = d.rows.length ? Math.max(...d.rows.map(t => Math.ceil(ctx.measureText(t).width))) + 2 * gap : 0;
+    const headH = d.cols.length ? ch : 0;
+    const W = 2 * pad + rowW + d.values[0].length * (colW + gap) - gap;
+    const H = 2 * pad + headH + d.values.length * (ch + gap) - gap;
+    c.style.width = W + 'px'; c.style.height = H + 'px';
+    c.width = Math.round(W * dpr); c.height = Math.round(H * dpr);
+    ctx.scale(dpr, dpr);
+    ctx.fillStyle = '#f3f4f6'; ctx.fillRect(0, 0, W, H);
+    ctx.font = lab; ctx.fillStyle = '#6b7280'; ctx.textBaseline = 'middle';
+    ctx.textAlign = 'center';
+    d.cols.forEach((t, j) => ctx.fillText(t, pad + rowW + j * (colW + gap) + colW / 2, pad + ch / 2));
+    ctx.textAlign = 'right';
+    d.rows.forEach((t, i) => ctx.fillText(t, pad + rowW - gap, pad + headH + i * (ch + gap) + ch / 2));
+    ctx.textAlign = 'center'; ctx.font = num;
+    const fill = {red: '#d32f2f', black: '#212121', green: '#2e7d32'};
+    d.values.forEach((line, i) => line.forEach((x, j) => {
+      const X = pad + rowW + j * (colW + gap), Y = pad + headH + i * (ch + gap);
+      ctx.beginPath(); ctx.roundRect(X, Y, colW, ch, Math.round(ch * 0.25));
+      if (x === null) {
+        ctx.setLineDash([3, 3]); ctx.strokeStyle = '#c0c4cc'; ctx.lineWidth = 1; ctx.stroke(); ctx.setLineDash([]);
+        return;
+      }
+      ctx.fillStyle = fill[d.colours[i][j]]; ctx.fill();
+      ctx.fillStyle = '#fff'; ctx.fillText(String(x), X + colW / 2, Y + ch / 2 + 1);
+    }));
+  });
+})();
+"""
+
+
+def canvas_board(v: Variant) -> str:
+    data = {"values": [list(line) for line in v.values], "colours": [[colour_of(x) for x in line] for line in v.values],
+            "cols": col_labels(v.col_header, v.cols), "rows": row_labels(v.row_header, v.rows), "px": v.text_px}
+    return f'<canvas id="board"></canvas><script>{CANVAS_JS % json.dumps(data)}</script>'
+
+
+def tag_grid(v: Variant) -> str:
+    """Numbers as Ant Design `Tag`s (red and green presets, the default tag for black) in a CSS grid."""
+    preset = {"red": " ant-tag-red", "green": " ant-tag-green", "black": ""}
+    return grid_board(v, lambda x: '<div></div>' if x is None else
+                      f'<div><span class="chip ant-tag{preset[colour_of(x)]}">{x}</span></div>', "row-gap:8px;padding:12px")
+
+
+def antd_table(classes: str) -> Callable[[Variant], str]:
+    """Ant Design 4's Table markup (what its React component writes), styled by its own CSS."""
+    def body(v: Variant) -> str:
+        table = html_table(v, table_attrs='style="table-layout: auto;"', thead='class="ant-table-thead"',
+                           tbody='class="ant-table-tbody"', th='class="ant-table-cell"',
+                           td='class="ant-table-cell"', row_th='class="ant-table-cell"')
+        return (f'<div class="ant-table-wrapper"><div class="ant-table {classes}"><div class="ant-table-container">'
+                f'<div class="ant-table-content">{table}</div></div></div></div>')
+    return body
+
+
+BOOTSTRAP4 = ("bootstrap-4.6.2/bootstrap.min.css",)
+FOUNDATION = ("foundation-sites-6.9.0/foundation.min.css",)
+FOMANTIC = tuple(f"fomantic-ui-css-2.9.4/components/{c}.min.css" for c in ("reset", "site", "table"))
+UIKIT = ("uikit-3.25.29/uikit.min.css",)
+PICO = ("picocss-pico-2.1.1/pico.min.css",)
+ANTD = ("antd-4.24.16/es/style/index.css", "antd-4.24.16/es/table/style/index.css")
 
 LOOKS: tuple[Look, ...] = (
     Look("bootstrap", BOOTSTRAP, bootstrap("table"), WRAP, tags=("framework",)),
@@ -294,6 +430,65 @@ LOOKS: tuple[Look, ...] = (
         .chip.red { background: #e0162b; } .chip.black { background: #000; } .chip.green { background: #0a8f3c; }
         .chip.empty { background: transparent; }""",
          shapes=((1, 12), (1, 10), (1, 15)), headers=((Header.NONE, Header.NONE),), tags=("roulette", "strip")),
+    # ------------------------------------------------------------------ added later, measured first unseen
+    Look("bootstrap4", BOOTSTRAP4, lambda v: html_table(
+        v, table_attrs='class="table table-sm table-bordered"', thead='class="thead-light"'), WRAP,
+         tags=("framework",)),
+    Look("bootstrap4-dark", BOOTSTRAP4, bootstrap("table table-dark table-striped table-hover"),
+         WRAP + " body { background: #343a40; }", tags=("framework", "dark")),
+    Look("foundation", FOUNDATION, lambda v: html_table(v, table_attrs='class="hover"'), WRAP,
+         tags=("framework",)),
+    Look("foundation-unstriped-fluid", FOUNDATION, lambda v: html_table(v, table_attrs='class="unstriped"'),
+         FLUID, tags=("framework", "wide")),
+    Look("fomantic-celled", FOMANTIC, lambda v: html_table(v, table_attrs='class="ui celled striped compact table"'),
+         WRAP, tags=("framework",)),
+    Look("fomantic-inverted", FOMANTIC, lambda v: html_table(
+        v, table_attrs='class="ui inverted selectable table"'), WRAP, tags=("framework", "dark")),
+    # The first column of a definition table is bold on grey: without a header column, a data column.
+    Look("fomantic-definition", FOMANTIC, lambda v: html_table(
+        v, table_attrs='class="ui definition celled table"'), WRAP, tags=("framework",)),
+    Look("materialize", ("materialize-css-1.0.0/materialize.min.css",), lambda v: html_table(
+        v, table_attrs='class="striped highlight centered"'), WRAP, tags=("framework",)),
+    Look("spectre", ("spectre.css-0.5.9/spectre.min.css",), lambda v: html_table(
+        v, table_attrs='class="table table-striped table-hover"'), WRAP, tags=("framework",)),
+    Look("pico", PICO, lambda v: html_table(v, table_attrs='class="striped"'), WRAP, tags=("framework",)),
+    Look("pico-dark", PICO, lambda v: html_table(v), WRAP, html_attrs='data-theme="dark"',
+         tags=("framework", "dark")),
+    Look("uikit", UIKIT, lambda v: html_table(v, table_attrs='class="uk-table uk-table-divider uk-table-small"'),
+         WRAP, tags=("framework",)),
+    Look("uikit-striped-fluid", UIKIT, lambda v: html_table(
+        v, table_attrs='class="uk-table uk-table-striped uk-table-justify uk-table-middle"'), FLUID,
+         tags=("framework", "wide")),
+    Look("milligram", ("milligram-1.4.1/milligram.min.css",), lambda v: html_table(v), WRAP, tags=("framework",)),
+    Look("water-dark", ("water.css-2.1.1/dark.min.css",), lambda v: html_table(v),
+         WRAP + " body { max-width: none; }", tags=("framework", "dark")),
+    Look("antd-table", ANTD, antd_table("ant-table-small ant-table-bordered"), WRAP, tags=("framework",)),
+    Look("antd-tags", ANTD + ("antd-4.24.16/es/tag/style/index.css",), tag_grid, """
+        body { background: #fff; } .label { color: rgba(0,0,0,.45); display: flex; align-items: center;
+        justify-content: center; padding: 0 8px; }""", text_px=(12, 18), tags=("framework", "roulette")),
+    # Roulette boards drawn otherwise than the CSS chips above: <svg>, <canvas>, conic-gradient chips, neon text.
+    Look("roulette-svg-balls", (), svg_board, "body { background: #fafafa; }", tags=("roulette",)),
+    Look("roulette-canvas", (), canvas_board, "body { background: #f3f4f6; }", tags=("roulette", "canvas")),
+    Look("roulette-casino-chips", (), lambda v: chip_grid(v, "cchip", 5, 12), """
+        body { background: #1d2b53; font-family: "Roboto Condensed", sans-serif; }
+        .cchip { --c: #222; width: 2.7em; height: 2.7em; border-radius: 50%; display: flex; align-items: center;
+                 justify-content: center; color: #fff; font-weight: 700;
+                 background: radial-gradient(circle closest-side, var(--c) 0 60%, rgba(255,255,255,.9) 61% 64%,
+                             var(--c) 65% 70%, transparent 71%),
+                             repeating-conic-gradient(var(--c) 0 22.5deg, #f2f2f2 22.5deg 45deg);
+                 box-shadow: inset 0 0 0 2px rgba(0,0,0,.35), 0 2px 3px rgba(0,0,0,.5); }
+        .cchip.red { --c: #c0392b; } .cchip.black { --c: #222; } .cchip.green { --c: #1e8449; }
+        .cchip.empty { background: none; box-shadow: inset 0 0 0 2px rgba(255,255,255,.15); }
+        .label { color: #c9d1e3; display: flex; align-items: center; justify-content: center; }""",
+         tags=("roulette",)),
+    Look("roulette-neon", (), lambda v: chip_grid(v, "chip", 6, 14), """
+        body { background: #07070d; font-family: Lato, sans-serif; }
+        .chip { min-width: 2em; height: 1.7em; display: flex; align-items: center; justify-content: center;
+                font-weight: 900; -webkit-text-stroke: 1.5px var(--n); color: rgba(0,0,0,0);
+                text-shadow: 0 0 4px var(--n), 0 0 10px var(--n); }
+        .chip.red { --n: #ff2d55; } .chip.black { --n: #e0f7ff; } .chip.green { --n: #39ff14; }
+        .label { color: #6b7280; display: flex; align-items: center; justify-content: center; }""",
+         text_px=(14, 28), tags=("roulette", "dark")),
 )
 
 BY_NAME = {look.name: look for look in LOOKS}

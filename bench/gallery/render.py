@@ -28,8 +28,10 @@ DEFAULT_OUT = Path("bench/out/gallery")
 DPRS = (1.0, 1.25, 1.5, 2.0)
 JPEG_QUALITIES = (50, 60, 75, 85, 95)
 WINDOW = (2400, 1800)  # CSS px: wide enough for a 20-column board at 24 px text
-# Fonts (DSEG, webfonts) must be in before the screenshot.
-FONTS_READY_JS = "const done = arguments[arguments.length - 1]; document.fonts.ready.then(() => done(true));"
+# Fonts (DSEG, webfonts) must be in before the screenshot, and a page that draws its board with a script
+# (a <canvas>) says when it is done with a promise, `window.galleryReady`.
+FONTS_READY_JS = ("const done = arguments[arguments.length - 1]; "
+                  "document.fonts.ready.then(() => window.galleryReady).then(() => done(true));")
 
 
 @dataclass(frozen=True)

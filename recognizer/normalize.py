@@ -47,13 +47,14 @@ LINE_ASPECT = 8  # a component this many times longer than thick, across the cro
 SPECK_TEXT = 0.5  # with the table's text height known, specks are under this * its height (pixels)
 LINE_OVERHANG = 0.25  # ... and nothing of a number reaches further out of it than this many text heights
 LINE_REACH = 1.2  # the line of text: this many text heights from the strongest stroke's bottom up and top down
+TINY_INK = 0.35  # with the text height known, a crop's ink holds a piece at least this many text heights long
+HOLLOW = 0.5  # a ring or frame covers at most this share of its box
 TALL_INK = 1.6  # ink this many times taller than the table's text is structure, never a digit
 INNER_HEIGHT = (0.25, 1.05)  # a ring is taller than what it holds, at most 4x: (min, max) inner/outer height
 MIN_CROP = 4  # crops smaller than this (pixels, either side) are empty
 LINE_GAP = 0.2  # the ground a number sits on is sampled this many text heights above and below its line ...
 EVEN_GROUND = 0.75  # ... where this share of the samples is within MIN_CONTRAST / 2 of their median
 LINE_SHIFTS = (0.0, -0.25, 0.25, -0.5, 0.5)  # text heights from the crop's middle row where the line is looked for
-REREAD_HEIGHT = (0.5, 1.3)  # ink outside this many text heights high, or none, is read again on its line's ground
 WORK_HEIGHT = 32  # crops at least twice this high are halved (repeatedly) before anything else ...
 MIN_WORK_TEXT = 16  # ... unless their text (when known) would be lower than this (pixels) ...
 MAX_WORK_HEIGHT = 8 * WORK_HEIGHT  # ... or they are at least this high (pixels): the cost stays bounded
@@ -144,7 +145,8 @@ def ink_components(ink: np.ndarray, text_height: float | None = None) -> tuple[n
     the kept components' ink (found once patches of shine are gone, `near_cores`), and each crop's
     ink box (N, 4) as y0, y1, x0, x1 (y1 == 0: no ink, the cell is empty). With the table's
     `text_height` (in these crops' pixels), ink much taller than the table's text is not part of
-    a number (an arc of a chip's rim or ring that the background's gradient broke open), and
+    a number (an arc of a chip's rim or ring that the background's gradient broke open), nor is
+    ink outside the ring that holds the number (`outside_rings`), nor dots and dashes alone;
     specks are judged against the text, not the crop (small text in tall cells). Training crops
     come without it: these only drop ink no number has, or keep strokes a number has."""
     n, rows, w = ink.shape
@@ -177,13 +179,23 @@ def ink_components(ink: np.ndarray, text_height: float | None = None) -> tuple[n
     big_enough = area >= max(2.0, speck)
     # A thin line across the crop, wherever it lies (a cell's own frame inside a wide cell).
     rule = ((bh >= EDGE_SPAN * h) & (bw * LINE_ASPECT < bh)) | ((bw >= EDGE_SPAN * w) & (bh * LINE_ASPECT < bw))
-    candidates = big_enough & ~at_edge & ~(touches & (line_like | off_centre)) & ~rule
+    shapes = big_enough & ~at_edge & ~(touches & (line_like | off_centre)) & ~rule
+    candidates = shapes.copy()
     if text_height:
         candidates &= bh <= TALL_INK * text_height
     candidates &= ~faint(ink, labels.reshape(n, rows, w), candidates)
     if text_height:
         candidates &= ~off_the_line(crop, y, bh, area, candidates, h, text_height)
     kept = candidates & ~enclosing(crop, x, y, bw, bh, candidates)
+    if text_height:
+        # Holders are thin (a ring, a frame: not a patch of shine around a digit) and strong.
+        holders = shapes & (area <= HOLLOW * bw * bh)
+        holders &= ~faint(ink, labels.reshape(n, rows, w), holders)
+        kept &= ~outside_rings(crop, x, y, bw, bh, kept, holders)
+        # Dots and dashes alone (an empty place's dashed outline) are no number: a crop's ink needs a
+        # piece of some size, as every digit has.
+        sized = kept & (np.maximum(bw, bh) >= TINY_INK * text_height)
+        kept &= np.isin(crop, crop[sized])
     keep = np.zeros(count, np.uint8)
     keep[1:] = kept
     mask = np.take(keep, labels.reshape(n, rows, w))
@@ -289,6 +301,25 @@ def enclosing(crop: np.ndarray, x: np.ndarray, y: np.ndarray, w: np.ndarray, h: 
     return out
 
 
+def outside_rings(crop: np.ndarray, x: np.ndarray, y: np.ndarray, w: np.ndarray, h: np.ndarray,
+                  candidates: np.ndarray, shapes: np.ndarray) -> np.ndarray:
+    """Candidates outside the ring, rim or frame that holds a crop's number (any of `shapes` around a
+    candidate, `enclosing`'s sizes; a chip's inner rim is often taller than text may be): the stripes
+    of a chip's edge beside its number, a neighbour's edge beyond a cell's frame."""
+    inner, outer = np.flatnonzero(candidates), np.flatnonzero(shapes)
+    out = np.zeros(len(x), bool)
+    if len(inner) == 0 or len(outer) == 0:
+        return out
+    cx2, cy2, ih = (2 * x[inner] + w[inner])[None, :], (2 * y[inner] + h[inner])[None, :], h[inner][None, :]
+    X, Y, W, H, C = (a[outer, None] for a in (x, y, w, h, crop))
+    inside = (C == crop[inner][None, :]) & (2 * X < cx2) & (cx2 < 2 * (X + W)) & (2 * Y < cy2) & (cy2 < 2 * (Y + H))
+    rings = (inside & (ih * INNER_HEIGHT[1] < H) & (ih > INNER_HEIGHT[0] * H)).any(axis=1)
+    ringed = np.zeros(int(crop.max()) + 1, bool)
+    ringed[crop[outer[rings]]] = True
+    out[inner] = ringed[crop[inner]] & ~inside[rings].any(axis=0)  # whatever its size, inside a ring is the number's
+    return out
+
+
 def glyphs(ink: np.ndarray, ink_mask: np.ndarray, boxes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Ink mosaic and its number's ink (0/1, `ink_components`) -> (model inputs (M, S, S) float32,
     has-ink flag per crop).
@@ -367,31 +398,28 @@ def normalize_stack(cells: np.ndarray, text_height: float | None = None) -> tupl
         return np.zeros((0, INPUT_SIZE, INPUT_SIZE), np.float32), np.zeros(n, bool)
     cells = shrink(cells, text_height)
     text_height = text_height and text_height * cells.shape[1] / h  # shrinking halves crops
-    inputs, has_ink, ink_height = normalize_shrunk(cells, text_height)
+    inputs, has_ink = normalize_shrunk(cells, text_height)
     if text_height:
-        inputs, has_ink = reread_on_line_grounds(cells, text_height, inputs, has_ink, ink_height)
+        inputs, has_ink = reread_on_line_grounds(cells, text_height, inputs, has_ink)
     return inputs, has_ink
 
 
-def reread_on_line_grounds(cells: np.ndarray, text_height: float, inputs: np.ndarray, has_ink: np.ndarray,
-                           ink_height: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """A shrunk stack's inputs and has-ink flags, with the crops that came out empty, or as ink far
-    lower or taller than the text (REREAD_HEIGHT), though not flat, read once more on the ground of
-    their text line where `line_grounds` finds one: a number on a ground of its own that most of the
-    crop's centre is not (a ball inside a thick ring: the ring was taken for the background, and the
-    ball, the number a hole in it, for ink)."""
+def reread_on_line_grounds(cells: np.ndarray, text_height: float, inputs: np.ndarray, has_ink: np.ndarray
+                           ) -> tuple[np.ndarray, np.ndarray]:
+    """A shrunk stack's inputs and has-ink flags, with the crops whose centre is not flat read once more
+    on the ground of their text line where `line_grounds` finds one: a number on a ground of its own
+    that most of the crop's centre is not (a ball inside a thick ring: the ring was taken for the
+    background, and the ball, the number a hole in it, for ink, or only the holes of its 0s and 8s,
+    which read as a 0 or a 2)."""
     h, w = cells.shape[1:]
-    doubtful = np.flatnonzero(~has_ink | (ink_height < REREAD_HEIGHT[0] * text_height)
-                              | (ink_height > REREAD_HEIGHT[1] * text_height))
     my, mx = int(h * BG_MARGIN), int(w * BG_MARGIN)
-    if len(doubtful):
-        centres = cells[doubtful, my : h - my, mx : w - mx].reshape(len(doubtful), -1)
-        doubtful = doubtful[np.ptp(centres, axis=1) >= MIN_CONTRAST]  # a flat empty cell has nothing to find
+    centres = cells[:, my : h - my, mx : w - mx].reshape(len(cells), -1)
+    doubtful = np.flatnonzero(np.ptp(centres, axis=1) >= MIN_CONTRAST)  # a flat empty cell has nothing to find
     grounds = line_grounds(cells[doubtful], text_height) if len(doubtful) else np.zeros(0)
     other = doubtful[~np.isnan(grounds)]
     if len(other) == 0:
         return inputs, has_ink
-    found, found_ink, _ = normalize_shrunk(cells[other], text_height, grounds[~np.isnan(grounds)])
+    found, found_ink = normalize_shrunk(cells[other], text_height, grounds[~np.isnan(grounds)])
     if not found_ink.any():
         return inputs, has_ink
     per_crop = dict(zip(np.flatnonzero(has_ink).tolist(), inputs)) | dict(zip(other[found_ink].tolist(), found))
@@ -402,19 +430,18 @@ def reread_on_line_grounds(cells: np.ndarray, text_height: float, inputs: np.nda
 
 
 def normalize_shrunk(cells: np.ndarray, text_height: float | None, levels: np.ndarray | None = None
-                     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+                     ) -> tuple[np.ndarray, np.ndarray]:
     """`normalize_stack` on crops already shrunk (`text_height` in their pixels), on their own or the
-    given background levels; also the height of each crop's kept ink (0: none)."""
+    given background levels."""
     per_mosaic = max(1, MOSAIC_ROWS // (cells.shape[1] + 1))
-    inputs, has_ink, heights = [], [], []
+    inputs, has_ink = [], []
     for start in range(0, len(cells), per_mosaic):
         ink = ink_maps(cells[start : start + per_mosaic], None if levels is None else levels[start : start + per_mosaic])
         mask, boxes = ink_components(ink, text_height)
         x, has = glyphs(ink, mask, boxes)
         inputs.append(x)
         has_ink.append(has)
-        heights.append(np.maximum(boxes[:, 1] - boxes[:, 0], 0))
-    return np.concatenate(inputs), np.concatenate(has_ink), np.concatenate(heights)
+    return np.concatenate(inputs), np.concatenate(has_ink)
 
 
 def normalize_cell(cell: np.ndarray) -> np.ndarray | None:

@@ -77,6 +77,7 @@ WORD_SPACE = 0.7  # ... closer than this * text height (a word space, a line gap
 END_TOLERANCE = 0.3  # empty end cells are added when the margins differ by whole pitches, give or take this
 MAX_MARKS = 100_000  # a 200 x 200 table of two-digit numbers has 80,000 glyphs; more marks are no table
 CONTAINER_CHUNK = 1024  # boxes compared at a time when looking for outlines around glyphs
+HIDDEN_SHARE = 0.2  # glyph-shaped marks under SPECK_HEIGHT this many times the text's: numbers inside rings
 TIGHT_BAND = 0.12  # an empty band this wide (* text height) parts digit gaps from cell gaps
 
 
@@ -150,6 +151,37 @@ def text_boxes(mask: np.ndarray) -> np.ndarray:
     med_h = median(h[glyph_like])
     keep = (h >= SPECK_HEIGHT * med_h) & (h <= TALL_HEIGHT * med_h) & (w <= MAX_NUMBER_WIDTH * med_h)
     return boxes[keep]
+
+
+def hidden_text(image: np.ndarray) -> bool:
+    """Whether many glyph-shaped marks are far smaller than the "text": numbers a pixel or two
+    inside rings (SVG balls, chips with a rim). At this scale the edge mask joins most rings to
+    their numbers, so the rings are taken for the text, and the numbers that did part from
+    theirs, and any header text, are dropped as specks."""
+    mask = text_mask(image)
+    kept = text_boxes(mask)
+    if len(kept) == 0:
+        return False
+    _, _, stats = components(mask)
+    w, h = stats[1:, 2], stats[1:, 3]
+    small = (h >= MIN_TEXT_HEIGHT) & (h < SPECK_HEIGHT * median(kept[:, 3])) & (w >= GLYPH_ASPECT[0] * h) \
+        & (w <= GLYPH_ASPECT[1] * h)
+    return int(small.sum()) >= HIDDEN_SHARE * len(kept)
+
+
+def same_rows_and_more(finer: Layout, coarser: Layout, shape: TableShape) -> bool:
+    """Whether `finer` holds the rows and columns of `coarser`, each of those once, plus at most the
+    header's before them (a header `coarser` missed): numbers seen apart from their rings lie in
+    the rings' rows and columns."""
+    for fine, coarse, skip in ((finer.row_spans, coarser.row_spans, shape.skip_rows),
+                               (finer.col_spans, coarser.col_spans, shape.skip_cols)):
+        extra = len(fine) - len(coarse)
+        if not 0 <= extra <= skip:
+            return False
+        centres = np.array([(a + b) / 2 for a, b in fine[extra:]])
+        if not all(a <= c <= b for c, (a, b) in zip(centres, coarse)):
+            return False
+    return True
 
 
 def containers(boxes: np.ndarray) -> np.ndarray:
@@ -275,15 +307,19 @@ def bounds(spans: list[tuple[int, int]], limit: int, fallback_gap: float,
     return tuple((cuts[i], cuts[i + 1]) for i in range(len(spans)))
 
 
-def grid_lines(image: np.ndarray, row_span: tuple[int, int], col_span: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
+def grid_lines(image: np.ndarray, row_span: tuple[int, int], col_span: tuple[int, int],
+               text_h: float) -> tuple[np.ndarray, np.ndarray]:
     """x positions of vertical and y positions of horizontal rules (grid lines, cell borders,
     stripe edges) across the table's text area: pixel columns (rows) whose edge mask is set
-    over most of the area's height (width)."""
+    over most of the area's height (width), in runs at least a text height long. (The edges of a
+    row of striped chips cover most of a pixel row too, in short pieces: no rule.)"""
     mask = text_mask(image)
     (y0, y1), (x0, x1) = row_span, col_span
-    area = mask[y0:y1]
-    vertical = np.flatnonzero(area.sum(axis=0) >= LINE_COVER * (y1 - y0))
-    horizontal = np.flatnonzero(mask[:, x0:x1].sum(axis=1) >= LINE_COVER * (x1 - x0))
+    run = max(3, round(text_h))
+    along_x = cv2.morphologyEx(mask[:, x0:x1], cv2.MORPH_OPEN, np.ones((1, run), np.uint8))
+    along_y = cv2.morphologyEx(mask[y0:y1], cv2.MORPH_OPEN, np.ones((run, 1), np.uint8))
+    vertical = np.flatnonzero(along_y.sum(axis=0) >= LINE_COVER * (y1 - y0))
+    horizontal = np.flatnonzero(along_x.sum(axis=1) >= LINE_COVER * (x1 - x0))
     return vertical, horizontal
 
 
@@ -608,6 +644,14 @@ def find_grid(image: np.ndarray, shape: TableShape | None = None) -> Grid:
             again, wanted = found_shape(retry.row_spans, retry.col_spans, shape)
             if well_formed(retry) and again == wanted:
                 located, located_at = retry, 2.0
+    if located_at == 1 and well_formed(located) and upscalable(image) and hidden_text(image):
+        # The rings were taken for the text (`hidden_text`): at 2x they part from their numbers.
+        with contextlib.suppress(SegmentationError):
+            retry = locate_at(image, 2, shape)
+            again, wanted = found_shape(retry.row_spans, retry.col_spans, shape)
+            if well_formed(retry) and retry.text_height < SPECK_HEIGHT * located.text_height and (
+                    again == wanted if shape.rows or shape.cols else same_rows_and_more(retry, located, shape)):
+                located, located_at = retry, 2.0
     found, expected = found_shape(located.row_spans, located.col_spans, shape)
     if (found != expected or not well_formed(located)) and (tight := tight_digit_gap(image)) is not None:
         # Tight tables (browser-default `cellpadding=2`): neighbours closer than digits usually are.
@@ -632,7 +676,8 @@ def find_grid(image: np.ndarray, shape: TableShape | None = None) -> Grid:
         )
     H, W = image.shape[:2]
     data_rows, data_cols = row_spans[shape.skip_rows :], col_spans[shape.skip_cols :]
-    vertical, horizontal = grid_lines(image, (data_rows[0][0], data_rows[-1][1]), (data_cols[0][0], data_cols[-1][1]))
+    vertical, horizontal = grid_lines(image, (data_rows[0][0], data_rows[-1][1]), (data_cols[0][0], data_cols[-1][1]),
+                                      text_h)
     return Grid(
         rows=bounds(row_spans, H, text_h, horizontal)[shape.skip_rows :],
         cols=bounds(col_spans, W, text_h, vertical)[shape.skip_cols :],

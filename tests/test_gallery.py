@@ -13,9 +13,10 @@ from recognizer.settings import ModelSettings
 pytestmark = pytest.mark.e2e
 
 # Framework CSS, a header column of words, outlined rings, per-cell frames, a wiki table, a table at the
-# width of its page (wide cells), a strip whose empty chips are drawn as nothing, chips with a gradient's shine.
+# width of its page (wide cells), a strip whose empty chips are drawn as nothing, chips with a gradient's shine,
+# and, of the looks added later, SVG balls in thick rings (numbers a pixel off their rings, small header letters).
 LOOKS = ("bootstrap-striped", "roulette-rings", "browser-border", "wikitable", "roulette-led", "bootstrap-fluid",
-         "last-numbers-strip", "roulette-chips")
+         "last-numbers-strip", "roulette-chips", "roulette-svg-balls")
 
 
 @pytest.fixture(scope="module")

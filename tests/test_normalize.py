@@ -1,3 +1,5 @@
+from pathlib import Path
+
 import cv2
 import numpy as np
 import pytest
@@ -174,3 +176,50 @@ def test_a_number_on_a_ball_inside_a_thick_ring_is_read_on_the_balls_ground():
     (thin, thick), empty = normalize_batch(np.stack([ball(3), ball(16)]), text_height=17.0)
     assert empty == [False, False]
     assert np.abs(thin - thick).mean() < 0.05  # the same 29 on a thin ring's ball and a thick one's
+
+
+@pytest.mark.parametrize("text", ["28", "30"])
+def test_a_number_with_holes_on_a_ball_inside_a_thick_ring_is_read_whole_not_as_its_holes(text):
+    """On the ring taken for the background, what is left of a 28 or a 30 after the ball (the ink
+    around it) is dropped are its holes: ink of a plausible height, which must not pass for the number."""
+    def ball(ring: int) -> np.ndarray:
+        cell = np.full((80, 80), 250, np.uint8)
+        cv2.circle(cell, (40, 40), 36, 30, -1)
+        cv2.circle(cell, (40, 40), 36 - ring, 255, -1)
+        cv2.putText(cell, text, (22, 50), cv2.FONT_HERSHEY_SIMPLEX, 1.0, 30, 3, cv2.LINE_AA)
+        return cell
+
+    (thin, thick), empty = normalize_batch(np.stack([ball(3), ball(14)]), text_height=20.0)
+    assert empty == [False, False]
+    assert np.abs(thin - thick).mean() < 0.05
+
+
+def test_an_empty_cells_dashed_outline_is_no_ink_when_the_text_height_is_known():
+    cell = np.full((74, 74), 250, np.uint8)
+    for a in range(0, 360, 24):  # a faint dashed circle of 4 px dashes, as a board draws its empty places
+        cv2.ellipse(cell, (37, 37), (30, 30), 0, a, a + 8, 200, 1, cv2.LINE_AA)
+    _, empty = normalize_batch(cell[None], text_height=16.0)
+    assert empty == [True]
+    cv2.putText(cell, "1", (32, 45), cv2.FONT_HERSHEY_SIMPLEX, 0.6, 120, 1, cv2.LINE_AA)  # a number among them
+    _, empty = normalize_batch(cell[None], text_height=16.0)
+    assert empty == [False]
+
+
+def test_the_stripes_of_a_chips_edge_outside_its_inner_rim_are_not_ink():
+    """A real crop (the gallery's roulette-casino-chips look, rendered in Chromium: a 7 inside a thin
+    light rim, light stripes on the chip's edge beyond it, some level with the 7). Whatever lies
+    outside the ring that holds the number is not of it: the ink is one digit wide, not the chip's."""
+    from recognizer.normalize import ink_components, ink_maps
+
+    crop = cv2.imread(str(Path(__file__).parent / "data" / "casino-chip-7.png"), cv2.IMREAD_GRAYSCALE)
+    _, ((y0, y1, x0, x1),) = ink_components(ink_maps(crop[None]), text_height=26.0)
+    assert 0.7 * 26 < y1 - y0 < 1.2 * 26 and x1 - x0 < 26
+
+
+def test_a_small_number_inside_a_large_rim_keeps_all_its_digits():
+    cell = np.full((48, 48), 30, np.uint8)
+    cv2.circle(cell, (24, 24), 18, 200, 2, cv2.LINE_AA)
+    cv2.putText(cell, "12", (15, 29), cv2.FONT_HERSHEY_SIMPLEX, 0.35, 250, 1, cv2.LINE_AA)  # digits 1/4 of the rim
+    (x,), _ = normalize_batch(cell[None], text_height=11.0)
+    cols = np.flatnonzero(x.max(axis=0) > 0.3)
+    assert cols[-1] - cols[0] > 14  # both digits, not the 1 alone

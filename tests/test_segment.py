@@ -281,3 +281,40 @@ def test_no_empty_column_is_filled_in_between_a_row_label_and_the_data():
     data = [(130 + 46 * i, 164 + 46 * i) for i in range(9)]
     assert fill_missing([(7, 118)] + data) == [(7, 118)] + data
     assert fill_missing([(7, 118)] + data[:3] + data[4:]) == [(7, 118)] + data  # one inside the data is
+
+
+def test_without_a_shape_numbers_inside_rings_are_found_apart_from_them_and_the_header_too():
+    # SVG balls: numbers a pixel or two inside their rings, small grey letters and row numbers beside the
+    # board. At 1x most rings join their numbers and are taken for the text; the header, far smaller,
+    # is dropped as specks, and the first row of balls becomes the header, silently.
+    image = np.full((30 + 40 * 4, 30 + 34 * 10), 250, np.uint8)
+    for c in range(10):
+        cv2.putText(image, "ABCDEFGHIJ"[c], (40 + 34 * c, 14), cv2.FONT_HERSHEY_SIMPLEX, 0.3, 60, 1, cv2.LINE_AA)
+    for r in range(4):
+        cv2.putText(image, str(r + 1), (6, 54 + 40 * r), cv2.FONT_HERSHEY_SIMPLEX, 0.3, 60, 1, cv2.LINE_AA)
+        for c in range(10):
+            centre = (44 + 34 * c, 50 + 40 * r)
+            cv2.circle(image, centre, 11, 20, 3, cv2.LINE_AA)
+            text = str((10 * r + c + 10) % 37)
+            (w, h), _ = cv2.getTextSize(text, cv2.FONT_HERSHEY_SIMPLEX, 0.3, 1)
+            cv2.putText(image, text, (centre[0] - w // 2, centre[1] + h // 2), cv2.FONT_HERSHEY_SIMPLEX, 0.3, 20, 1,
+                        cv2.LINE_AA)
+    grid = find_grid(image, TableShape(skip_rows=1, skip_cols=1))
+    assert grid.shape == (4, 10)
+    assert grid.rows[0][0] < 50 - 11 < grid.rows[0][1] and grid.cols[0][0] < 44 < grid.cols[0][1]
+
+
+def test_the_striped_edges_of_a_row_of_chips_are_no_grid_lines_and_a_rule_is():
+    from recognizer.segment import grid_lines
+
+    image = np.full((80, 12 * 64), 60, np.uint8)
+    yy, xx = np.mgrid[:64, :64] + 0.5
+    d, a = np.hypot(xx - 32, yy - 32) / 30, np.degrees(np.arctan2(yy - 32, xx - 32)) % 45
+    chip = np.where(d <= 1, np.where(a < 22.5, 40, 235), 60).astype(np.uint8)
+    chip[d <= 0.7] = 40
+    cv2.putText(chip, "7", (26, 40), cv2.FONT_HERSHEY_SIMPLEX, 0.6, 250, 2, cv2.LINE_AA)
+    for c in range(12):
+        image[:64, 64 * c : 64 * c + 64] = chip
+    image[74:76] = 200  # a rule under the row
+    _, horizontal = grid_lines(image, (0, 79), (0, image.shape[1]), text_h=15.0)
+    assert set(horizontal.tolist()) <= set(range(72, 78)) and len(horizontal)  # the rule alone

@@ -84,6 +84,9 @@ def variant(look: Look, rng: np.random.Generator) -> Variant:
     if kind == 1:  # scattered empty cells
         for _ in range(max(1, rows * cols // 25)):
             grid[rng.integers(rows)][rng.integers(cols)] = None
+    elif kind == 2 and cols == 1:  # a history column not full yet: it ends early
+        for r in range(int(rng.integers(1, rows)), rows):
+            grid[r][0] = None
     elif kind == 2:  # a history not full yet: the last row ends early
         for c in range(int(rng.integers(1, cols)), cols):
             grid[-1][c] = None
@@ -331,6 +334,56 @@ def antd_table(classes: str) -> Callable[[Variant], str]:
     return body
 
 
+
+# ---------------------------------------------------------------------------- third batch: helpers
+
+BLUEPRINT = ("blueprintjs-core-6.20.0/blueprint.css",)
+HALFMOON = ("halfmoon-2.0.2/halfmoon.min.css",)
+
+
+def win98_window(v: Variant) -> str:
+    """98.css's table: a `.sunken-panel` holding `table.interactive`, inside a `.window` with its title bar."""
+    table = html_table(v, table_attrs='class="interactive"')
+    return ('<div class="window" style="display:inline-block"><div class="title-bar"><div class="title-bar-text">'
+            'Spin history</div><div class="title-bar-controls"><button aria-label="Minimize"></button>'
+            '<button aria-label="Close"></button></div></div><div class="window-body"><div class="sunken-panel">'
+            f'{table}</div></div></div>')
+
+
+def hot_cold_board(v: Variant) -> str:
+    """A casino "statistics" board: small coloured squares, the history's most frequent numbers framed hot,
+    the least frequent ones framed cold."""
+    seen = [x for line in v.values for x in line if x is not None]
+    counts = {x: seen.count(x) for x in set(seen)}
+    by_count = sorted(counts, key=lambda x: (-counts[x], x))
+    hot, cold = set(by_count[:4]), set(by_count[-4:]) - set(by_count[:4])
+
+    def cell(value: int | None) -> str:
+        mark = " hot" if value in hot else (" cold" if value in cold else "")
+        return f'<div class="sq {colour_of(value)}{mark}">{text(value)}</div>'
+    return grid_board(v, cell, "gap:3px;padding:8px")
+
+
+def history_column(v: Variant) -> str:
+    """A live table's history column: the latest spin on top, red numbers to the left, black to the right,
+    zero in the middle, in an italic condensed face; optional position numbers beside it."""
+    rows = row_labels(v.row_header, v.rows)
+    cells = []
+    for r, line in enumerate(v.values):
+        if rows:
+            cells.append(f'<div class="label">{rows[r]}</div>')
+        latest = " latest" if r == 0 else ""
+        cells += [f'<div class="h {colour_of(x)}{latest}">{text(x)}</div>' for x in line]
+    columns = ("auto " if rows else "") + " ".join(["5.5em"] * v.cols)
+    return f'<div id="board" style="display:inline-grid;grid-template-columns:{columns}">' + "".join(cells) + "</div>"
+
+
+# A felt's grain: SVG fractal noise over the cloth's radial gradient, as casino front-ends paint it.
+FELT_NOISE = ("url(\"data:image/svg+xml,%3Csvg xmlns='http://www.w3.org/2000/svg' width='180' height='180'%3E"
+              "%3Cfilter id='n'%3E%3CfeTurbulence type='fractalNoise' baseFrequency='.85' numOctaves='3' "
+              "stitchTiles='stitch'/%3E%3CfeColorMatrix type='saturate' values='0'/%3E%3C/filter%3E"
+              "%3Crect width='100%25' height='100%25' filter='url(%23n)' opacity='.22'/%3E%3C/svg%3E\")")
+
 BOOTSTRAP4 = ("bootstrap-4.6.2/bootstrap.min.css",)
 FOUNDATION = ("foundation-sites-6.9.0/foundation.min.css",)
 FOMANTIC = tuple(f"fomantic-ui-css-2.9.4/components/{c}.min.css" for c in ("reset", "site", "table"))
@@ -489,6 +542,73 @@ LOOKS: tuple[Look, ...] = (
         .chip.red { --n: #ff2d55; } .chip.black { --n: #e0f7ff; } .chip.green { --n: #39ff14; }
         .label { color: #6b7280; display: flex; align-items: center; justify-content: center; }""",
          text_px=(14, 28), tags=("roulette", "dark")),
+
+    # ------------------------------------------------------------------ third batch, measured first unseen
+    Look("blueprint-striped", BLUEPRINT, lambda v: html_table(
+        v, table_attrs='class="bp6-html-table bp6-html-table-striped bp6-html-table-bordered"'), WRAP,
+         tags=("framework",)),
+    Look("blueprint-dark-compact", BLUEPRINT, lambda v: '<div class="bp6-dark bp6-card">' + html_table(
+        v, table_attrs='class="bp6-html-table bp6-compact bp6-html-table-striped bp6-interactive"') + "</div>",
+         WRAP + " body { background: #252a31; }", text_px=(10, 18), tags=("framework", "dark", "tight")),
+    # Tachyons' "striped" table component: utility classes on every cell, the table at most 64rem wide.
+    Look("tachyons-striped", ("tachyons-4.12.0/tachyons.min.css",), lambda v: '<div class="pa4">' + html_table(
+        v, table_attrs='class="f6 w-100 mw8 center collapse ba br2 b--black-10" cellspacing="0"',
+        th='class="fw6 bb b--black-20 tl pv2 ph3 bg-white"', td='class="pv2 ph3 tr"', tr='class="stripe-dark"')
+         + "</div>", FLUID + " body { font-family: -apple-system, 'Helvetica Neue', Roboto, sans-serif; }",
+         tags=("framework", "wide")),
+    # mini.css lays a table out as flex rows of equal cells and caps it at 400px with a scroll bar; a page
+    # showing a whole history lifts that cap.
+    Look("mini-dark", ("mini.css-3.0.1/mini-dark.min.css",), lambda v: html_table(v), FLUID +
+         " table#board:not(.horizontal) { max-height: none; }", tags=("framework", "dark", "wide")),
+    Look("chota-striped", ("chota-0.9.2/chota.min.css",), lambda v: '<div class="container">' + html_table(
+        v, table_attrs='class="striped"') + "</div>", FLUID, tags=("framework", "wide")),
+    Look("win98", ("98.css-0.1.21/98.css",), win98_window, "body { background: #008080; margin: 0; } #wrap { padding: 16px; }",
+         text_px=(11, 13), tags=("framework", "tight")),
+    Look("halfmoon-dark", HALFMOON + ("halfmoon-2.0.2/cores/halfmoon.modern.css",), lambda v: html_table(
+        v, table_attrs='class="table table-striped table-hover"'), WRAP,
+         html_attrs='data-bs-theme="dark" data-bs-core="modern"', tags=("framework", "dark")),
+    Look("halfmoon-elegant", HALFMOON + ("halfmoon-2.0.2/cores/halfmoon.elegant.css",), lambda v: html_table(
+        v, table_attrs='class="table table-bordered table-sm"'), WRAP, html_attrs='data-bs-core="elegant"',
+         text_px=(10, 18), tags=("framework", "tight")),
+    # Sakura is classless: a bare <table> in a body 38em wide.
+    Look("sakura", ("sakura.css-1.5.1/sakura.css",), lambda v: html_table(v), "", tags=("framework",)),
+    # Roulette front-ends once more: a statistics board, pills on felt, a history column.
+    Look("roulette-hot-cold", (), hot_cold_board, """
+        body { background: #0f1923; font-family: "Open Sans", sans-serif; }
+        #wrap { display: inline-block; margin: 12px; background: #16222e; border-radius: 8px; }
+        .sq { min-width: 1.9em; height: 1.9em; display: flex; align-items: center; justify-content: center;
+              color: #fff; font-weight: 600; border-radius: 3px; box-sizing: border-box; border: 2px solid transparent; }
+        .sq.red { background: #d7263d; } .sq.black { background: #2b2d31; } .sq.green { background: #1f9d55; }
+        .sq.empty { background: rgba(255,255,255,.04); }
+        .sq.hot { border-color: #ffb020; box-shadow: 0 0 6px rgba(255,176,32,.8); }
+        .sq.cold { border-color: #4fc3f7; box-shadow: 0 0 6px rgba(79,195,247,.7); }
+        .label { color: #7f8fa3; display: flex; align-items: center; justify-content: center; padding: 0 4px; }""",
+         text_px=(10, 16), tags=("roulette", "dark", "tight")),
+    Look("roulette-felt-pills", (), lambda v: grid_board(
+        v, lambda x: f'<div class="pill {colour_of(x)}">{text(x)}</div>', "gap:7px 5px;padding:14px"), f"""
+        body {{ margin: 0; min-height: 100vh; font-family: Lato, sans-serif;
+               background: {FELT_NOISE}, radial-gradient(ellipse at 50% 30%, #1e7b45 0%, #0f5130 65%, #0a3d24 100%); }}
+        #wrap {{ padding: 20px; display: inline-block; }}
+        .pill {{ min-width: 2.4em; padding: .15em .55em; border-radius: 999px; color: #fff; font-weight: 700;
+                text-align: center; box-shadow: 0 2px 4px rgba(0,0,0,.55), inset 0 1px 0 rgba(255,255,255,.25); }}
+        .pill.red {{ background: linear-gradient(#e53935, #b71c1c); }}
+        .pill.black {{ background: linear-gradient(#3a3a3a, #111); }}
+        .pill.green {{ background: linear-gradient(#2fbf71, #0b7a3e); }}
+        .pill.empty {{ box-shadow: none; border: 1px dashed rgba(255,255,255,.3); }}
+        .label {{ color: #f1e9c9; display: flex; align-items: center; justify-content: center; }}""",
+         text_px=(12, 22), tags=("roulette",)),
+    Look("roulette-history-column", (), history_column, """
+        body { background: #0c0c0c; }
+        #wrap { display: inline-block; margin: 12px; background: #161616; border: 1px solid #333; }
+        .h { height: 1.6em; display: flex; align-items: center; padding: 0 .45em; border-bottom: 1px solid #2a2a2a;
+             font-family: "Roboto Condensed", sans-serif; font-style: italic; font-weight: 700; }
+        .h.red { justify-content: flex-start; color: #ff3b3b; } .h.black { justify-content: flex-end; color: #f0f0f0; }
+        .h.green { justify-content: center; color: #2ee66b; }
+        .h.latest { background: rgba(255,213,74,.12); box-shadow: inset 3px 0 0 #ffd54a; }
+        .label { color: #777; font-family: "Roboto Condensed", sans-serif; display: flex; align-items: center;
+                 justify-content: flex-end; padding: 0 .5em; border-bottom: 1px solid #2a2a2a; }""",
+         shapes=((20, 1), (15, 1), (12, 1), (10, 1)), headers=((Header.NONE, Header.NONE), (Header.NONE, Header.NUMBERS)),
+         text_px=(14, 26), tags=("roulette", "dark", "column")),
 )
 
 BY_NAME = {look.name: look for look in LOOKS}

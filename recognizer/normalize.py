@@ -47,6 +47,9 @@ LINE_ASPECT = 8  # a component this many times longer than thick, across the cro
 SPECK_TEXT = 0.5  # with the table's text height known, specks are under this * its height (pixels)
 LINE_OVERHANG = 0.25  # ... and nothing of a number reaches further out of it than this many text heights
 LINE_REACH = 1.2  # the line of text: this many text heights from the strongest stroke's bottom up and top down
+ELLIPSIS_DOT = 0.25  # an ellipsis's dots are at most this many text heights wide and high, ...
+ELLIPSIS_LINE = 0.12  # ... their bottoms this close to the number's, ...
+ELLIPSIS_REACH = 1.6  # ... and all of them within this of its right edge (an ellipsis is about 1.3 text heights wide)
 TINY_INK = 0.35  # with the text height known, a crop's ink holds a piece at least this many text heights long
 HOLLOW = 0.5  # a ring or frame covers at most this share of its box
 TALL_INK = 1.6  # ink this many times taller than the table's text is structure, never a digit
@@ -140,7 +143,7 @@ def shrink(cells: np.ndarray, text_height: float | None = None) -> np.ndarray:
     return cells
 
 
-def ink_components(ink: np.ndarray, text_height: float | None = None) -> tuple[np.ndarray, np.ndarray]:
+def ink_components(ink: np.ndarray, text_height: float | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Ink mosaic (N, h + 1, w) -> the number's strokes in each crop: a 0/1 mask (N, h + 1, w) of
     the kept components' ink (found once patches of shine are gone, `near_cores`), and each crop's
     ink box (N, 4) as y0, y1, x0, x1 (y1 == 0: no ink, the cell is empty). With the table's
@@ -148,7 +151,8 @@ def ink_components(ink: np.ndarray, text_height: float | None = None) -> tuple[n
     a number (an arc of a chip's rim or ring that the background's gradient broke open), nor is
     ink outside the ring that holds the number (`outside_rings`), nor dots and dashes alone;
     specks are judged against the text, not the crop (small text in tall cells). Training crops
-    come without it: these only drop ink no number has, or keep strokes a number has."""
+    come without it: these only drop ink no number has, or keep strokes a number has. Also, per
+    crop, whether its number is cut short by an ellipsis (`ellipsis_after`; only with the text height)."""
     n, rows, w = ink.shape
     h = rows - 1
     peak = ink.reshape(n, -1).max(axis=1).astype(np.int32)
@@ -183,23 +187,47 @@ def ink_components(ink: np.ndarray, text_height: float | None = None) -> tuple[n
     candidates = shapes.copy()
     if text_height:
         candidates &= bh <= TALL_INK * text_height
-    candidates &= ~faint(ink, labels.reshape(n, rows, w), candidates)
+    weak = faint(ink, labels.reshape(n, rows, w), candidates)
+    candidates &= ~weak
     if text_height:
         candidates &= ~off_the_line(crop, y, bh, area, candidates, h, text_height)
-    kept = candidates & ~enclosing(crop, x, y, bw, bh, candidates)
+    kept = candidates & ~enclosing(crop, x, y, bw, bh, candidates, labels.reshape(n, rows, w) if text_height else None)
     if text_height:
         # Holders are thin (a ring, a frame: not a patch of shine around a digit) and strong.
-        holders = shapes & (area <= HOLLOW * bw * bh)
-        holders &= ~faint(ink, labels.reshape(n, rows, w), holders)
-        kept &= ~outside_rings(crop, x, y, bw, bh, kept, holders)
+        holders = shapes & (area <= HOLLOW * bw * bh) & ~weak
+        kept &= ~outside_rings(crop, x, y, bw, bh, kept, holders, labels.reshape(n, rows, w))
         # Dots and dashes alone (an empty place's dashed outline) are no number: a crop's ink needs a
         # piece of some size, as every digit has.
         sized = kept & (np.maximum(bw, bh) >= TINY_INK * text_height)
         kept &= np.isin(crop, crop[sized])
+    cut = np.zeros(n, bool)
+    if text_height:
+        dots, cut = ellipsis_after(crop, x, y, bw, bh, area, kept, n, text_height)
+        kept &= ~dots
     keep = np.zeros(count, np.uint8)
     keep[1:] = kept
     mask = np.take(keep, labels.reshape(n, rows, w))
-    return mask, ink_boxes(mask)
+    return mask, ink_boxes(mask), cut
+
+
+def ellipsis_after(crop: np.ndarray, x: np.ndarray, y: np.ndarray, w: np.ndarray, h: np.ndarray, area: np.ndarray,
+                   kept: np.ndarray, n: int, text_height: float) -> tuple[np.ndarray, np.ndarray]:
+    """The dots of an ellipsis after a crop's number (components), and (n,) whether a crop's number is
+    followed by three of them on its baseline: text cut short ("2…" of a 23 in a cell too narrow for
+    it, CSS `text-overflow: ellipsis`). What is left of the number reads as a number it is not."""
+    size = ELLIPSIS_DOT * text_height
+    # Round and small (not pieces of a rim: arcs).
+    dotlike = (area >= 2) & (w <= size) & (h <= size) & (2 * w >= h) & (2 * h >= w)
+    number = kept & ~dotlike
+    if not number.any():
+        return np.zeros(len(x), bool), np.zeros(n, bool)
+    right, bottom = np.full(n, -1), np.full(n, -1)
+    np.maximum.at(right, crop[number], (x + w)[number])
+    np.maximum.at(bottom, crop[number], (y + h)[number])
+    dot = (dotlike & (bottom[crop] >= 0) & (np.abs(y + h - bottom[crop]) <= ELLIPSIS_LINE * text_height)
+           & (x >= right[crop] - 1) & (x + w <= right[crop] + ELLIPSIS_REACH * text_height))
+    cut = np.bincount(crop[dot], minlength=n) >= 3
+    return dot & cut[crop], cut
 
 
 def near_cores(ink: np.ndarray, mask: np.ndarray) -> np.ndarray:
@@ -245,15 +273,14 @@ def ink_boxes(mask: np.ndarray) -> np.ndarray:
 
 
 def faint(ink: np.ndarray, labels: np.ndarray, candidates: np.ndarray) -> np.ndarray:
-    """Components none of whose pixels reaches STRONG_INK of the strongest candidate ink in their
-    crop: a chip's gradient highlight or a soft shadow, never part of the number, whose strokes
-    all reach about the same contrast."""
+    """Components (all of them) none of whose pixels reaches STRONG_INK of the strongest candidate
+    ink in their crop: a chip's gradient highlight or a soft shadow, never part of the number,
+    whose strokes all reach about the same contrast."""
     count = len(candidates) + 1
     is_candidate = np.zeros(count, bool)
     is_candidate[1:] = candidates
-    on = is_candidate[labels]
-    peak = np.where(on, ink, 0).reshape(len(ink), -1).max(axis=1)
-    strong = on & (ink > (peak * STRONG_INK).astype(np.uint8)[:, None, None])
+    peak = np.where(is_candidate[labels], ink, 0).reshape(len(ink), -1).max(axis=1)
+    strong = ink > (peak * STRONG_INK).astype(np.uint8)[:, None, None]
     return np.bincount(labels[strong], minlength=count)[1:] == 0
 
 
@@ -284,10 +311,12 @@ def off_the_line(crop: np.ndarray, y: np.ndarray, h: np.ndarray, area: np.ndarra
 
 
 def enclosing(crop: np.ndarray, x: np.ndarray, y: np.ndarray, w: np.ndarray, h: np.ndarray,
-              candidates: np.ndarray) -> np.ndarray:
+              candidates: np.ndarray, labels: np.ndarray | None = None) -> np.ndarray:
     """Components around another of the same crop: a ring, a chip's rim or a frame around the
     number, never a digit (a digit's holes hold no ink). Only candidates count as the inner one,
-    and only inner ones of some size: JPEG specks in a 0's hole do not make it a ring."""
+    and only inner ones of some size: JPEG specks in a 0's hole do not make it a ring. With the
+    crops' `labels` (reading), the outer one must lie on all four sides of the inner one's centre
+    (`surrounds`), not just have it in its box."""
     idx = np.flatnonzero(candidates)
     out = np.zeros(len(x), bool)
     if len(idx) < 2:
@@ -297,12 +326,30 @@ def enclosing(crop: np.ndarray, x: np.ndarray, y: np.ndarray, w: np.ndarray, h: 
     around = ((C == crop[idx][None, :]) & (2 * X < cx2[None, :]) & (cx2[None, :] < 2 * (X + W))
               & (2 * Y < cy2[None, :]) & (cy2[None, :] < 2 * (Y + H))
               & (h[idx][None, :] * INNER_HEIGHT[1] < H) & (h[idx][None, :] > INNER_HEIGHT[0] * H))
+    if labels is not None:
+        around = surrounds(labels, idx, idx, around, crop, x, y, w, h)
     out[idx] = around.any(axis=1)
     return out
 
 
+def surrounds(labels: np.ndarray, outer: np.ndarray, inner: np.ndarray, pairs: np.ndarray, crop: np.ndarray,
+              x: np.ndarray, y: np.ndarray, w: np.ndarray, h: np.ndarray) -> np.ndarray:
+    """`pairs` (len(outer), len(inner)) of components whose boxes nest, kept where the outer one has
+    pixels left, right, above and below the inner one, on its centre's row and column: a ring does,
+    a pixel font's 2 joined to a 7's bar, around the 7's stem that a faint pixel parted from it, does not."""
+    out = pairs.copy()
+    for o, i in zip(*np.nonzero(pairs)):
+        a, b = outer[o], inner[i]
+        cy, cx = y[b] + h[b] // 2, x[b] + w[b] // 2
+        row, col = labels[crop[b], cy], labels[crop[b], :, cx]
+        own = a + 1  # component k is label k + 1
+        out[o, i] = ((row[: x[b]] == own).any() and (row[x[b] + w[b] :] == own).any()
+                     and (col[: y[b]] == own).any() and (col[y[b] + h[b] :] == own).any())
+    return out
+
+
 def outside_rings(crop: np.ndarray, x: np.ndarray, y: np.ndarray, w: np.ndarray, h: np.ndarray,
-                  candidates: np.ndarray, shapes: np.ndarray) -> np.ndarray:
+                  candidates: np.ndarray, shapes: np.ndarray, labels: np.ndarray) -> np.ndarray:
     """Candidates outside the ring, rim or frame that holds a crop's number (any of `shapes` around a
     candidate, `enclosing`'s sizes; a chip's inner rim is often taller than text may be): the stripes
     of a chip's edge beside its number, a neighbour's edge beyond a cell's frame."""
@@ -313,7 +360,8 @@ def outside_rings(crop: np.ndarray, x: np.ndarray, y: np.ndarray, w: np.ndarray,
     cx2, cy2, ih = (2 * x[inner] + w[inner])[None, :], (2 * y[inner] + h[inner])[None, :], h[inner][None, :]
     X, Y, W, H, C = (a[outer, None] for a in (x, y, w, h, crop))
     inside = (C == crop[inner][None, :]) & (2 * X < cx2) & (cx2 < 2 * (X + W)) & (2 * Y < cy2) & (cy2 < 2 * (Y + H))
-    rings = (inside & (ih * INNER_HEIGHT[1] < H) & (ih > INNER_HEIGHT[0] * H)).any(axis=1)
+    rings = surrounds(labels, outer, inner, inside & (ih * INNER_HEIGHT[1] < H) & (ih > INNER_HEIGHT[0] * H),
+                      crop, x, y, w, h).any(axis=1)
     ringed = np.zeros(int(crop.max()) + 1, bool)
     ringed[crop[outer[rings]]] = True
     out[inner] = ringed[crop[inner]] & ~inside[rings].any(axis=0)  # whatever its size, inside a ring is the number's
@@ -375,15 +423,15 @@ def normalize_batch(cells: list[np.ndarray] | np.ndarray, text_height: float | N
     known (segmentation's). Returns the (N_nonempty, S, S, 1) float32 inputs in crop order, and
     an is-empty flag per crop."""
     if isinstance(cells, np.ndarray) and cells.ndim == 3:
-        inputs, has_ink = normalize_stack(cells, text_height)
-        return inputs[..., None], (~has_ink).tolist()
+        inputs, empty, _ = normalize_table(cells, text_height)
+        return inputs, empty
     cells = [grey(c) for c in cells]
     by_shape: dict[tuple[int, int], list[int]] = defaultdict(list)
     for i, cell in enumerate(cells):
         by_shape[cell.shape[:2]].append(i)
     results: list[np.ndarray | None] = [None] * len(cells)
     for same_shape in by_shape.values():
-        inputs, has_ink = normalize_stack(np.stack([cells[i] for i in same_shape]), text_height)
+        inputs, has_ink, _ = normalize_stack(np.stack([cells[i] for i in same_shape]), text_height)
         for i, x in zip(np.asarray(same_shape)[has_ink], inputs):
             results[i] = x
     inputs = [r for r in results if r is not None]
@@ -391,17 +439,25 @@ def normalize_batch(cells: list[np.ndarray] | np.ndarray, text_height: float | N
     return arr, [r is None for r in results]
 
 
-def normalize_stack(cells: np.ndarray, text_height: float | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """(N, h, w) grey crops -> (model inputs (M, S, S) float32 of the crops with ink, has-ink flag (N,))."""
+def normalize_table(cells: np.ndarray, text_height: float | None = None) -> tuple[np.ndarray, list[bool], list[bool]]:
+    """`normalize_batch` on one (N, h, w) stack of a table's crops, with a third list: whether each
+    crop's number is cut short by an ellipsis (its model input is only what is left of it)."""
+    inputs, has_ink, cut = normalize_stack(cells, text_height)
+    return inputs[..., None], (~has_ink).tolist(), cut.tolist()
+
+
+def normalize_stack(cells: np.ndarray, text_height: float | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(N, h, w) grey crops -> (model inputs (M, S, S) float32 of the crops with ink, has-ink flag (N,),
+    cut-short flag (N,): `ellipsis_after`)."""
     n, h, w = cells.shape
     if min(h, w) < MIN_CROP:
-        return np.zeros((0, INPUT_SIZE, INPUT_SIZE), np.float32), np.zeros(n, bool)
+        return np.zeros((0, INPUT_SIZE, INPUT_SIZE), np.float32), np.zeros(n, bool), np.zeros(n, bool)
     cells = shrink(cells, text_height)
     text_height = text_height and text_height * cells.shape[1] / h  # shrinking halves crops
-    inputs, has_ink = normalize_shrunk(cells, text_height)
+    inputs, has_ink, cut = normalize_shrunk(cells, text_height)
     if text_height:
         inputs, has_ink = reread_on_line_grounds(cells, text_height, inputs, has_ink)
-    return inputs, has_ink
+    return inputs, has_ink, cut
 
 
 def reread_on_line_grounds(cells: np.ndarray, text_height: float, inputs: np.ndarray, has_ink: np.ndarray
@@ -419,7 +475,7 @@ def reread_on_line_grounds(cells: np.ndarray, text_height: float, inputs: np.nda
     other = doubtful[~np.isnan(grounds)]
     if len(other) == 0:
         return inputs, has_ink
-    found, found_ink = normalize_shrunk(cells[other], text_height, grounds[~np.isnan(grounds)])
+    found, found_ink, _ = normalize_shrunk(cells[other], text_height, grounds[~np.isnan(grounds)])
     if not found_ink.any():
         return inputs, has_ink
     per_crop = dict(zip(np.flatnonzero(has_ink).tolist(), inputs)) | dict(zip(other[found_ink].tolist(), found))
@@ -430,18 +486,19 @@ def reread_on_line_grounds(cells: np.ndarray, text_height: float, inputs: np.nda
 
 
 def normalize_shrunk(cells: np.ndarray, text_height: float | None, levels: np.ndarray | None = None
-                     ) -> tuple[np.ndarray, np.ndarray]:
+                     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """`normalize_stack` on crops already shrunk (`text_height` in their pixels), on their own or the
     given background levels."""
     per_mosaic = max(1, MOSAIC_ROWS // (cells.shape[1] + 1))
-    inputs, has_ink = [], []
+    inputs, has_ink, cuts = [], [], []
     for start in range(0, len(cells), per_mosaic):
         ink = ink_maps(cells[start : start + per_mosaic], None if levels is None else levels[start : start + per_mosaic])
-        mask, boxes = ink_components(ink, text_height)
+        mask, boxes, cut = ink_components(ink, text_height)
         x, has = glyphs(ink, mask, boxes)
         inputs.append(x)
         has_ink.append(has)
-    return np.concatenate(inputs), np.concatenate(has_ink)
+        cuts.append(cut)
+    return np.concatenate(inputs), np.concatenate(has_ink), np.concatenate(cuts)
 
 
 def normalize_cell(cell: np.ndarray) -> np.ndarray | None:

@@ -27,6 +27,7 @@ outlines around glyphs compares boxes in chunks, and more marks than a table can
 from __future__ import annotations
 
 import contextlib
+import itertools
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -61,6 +62,9 @@ COLUMN_STEP = 0.6  # ... or a new column (left/right alignment moves centres by 
 MIN_SUPPORT = 0.5  # rows/columns with fewer numbers than this * the median are sparse
 SPLIT_GAP = 0.35  # two narrow spans closer than this * the columns' gap, ...
 SPLIT_WIDTH = 1.15  # ... together no wider than this * a column, are one column split in two
+APART_ROWS = 0.75  # two columns that never share a row, and fill this share of the rows together, are one ...
+APART_MIN_ROWS = 6  # ... where they hold numbers in at least this many rows (in four, it may be chance)
+SLIVER_WIDTH = 0.3  # a span narrower than this * the columns', that close to a neighbour, is a frame's side
 HEADER_SLACK = 2  # pixels a first row's or column's crop keeps beyond its bound, towards the header
 BG_VOTES = 200  # about this many pixels of a crop vote for its background
 FEW_MARKS = 10  # a tenth of the expected cells or fewer: not the table yet, most likely
@@ -118,11 +122,19 @@ def text_mask(image: np.ndarray) -> np.ndarray:
 
 def text_boxes(mask: np.ndarray) -> np.ndarray:
     """(N, 4) int array of x, y, w, h of components that look like glyphs, not structure or specks."""
+    return marks(mask)[0]
+
+
+def marks(mask: np.ndarray) -> tuple[np.ndarray, bool]:
+    """`text_boxes`, and whether many glyph-shaped marks are far smaller than that "text": numbers
+    a pixel or two inside rings (SVG balls, chips with a rim). At this scale the edge mask joins
+    most rings to their numbers, so the rings are taken for the text, and the numbers that did
+    part from theirs, and any header text, are dropped as specks."""
     H, W = mask.shape
     _, _, stats = components(mask)
-    boxes = stats[1:, :4]
+    boxes = raw = stats[1:, :4]
     if len(boxes) == 0:
-        return boxes
+        return boxes, False
     x, y, w, h = boxes.T
     wide = (w >= STRUCTURE_SPAN * W) & (w > STRUCTURE_ELONGATION * h)
     tall = (h >= STRUCTURE_SPAN * H) & (h > STRUCTURE_ELONGATION * w)
@@ -141,32 +153,22 @@ def text_boxes(mask: np.ndarray) -> np.ndarray:
         outer &= boxes[:, 3] > OUTLINE_HEIGHT * median(boxes[~outer, 3])
     boxes = boxes[~outer]
     if len(boxes) == 0:
-        return boxes
+        return boxes, False
     # Text height from glyph-shaped components only: pieces of a gap network between cell
     # backgrounds are elongated and would drag the median.
     w, h = boxes[:, 2], boxes[:, 3]
     glyph_like = (h >= MIN_TEXT_HEIGHT) & (w >= GLYPH_ASPECT[0] * h) & (w <= GLYPH_ASPECT[1] * h)
     if not glyph_like.any():
-        return boxes[:0]
+        return boxes[:0], False
     med_h = median(h[glyph_like])
     keep = (h >= SPECK_HEIGHT * med_h) & (h <= TALL_HEIGHT * med_h) & (w <= MAX_NUMBER_WIDTH * med_h)
-    return boxes[keep]
-
-
-def hidden_text(image: np.ndarray) -> bool:
-    """Whether many glyph-shaped marks are far smaller than the "text": numbers a pixel or two
-    inside rings (SVG balls, chips with a rim). At this scale the edge mask joins most rings to
-    their numbers, so the rings are taken for the text, and the numbers that did part from
-    theirs, and any header text, are dropped as specks."""
-    mask = text_mask(image)
-    kept = text_boxes(mask)
-    if len(kept) == 0:
-        return False
-    _, _, stats = components(mask)
-    w, h = stats[1:, 2], stats[1:, 3]
-    small = (h >= MIN_TEXT_HEIGHT) & (h < SPECK_HEIGHT * median(kept[:, 3])) & (w >= GLYPH_ASPECT[0] * h) \
+    boxes = boxes[keep]
+    if len(boxes) == 0:
+        return boxes, False
+    w, h = raw[:, 2], raw[:, 3]
+    small = (h >= MIN_TEXT_HEIGHT) & (h < SPECK_HEIGHT * median(boxes[:, 3])) & (w >= GLYPH_ASPECT[0] * h) \
         & (w <= GLYPH_ASPECT[1] * h)
-    return int(small.sum()) >= HIDDEN_SHARE * len(kept)
+    return boxes, int(small.sum()) >= HIDDEN_SHARE * len(boxes)
 
 
 def same_rows_and_more(finer: Layout, coarser: Layout, shape: TableShape) -> bool:
@@ -329,6 +331,7 @@ class Layout(NamedTuple):
     row_spans: list[tuple[int, int]]
     col_spans: list[tuple[int, int]]
     text_height: float
+    hidden_text: bool = False  # `marks`: the text height may be rings', numbers and header too small for it
 
 
 def locate(image: np.ndarray, shape: TableShape | None = None, digit_gap: float = DIGIT_GAP) -> Layout:
@@ -337,7 +340,7 @@ def locate(image: np.ndarray, shape: TableShape | None = None, digit_gap: float 
     columns or labels beside the rows never make columns or rows of their own, and header lines
     or columns beyond what `shape` expects are merged into the header."""
     shape = shape or TableShape()
-    boxes = text_boxes(text_mask(image))
+    boxes, hidden = marks(text_mask(image))
     if len(boxes) == 0:
         raise NotATableError("no table found: the image has no text-like marks (is it blank or not a table?)")
     text_h = median(boxes[:, 3])
@@ -359,16 +362,18 @@ def locate(image: np.ndarray, shape: TableShape | None = None, digit_gap: float 
         row_spans = data_rows(right, line_of, strong_rows, line_spans, lined_up_cols, shape, text_h)
         col_spans = data_columns(numbers, row_spans, line_spans[strong_rows], shape, text_h)
     height, width = image.shape[:2]
-    cols = shape.cols
+    rows, cols = shape.rows, shape.cols
     if cols is None and not shape.skip_cols and len(row_spans) - shape.skip_rows == 1:
         cols = strip_length(col_spans, width)
-    return Layout(ends_filled(row_spans, shape.skip_rows, shape.rows, height),
-                  ends_filled(col_spans, shape.skip_cols, cols, width), text_h)
+    if rows is None and not shape.skip_rows and len(col_spans) - shape.skip_cols == 1:
+        rows = strip_length(row_spans, height)  # a history column, not full yet
+    return Layout(ends_filled(row_spans, shape.skip_rows, rows, height),
+                  ends_filled(col_spans, shape.skip_cols, cols, width), text_h, hidden)
 
 
 def strip_length(spans: list[tuple[int, int]], limit: int) -> int | None:
-    """How many cells a one-row strip holds, no shape given: its visible numbers, and the empty
-    cells drawn as nothing that make one margin longer than the other by whole pitches."""
+    """How many cells a one-row (one-column) strip holds, no shape given: its visible numbers, and the
+    empty cells drawn as nothing that make one margin longer than the other by whole pitches."""
     if len(spans) < 2:
         return None
     _, excess = margin_excess(spans, 0, limit)
@@ -445,7 +450,60 @@ def data_columns(numbers: np.ndarray, row_spans: list[tuple[int, int]], lined_up
             raise NotATableError("no table found: nothing but header lines")
     column_of, column_sizes, column_spans = group_spans(numbers, 0, COLUMN_STEP * text_h)
     spans = kept_spans(numbers, column_of, well_supported(column_sizes), column_spans, 1, lined_up_rows)
-    return header_merged(fill_missing(halves_joined(spans)), shape.skip_cols, shape.cols, text_h)
+    # Halves first: a seven-segment column's 1s, apart from their column's other digits, are no slivers.
+    spans = aligned_apart_joined(slivers_dropped(halves_joined(spans)), numbers, row_spans, shape)
+    return header_merged(fill_missing(spans), shape.skip_cols, shape.cols, text_h)
+
+
+def aligned_apart_joined(spans: list[tuple[int, int]], numbers: np.ndarray,
+                         row_spans: list[tuple[int, int]], shape: TableShape) -> list[tuple[int, int]]:
+    """Runs of neighbouring spans that never hold a number in the same row, and together hold one in
+    nearly every row that holds a number from their first on, joined: one column whose numbers sit
+    left, centred or right by their kind (a roulette history: red left, zero centred, black right).
+    Columns of a table share their rows. In a few rows that may be chance: there they are joined
+    only where the given shape has too few columns for them apart, and without one it is no call."""
+    if len(spans) < 2 or len(row_spans) < 4:
+        return spans
+    cx, cy = numbers[:, 0] + numbers[:, 2] / 2, numbers[:, 1] + numbers[:, 3] / 2
+    starts, ends = np.array(row_spans).T
+    row_of = np.searchsorted(starts, cy, side="right") - 1
+    in_row = (row_of >= 0) & (cy <= ends[np.maximum(row_of, 0)])  # a label's line between rows is in none
+    rows_in = [set(row_of[in_row & (a <= cx) & (cx <= b)].tolist()) for a, b in spans]
+    # Words (a label column) are never one of them.
+    numeric = [b - a <= WORD_WIDTH * median(np.array([b - a for a, b in spans])) for a, b in spans]
+    out, i = [], 0
+    while i < len(spans):
+        j, held = i + 1, set(rows_in[i]) if numeric[i] else set()
+        while j < len(spans) and held and rows_in[j] and numeric[j] and not held & rows_in[j]:
+            held |= rows_in[j]
+            j += 1
+        apart = j - i > 1 and len(held) >= APART_ROWS * len(set().union(*rows_in[i:]))
+        if apart and len(held) < APART_MIN_ROWS:
+            if not shape.cols:
+                raise SegmentationError(
+                    "columns that never hold a number in the same row: one column of numbers aligned by their "
+                    "kind, or several? pass the table's shape (--rows/--cols, or rows/cols in config.yaml)")
+            apart = len(spans) > shape.cols + shape.skip_cols
+        if apart:
+            out.append((spans[i][0], spans[j - 1][1]))
+            i = j
+        else:
+            out.append(spans[i])
+            i += 1
+    return out
+
+
+def slivers_dropped(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Columns without the slivers beside one: a span a fraction as wide as the columns, far closer
+    to a neighbour than columns lie to each other, is the side of a frame around that neighbour's
+    number (a hot number's highlight), found in enough rows to make a column of its own."""
+    if len(spans) < 4:
+        return spans
+    widths = np.array([b - a for a, b in spans])
+    gaps = np.array([b0 - a1 for (_, a1), (b0, _) in itertools.pairwise(spans)], float)
+    near = np.minimum(np.append(gaps, np.inf), np.insert(gaps, 0, np.inf)) < SPLIT_GAP * median(gaps)
+    sliver = (widths < SLIVER_WIDTH * median(widths)) & near
+    return [span for span, drop in zip(spans, sliver) if not drop]
 
 
 def halves_joined(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
@@ -547,12 +605,12 @@ def locate_at(image: np.ndarray, scale: float, shape: TableShape | None = None, 
         resized = image
         for _ in range(round(np.log2(1 / scale))):
             resized = halve(resized)
-    row_spans, col_spans, text_h = locate(resized, shape, digit_gap)
+    row_spans, col_spans, text_h, hidden = locate(resized, shape, digit_gap)
 
     def back(spans_: list[tuple[int, int]]) -> list[tuple[int, int]]:
         return [(int(a / scale), int(np.ceil(b / scale))) for a, b in spans_]
 
-    return Layout(back(row_spans), back(col_spans), text_h / scale)
+    return Layout(back(row_spans), back(col_spans), text_h / scale, hidden)
 
 
 def tight_digit_gap(image: np.ndarray) -> float | None:
@@ -644,8 +702,8 @@ def find_grid(image: np.ndarray, shape: TableShape | None = None) -> Grid:
             again, wanted = found_shape(retry.row_spans, retry.col_spans, shape)
             if well_formed(retry) and again == wanted:
                 located, located_at = retry, 2.0
-    if located_at == 1 and well_formed(located) and upscalable(image) and hidden_text(image):
-        # The rings were taken for the text (`hidden_text`): at 2x they part from their numbers.
+    if located_at == 1 and located.hidden_text and well_formed(located) and upscalable(image):
+        # The rings were taken for the text (`marks`): at 2x they part from their numbers.
         with contextlib.suppress(SegmentationError):
             retry = locate_at(image, 2, shape)
             again, wanted = found_shape(retry.row_spans, retry.col_spans, shape)
@@ -659,7 +717,7 @@ def find_grid(image: np.ndarray, shape: TableShape | None = None) -> Grid:
         again, wanted = found_shape(retry.row_spans, retry.col_spans, shape)
         if well_formed(retry) and again == wanted:
             located = retry
-    row_spans, col_spans, text_h = located
+    row_spans, col_spans, text_h = located.row_spans, located.col_spans, located.text_height
     found, expected = found_shape(row_spans, col_spans, shape)
     if not well_formed(located):
         raise NotATableError("no grid of cells found: the marks do not line up in rows and columns; if this is a "

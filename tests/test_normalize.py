@@ -212,7 +212,7 @@ def test_the_stripes_of_a_chips_edge_outside_its_inner_rim_are_not_ink():
     from recognizer.normalize import ink_components, ink_maps
 
     crop = cv2.imread(str(Path(__file__).parent / "data" / "casino-chip-7.png"), cv2.IMREAD_GRAYSCALE)
-    _, ((y0, y1, x0, x1),) = ink_components(ink_maps(crop[None]), text_height=26.0)
+    _, ((y0, y1, x0, x1),), _ = ink_components(ink_maps(crop[None]), text_height=26.0)
     assert 0.7 * 26 < y1 - y0 < 1.2 * 26 and x1 - x0 < 26
 
 
@@ -223,3 +223,33 @@ def test_a_small_number_inside_a_large_rim_keeps_all_its_digits():
     (x,), _ = normalize_batch(cell[None], text_height=11.0)
     cols = np.flatnonzero(x.max(axis=0) > 0.3)
     assert cols[-1] - cols[0] > 14  # both digits, not the 1 alone
+
+
+def test_a_pixel_fonts_digit_joined_to_its_neighbour_is_no_ring_around_the_rest():
+    """A real crop (the gallery's win98 look: 98.css's bitmap font, 12 px): a 27 whose 2 joins the 7's
+    bar while a faint pixel parts the bar from the 7's stem. The 2-and-bar holds the stem in its box,
+    but not on all four sides: no ring, and the 2 stays (it was dropped, and the 27 read as a 1)."""
+    from recognizer.normalize import ink_components, ink_maps
+
+    crop = cv2.imread(str(Path(__file__).parent / "data" / "win98-27.png"), cv2.IMREAD_GRAYSCALE)
+    _, ((_, _, x0, x1),), _ = ink_components(ink_maps(crop[None]), text_height=12.0)
+    assert x1 - x0 >= 10  # both digits, not the 7's stem alone
+
+
+def test_a_number_cut_short_by_an_ellipsis_is_told():
+    """mini.css in a narrow table draws a 23 as "2…" (`text-overflow: ellipsis`): what is left reads
+    as a 2 at full confidence, so the crop is marked cut short (the reader flags it)."""
+    from PIL import Image, ImageDraw, ImageFont
+
+    from recognizer.normalize import normalize_table
+    from tests.tables import font_path
+
+    font = ImageFont.truetype(font_path("DejaVuSans.ttf"), 28)
+    crops = []
+    for text in ("2\u2026", "23", "7"):
+        cell = Image.new("L", (80, 44), 20)
+        ImageDraw.Draw(cell).text((8, 6), text, fill=235, font=font)
+        crops.append(np.asarray(cell))
+    _, empty, cut = normalize_table(np.stack(crops), text_height=21.0)
+    assert empty == [False, False, False]
+    assert cut == [True, False, False]

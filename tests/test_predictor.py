@@ -209,3 +209,23 @@ def test_an_empty_first_column_after_the_header_is_refused_not_read_shifted():
 
     with pytest.raises(SegmentationError, match="data column 1 is empty right after the header"):
         default_reader().read(round_labels(random_values(6, 5, seed=11), 8), TableShape(skip_cols=1))
+
+
+@pytest.mark.skipif(not DEFAULT_MODEL.exists(), reason="no shipped model yet")
+def test_a_number_cut_short_by_an_ellipsis_is_flagged_however_sure_the_model_is():
+    from PIL import Image, ImageDraw, ImageFont
+
+    from recognizer.predictor import default_reader
+    from tests.tables import font_path
+
+    font = ImageFont.truetype(font_path("DejaVuSans.ttf"), 24)
+    texts = [["17", "2\u2026", "30", "8"], ["5", "21", "33", "12"], ["9", "14", "26", "3"]]
+    image = Image.new("RGB", (4 * 70, 3 * 40), (20, 20, 20))
+    draw = ImageDraw.Draw(image)
+    for r, row in enumerate(texts):
+        for c, text in enumerate(row):
+            draw.text((10 + 70 * c, 6 + 40 * r), text, fill=(235, 235, 235), font=font)
+    table = default_reader().read(cv2.cvtColor(np.asarray(image), cv2.COLOR_RGB2BGR), TableShape(rows=3, cols=4))
+    cut = table.cell(0, 1)
+    assert cut.needs_review and cut.value != 23
+    assert not any(c.needs_review for c in table if (c.row, c.col) != (0, 1))

@@ -318,3 +318,32 @@ def test_the_striped_edges_of_a_row_of_chips_are_no_grid_lines_and_a_rule_is():
     image[74:76] = 200  # a rule under the row
     _, horizontal = grid_lines(image, (0, 79), (0, image.shape[1]), text_h=15.0)
     assert set(horizontal.tolist()) <= set(range(72, 78)) and len(horizontal)  # the rule alone
+
+
+def test_the_side_of_a_frame_beside_a_number_is_no_column():
+    from recognizer.segment import slivers_dropped
+
+    columns = [(15 + 32 * i, 34 + 32 * i) for i in range(15)]
+    framed = columns[:9] + [(299, 301)] + columns[9:] + [(485, 486)]  # a hot number's frame, in enough rows
+    assert slivers_dropped(framed) == columns
+    ones = [(15 + 32 * i, 34 + 32 * i) if i % 3 else (28 + 32 * i, 34 + 32 * i) for i in range(15)]
+    assert slivers_dropped(ones) == ones  # a column of 1s is narrow too, but a pitch from its neighbours
+
+
+def history_column(filled: int, rows: int = 15) -> np.ndarray:
+    """A roulette history: one column, red numbers left, black ones right, `filled` rows of `rows`."""
+    image = np.full((30 * rows, 110), 30, np.uint8)
+    rng = np.random.default_rng(4)
+    for r in range(filled):
+        value = int(rng.integers(1, 37))
+        x = 8 if r % 3 != 1 else 70
+        cv2.putText(image, str(value), (x, 30 * r + 22), cv2.FONT_HERSHEY_SIMPLEX, 0.6, 230, 2, cv2.LINE_AA)
+    return image
+
+
+def test_one_column_of_numbers_aligned_by_their_kind_is_one_column_and_a_history_not_full_keeps_its_rows():
+    assert find_grid(history_column(15)).shape == (15, 1)
+    assert find_grid(history_column(9)).shape == (15, 1)  # six empty rows below, in the picture's margin
+    assert find_grid(history_column(4), TableShape(rows=15, cols=1)).shape == (15, 1)
+    with pytest.raises(SegmentationError, match="never hold a number in the same row.*--rows/--cols"):
+        find_grid(history_column(4))  # four rows apart may be chance: no call without the shape

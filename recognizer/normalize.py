@@ -173,7 +173,8 @@ def ink_components(ink: np.ndarray, text_height: float | None = None) -> tuple[n
     # Ink mostly in the border band is a line, a corner of a frame or a neighbour's edge,
     # touching the crop or a pixel or two in from it; a number's ink is mostly inside.
     band = max(1, int(EDGE_BAND * min(h, w)))
-    crops = labels.reshape(n, rows, w)[:, :h]
+    crop_labels = labels.reshape(n, rows, w)
+    crops = crop_labels[:, :h]
     strips = (crops[:, :band], crops[:, h - band :], crops[:, band : h - band, :band], crops[:, band : h - band, w - band :])
     in_band = sum(np.bincount(s.ravel(), minlength=count) for s in strips)
     at_edge = in_band[1:] * 2 > area
@@ -187,15 +188,15 @@ def ink_components(ink: np.ndarray, text_height: float | None = None) -> tuple[n
     candidates = shapes.copy()
     if text_height:
         candidates &= bh <= TALL_INK * text_height
-    weak = faint(ink, labels.reshape(n, rows, w), candidates)
+    weak = faint(ink, crop_labels, candidates)
     candidates &= ~weak
     if text_height:
         candidates &= ~off_the_line(crop, y, bh, area, candidates, h, text_height)
-    kept = candidates & ~enclosing(crop, x, y, bw, bh, candidates, labels.reshape(n, rows, w) if text_height else None)
+    kept = candidates & ~enclosing(crop, x, y, bw, bh, candidates, crop_labels if text_height else None)
     if text_height:
         # Holders are thin (a ring, a frame: not a patch of shine around a digit) and strong.
         holders = shapes & (area <= HOLLOW * bw * bh) & ~weak
-        kept &= ~outside_rings(crop, x, y, bw, bh, kept, holders, labels.reshape(n, rows, w))
+        kept &= ~outside_rings(crop, x, y, bw, bh, kept, holders, crop_labels)
         # Dots and dashes alone (an empty place's dashed outline) are no number: a crop's ink needs a
         # piece of some size, as every digit has.
         sized = kept & (np.maximum(bw, bh) >= TINY_INK * text_height)
@@ -206,7 +207,7 @@ def ink_components(ink: np.ndarray, text_height: float | None = None) -> tuple[n
         kept &= ~dots
     keep = np.zeros(count, np.uint8)
     keep[1:] = kept
-    mask = np.take(keep, labels.reshape(n, rows, w))
+    mask = np.take(keep, crop_labels)
     return mask, ink_boxes(mask), cut
 
 
@@ -321,15 +322,21 @@ def enclosing(crop: np.ndarray, x: np.ndarray, y: np.ndarray, w: np.ndarray, h: 
     out = np.zeros(len(x), bool)
     if len(idx) < 2:
         return out
-    cx2, cy2 = 2 * x[idx] + w[idx], 2 * y[idx] + h[idx]  # doubled centres: integer arithmetic
-    X, Y, W, H, C = (a[idx, None] for a in (x, y, w, h, crop))
-    around = ((C == crop[idx][None, :]) & (2 * X < cx2[None, :]) & (cx2[None, :] < 2 * (X + W))
-              & (2 * Y < cy2[None, :]) & (cy2[None, :] < 2 * (Y + H))
-              & (h[idx][None, :] * INNER_HEIGHT[1] < H) & (h[idx][None, :] > INNER_HEIGHT[0] * H))
+    _, around = nested(crop, x, y, w, h, idx, idx)
     if labels is not None:
         around = surrounds(labels, idx, idx, around, crop, x, y, w, h)
     out[idx] = around.any(axis=1)
     return out
+
+
+def nested(crop: np.ndarray, x: np.ndarray, y: np.ndarray, w: np.ndarray, h: np.ndarray, outer: np.ndarray,
+           inner: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(len(outer), len(inner)): whether each `inner` component's centre lies in each `outer` one's
+    box, in the same crop; and whether, besides, it is of a size an outline holds (INNER_HEIGHT)."""
+    cx2, cy2, ih = (2 * x[inner] + w[inner])[None, :], (2 * y[inner] + h[inner])[None, :], h[inner][None, :]
+    X, Y, W, H, C = (a[outer, None] for a in (x, y, w, h, crop))  # doubled centres: integer arithmetic
+    inside = (C == crop[inner][None, :]) & (2 * X < cx2) & (cx2 < 2 * (X + W)) & (2 * Y < cy2) & (cy2 < 2 * (Y + H))
+    return inside, inside & (ih * INNER_HEIGHT[1] < H) & (ih > INNER_HEIGHT[0] * H)
 
 
 def surrounds(labels: np.ndarray, outer: np.ndarray, inner: np.ndarray, pairs: np.ndarray, crop: np.ndarray,
@@ -357,11 +364,8 @@ def outside_rings(crop: np.ndarray, x: np.ndarray, y: np.ndarray, w: np.ndarray,
     out = np.zeros(len(x), bool)
     if len(inner) == 0 or len(outer) == 0:
         return out
-    cx2, cy2, ih = (2 * x[inner] + w[inner])[None, :], (2 * y[inner] + h[inner])[None, :], h[inner][None, :]
-    X, Y, W, H, C = (a[outer, None] for a in (x, y, w, h, crop))
-    inside = (C == crop[inner][None, :]) & (2 * X < cx2) & (cx2 < 2 * (X + W)) & (2 * Y < cy2) & (cy2 < 2 * (Y + H))
-    rings = surrounds(labels, outer, inner, inside & (ih * INNER_HEIGHT[1] < H) & (ih > INNER_HEIGHT[0] * H),
-                      crop, x, y, w, h).any(axis=1)
+    inside, held = nested(crop, x, y, w, h, outer, inner)
+    rings = surrounds(labels, outer, inner, held, crop, x, y, w, h).any(axis=1)
     ringed = np.zeros(int(crop.max()) + 1, bool)
     ringed[crop[outer[rings]]] = True
     out[inner] = ringed[crop[inner]] & ~inside[rings].any(axis=0)  # whatever its size, inside a ring is the number's

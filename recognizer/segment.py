@@ -157,7 +157,7 @@ def marks(mask: np.ndarray) -> tuple[np.ndarray, bool]:
     # Text height from glyph-shaped components only: pieces of a gap network between cell
     # backgrounds are elongated and would drag the median.
     w, h = boxes[:, 2], boxes[:, 3]
-    glyph_like = (h >= MIN_TEXT_HEIGHT) & (w >= GLYPH_ASPECT[0] * h) & (w <= GLYPH_ASPECT[1] * h)
+    glyph_like = glyph_shaped(w, h)
     if not glyph_like.any():
         return boxes[:0], False
     med_h = median(h[glyph_like])
@@ -165,10 +165,13 @@ def marks(mask: np.ndarray) -> tuple[np.ndarray, bool]:
     boxes = boxes[keep]
     if len(boxes) == 0:
         return boxes, False
-    w, h = raw[:, 2], raw[:, 3]
-    small = (h >= MIN_TEXT_HEIGHT) & (h < SPECK_HEIGHT * median(boxes[:, 3])) & (w >= GLYPH_ASPECT[0] * h) \
-        & (w <= GLYPH_ASPECT[1] * h)
+    small = glyph_shaped(raw[:, 2], raw[:, 3]) & (raw[:, 3] < SPECK_HEIGHT * median(boxes[:, 3]))
     return boxes, int(small.sum()) >= HIDDEN_SHARE * len(boxes)
+
+
+def glyph_shaped(w: np.ndarray, h: np.ndarray) -> np.ndarray:
+    """Boxes of a digit's size and proportions (at least MIN_TEXT_HEIGHT high)."""
+    return (h >= MIN_TEXT_HEIGHT) & (w >= GLYPH_ASPECT[0] * h) & (w <= GLYPH_ASPECT[1] * h)
 
 
 def same_rows_and_more(finer: Layout, coarser: Layout, shape: TableShape) -> bool:
@@ -470,7 +473,8 @@ def aligned_apart_joined(spans: list[tuple[int, int]], numbers: np.ndarray,
     in_row = (row_of >= 0) & (cy <= ends[np.maximum(row_of, 0)])  # a label's line between rows is in none
     rows_in = [set(row_of[in_row & (a <= cx) & (cx <= b)].tolist()) for a, b in spans]
     # Words (a label column) are never one of them.
-    numeric = [b - a <= WORD_WIDTH * median(np.array([b - a for a, b in spans])) for a, b in spans]
+    widths = np.array([b - a for a, b in spans])
+    numeric = (widths <= WORD_WIDTH * median(widths)).tolist()
     out, i = [], 0
     while i < len(spans):
         j, held = i + 1, set(rows_in[i]) if numeric[i] else set()
@@ -648,6 +652,12 @@ def found_shape(row_spans: list, col_spans: list, shape: TableShape) -> tuple[tu
     return found, (shape.rows or found[0], shape.cols or found[1])
 
 
+def fits(layout: Layout, shape: TableShape) -> bool:
+    """Whether `layout` is a grid of the expected shape (`found_shape`), rows and columns in order."""
+    found, expected = found_shape(layout.row_spans, layout.col_spans, shape)
+    return well_formed(layout) and found == expected
+
+
 def upscalable(image: np.ndarray) -> bool:
     """Whether the image is small enough to be located at 2x (memory: 4x its pixels, and more)."""
     return image.shape[0] <= 2 * SMALL_CELL * MAX_ROWS_AT_2X and image.shape[0] * image.shape[1] <= MAX_PIXELS_AT_2X
@@ -694,28 +704,24 @@ def find_grid(image: np.ndarray, shape: TableShape | None = None) -> Grid:
                 at_2x = None
             if at_2x is not None and (located is None or well_formed(at_2x) or not well_formed(located)):
                 located, located_at = at_2x, 2.0
-    found, expected = found_shape(located.row_spans, located.col_spans, shape)
-    if (found != expected or not well_formed(located)) and located_at == 1 and upscalable(image):
+    if not fits(located, shape) and located_at == 1 and upscalable(image):
         # Small text in rings or frames a few pixels off it: at 1x the ring and its number are one mark.
         with contextlib.suppress(SegmentationError):
             retry = locate_at(image, 2, shape)
-            again, wanted = found_shape(retry.row_spans, retry.col_spans, shape)
-            if well_formed(retry) and again == wanted:
+            if fits(retry, shape):
                 located, located_at = retry, 2.0
     if located_at == 1 and located.hidden_text and well_formed(located) and upscalable(image):
         # The rings were taken for the text (`marks`): at 2x they part from their numbers.
         with contextlib.suppress(SegmentationError):
             retry = locate_at(image, 2, shape)
-            again, wanted = found_shape(retry.row_spans, retry.col_spans, shape)
-            if well_formed(retry) and retry.text_height < SPECK_HEIGHT * located.text_height and (
-                    again == wanted if shape.rows or shape.cols else same_rows_and_more(retry, located, shape)):
+            if retry.text_height < SPECK_HEIGHT * located.text_height and (
+                    fits(retry, shape) if shape.rows or shape.cols
+                    else well_formed(retry) and same_rows_and_more(retry, located, shape)):
                 located, located_at = retry, 2.0
-    found, expected = found_shape(located.row_spans, located.col_spans, shape)
-    if (found != expected or not well_formed(located)) and (tight := tight_digit_gap(image)) is not None:
+    if not fits(located, shape) and (tight := tight_digit_gap(image)) is not None:
         # Tight tables (browser-default `cellpadding=2`): neighbours closer than digits usually are.
         retry = locate_at(image, located_at, shape, tight)
-        again, wanted = found_shape(retry.row_spans, retry.col_spans, shape)
-        if well_formed(retry) and again == wanted:
+        if fits(retry, shape):
             located = retry
     row_spans, col_spans, text_h = located.row_spans, located.col_spans, located.text_height
     found, expected = found_shape(row_spans, col_spans, shape)

@@ -78,6 +78,7 @@ LINE_GAP_RATIO = 2.5  # ... (rows: a label's second line, under a word whose des
 LABEL_WIDTH = 0.8  # ... and narrower than this * the data's spans (fewer digits) is a label's part
 WORD_WIDTH = 1.6  # ... or, whatever the gaps, wider than this * the data's spans (a word) is a label's part
 WORD_SPACE = 0.7  # ... closer than this * text height (a word space, a line gap) belongs to it
+MIN_RUN = 3  # steps at one pitch that make a run of data rows, not a header's lines
 END_TOLERANCE = 0.3  # empty end cells are added when the margins differ by whole pitches, give or take this
 MAX_MARKS = 100_000  # a 200 x 200 table of two-digit numbers has 80,000 glyphs; more marks are no table
 CONTAINER_CHUNK = 1024  # boxes compared at a time when looking for outlines around glyphs
@@ -187,6 +188,21 @@ def same_rows_and_more(finer: Layout, coarser: Layout, shape: TableShape) -> boo
         if not all(a <= c <= b for c, (a, b) in zip(centres, coarse)):
             return False
     return True
+
+
+def header_parted(finer: Layout, coarser: Layout, skip_cols: int) -> bool:
+    """Whether `finer` is `coarser` with one data column more, parted from its header columns: the
+    same rows, the same data columns after the new first one, and that one inside the header, a
+    data pitch before the next (not the tens of a label "10" parted from its units)."""
+    data = coarser.col_spans[skip_cols:]
+    if (len(finer.row_spans) != len(coarser.row_spans) or len(finer.col_spans) != len(coarser.col_spans) + 1
+            or len(data) < 2):
+        return False
+    centres = np.array([(a + b) / 2 for a, b in finer.col_spans[skip_cols:]])
+    pitch = median(np.diff(centres[1:]))
+    return (finer.col_spans[skip_cols][1] <= coarser.col_spans[skip_cols - 1][1]
+            and abs(centres[1] - centres[0] - pitch) <= PITCH_TOLERANCE * pitch
+            and all(a <= c <= b for (a, b), c in zip(data, centres[1:])))
 
 
 def containers(boxes: np.ndarray) -> np.ndarray:
@@ -586,15 +602,25 @@ def header_bound(spans: list[tuple[int, int]], data: int, text_h: float, parts_n
 def regular_tail(spans: list[tuple[int, int]]) -> int | None:
     """How many spans end the table at one regular pitch (the data), or None when too few spans.
     The run is walked back from the middle: a header sits at the start, while a last row made
-    taller by a wrapped label is still data."""
+    taller by a wrapped label is still data. So is a run of MIN_RUN steps or more at a pitch of its
+    own before it: the rows before the first whose label wraps ("Round 9" above "Round" "10")."""
     centres = [(a + b) / 2 for a, b in spans]
     steps = np.diff(centres)
     if len(steps) < 3:
         return None
     pitch = median(steps[len(steps) // 2 :])  # the far half: surely data
     start = len(steps) // 2
-    while start > 0 and abs(steps[start - 1] - pitch) <= PITCH_TOLERANCE * pitch:
-        start -= 1
+    while True:
+        while start > 0 and abs(steps[start - 1] - pitch) <= PITCH_TOLERANCE * pitch:
+            start -= 1
+        # A step between two pitches, then a regular run of its own (a header has a line or two).
+        run = start - 1
+        if run < MIN_RUN:
+            break
+        pitch = median(steps[run - MIN_RUN : run])
+        if not all(abs(s - pitch) <= PITCH_TOLERANCE * pitch for s in steps[run - MIN_RUN : run]):
+            break
+        start = run
     return len(spans) - start
 
 
@@ -722,6 +748,12 @@ def find_grid(image: np.ndarray, shape: TableShape | None = None) -> Grid:
         # Tight tables (browser-default `cellpadding=2`): neighbours closer than digits usually are.
         retry = locate_at(image, located_at, shape, tight)
         if fits(retry, shape):
+            located = retry
+    elif shape.skip_cols and not shape.cols and (tight := tight_digit_gap(image)) is not None:
+        # No shape to tell: a label's number ("Round 1") a word space from the first data column's
+        # is one number with it at the usual digit gap, and that column silently joins the header.
+        retry = locate_at(image, located_at, shape, tight)
+        if well_formed(retry) and header_parted(retry, located, shape.skip_cols):
             located = retry
     row_spans, col_spans, text_h = located.row_spans, located.col_spans, located.text_height
     found, expected = found_shape(row_spans, col_spans, shape)

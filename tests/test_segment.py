@@ -1,3 +1,5 @@
+from pathlib import Path
+
 import cv2
 import numpy as np
 import pytest
@@ -347,3 +349,25 @@ def test_one_column_of_numbers_aligned_by_their_kind_is_one_column_and_a_history
     assert find_grid(history_column(4), TableShape(rows=15, cols=1)).shape == (15, 1)
     with pytest.raises(SegmentationError, match="never hold a number in the same row.*--rows/--cols"):
         find_grid(history_column(4))  # four rows apart may be chance: no call without the shape
+
+
+def test_rows_made_taller_by_wrapped_labels_are_data_not_header():
+    # Rows 1-9 at one pitch, then rows whose labels wrap ("Round" over "10") at a taller one; before
+    # them the header's two lines ("Spin" over "1"). Only those two are the header's.
+    header = [(4, 20), (24, 40)]
+    short = [(60 + 52 * i, 76 + 52 * i) for i in range(9)]
+    tall = [(short[-1][0] + 66 + 80 * i, short[-1][1] + 66 + 80 * i) for i in range(11)]
+    merged = header_merged(header + short + tall, 1, None, 16.0, parts_narrower=False)
+    assert merged == [(4, 40)] + short + tall
+
+
+def test_a_row_labels_number_a_word_space_from_the_first_column_does_not_join_the_header():
+    # Browser-default cells ("Round 1" then "9", a space apart), a real screenshot's left part: at the
+    # usual digit gap the label's "1" and the first column's numbers are one number, and without a
+    # shape that column would silently join the header. Its numbers are in the first column's cells.
+    image = cv2.imread(str(Path(__file__).parent / "data" / "browser-default-round-labels.png"), cv2.IMREAD_GRAYSCALE)
+    grid = find_grid(image, TableShape(skip_rows=1, skip_cols=1))
+    assert grid.shape == (6, 3)
+    first = grid.box(0, 0)
+    assert first.x <= 165 and first.x + first.w >= 190  # the first column's numbers: x 158..196
+    assert first.x > 147  # ... and nothing of the label ("Round 1" ends at x 145)

@@ -32,6 +32,9 @@ WINDOW = (2400, 1800)  # CSS px: wide enough for a 20-column board at 24 px text
 # (a <canvas>) says when it is done with a promise, `window.galleryReady`.
 FONTS_READY_JS = ("const done = arguments[arguments.length - 1]; "
                   "document.fonts.ready.then(() => window.galleryReady).then(() => done(true));")
+# How far the board reaches beyond the viewport (CSS px): an element screenshot ends at the viewport.
+OVERFLOW_JS = ("const r = arguments[0].getBoundingClientRect(); "
+               "return [Math.ceil(r.right + scrollX) - innerWidth, Math.ceil(r.bottom + scrollY) - innerHeight];")
 
 
 @dataclass(frozen=True)
@@ -78,7 +81,7 @@ def render(looks: list[Look], per_look: int, seed: int, out: Path) -> list[Pictu
                     page.write_text(page_html(look, v), encoding="utf-8")
                     driver.get(page.as_uri())
                     driver.execute_async_script(FONTS_READY_JS)
-                    png = driver.find_element("id", "board").screenshot_as_png
+                    png = board_png(driver)
                     name = f"{look.name}/{k}.{'png' if quality is None else 'jpg'}"
                     if quality is None:
                         write_bytes_atomic(out / name, png)
@@ -93,6 +96,21 @@ def render(looks: list[Look], per_look: int, seed: int, out: Path) -> list[Pictu
     with atomic_open(out / "manifest.json") as stream:
         json.dump({"seed": seed, "per_look": per_look, "pictures": [asdict(p) for p in pictures]}, stream, indent=1)
     return pictures
+
+
+def board_png(driver) -> bytes:
+    """The `#board` element's screenshot, whole: a board taller or wider than the window (a 20 x 15
+    table of wrapped labels at 24 px) is shot in a window grown to hold it, then the window is put back."""
+    board = driver.find_element("id", "board")
+    over_x, over_y = driver.execute_script(OVERFLOW_JS, board)
+    if over_x <= 0 and over_y <= 0:
+        return board.screenshot_as_png
+    size = driver.get_window_size()
+    driver.set_window_size(size["width"] + max(0, over_x) + 16, size["height"] + max(0, over_y) + 16)
+    try:
+        return board.screenshot_as_png
+    finally:
+        driver.set_window_size(size["width"], size["height"])
 
 
 def load_manifest(out: Path) -> list[Picture]:

@@ -24,7 +24,7 @@ from collections import defaultdict
 import cv2
 import numpy as np
 
-from recognizer.imageops import components, halve, row_medians
+from recognizer.imageops import components, halve, median, row_medians
 
 NORMALIZER_VERSION = 9
 INPUT_SIZE = 28
@@ -51,8 +51,12 @@ ELLIPSIS_DOT = 0.25  # an ellipsis's dots are at most this many text heights wid
 ELLIPSIS_LINE = 0.12  # ... their bottoms this close to the number's, ...
 ELLIPSIS_REACH = 1.6  # ... and all of them within this of its right edge (an ellipsis is about 1.3 text heights wide)
 TINY_INK = 0.35  # with the text height known, a crop's ink holds a piece at least this many text heights long
+SHORT_INK = 0.8  # ink less high than this * the table's numbers' (of SHORT_SAMPLE or more) is odd for a number
+SHORT_SAMPLE = 8
 HOLLOW = 0.5  # a ring or frame covers at most this share of its box
 TALL_INK = 1.6  # ink this many times taller than the table's text is structure, never a digit
+ROUND_ASPECT = np.log(1.3)  # a ring, ball or chip is about as wide as high: within this (log) of 1
+OFF_CENTRE = 0.25  # a number further than this many text heights from its ring's middle lost a part
 INNER_HEIGHT = (0.25, 1.05)  # a ring is taller than what it holds, at most 4x: (min, max) inner/outer height
 MIN_CROP = 4  # crops smaller than this (pixels, either side) are empty
 LINE_GAP = 0.2  # the ground a number sits on is sampled this many text heights above and below its line ...
@@ -85,10 +89,10 @@ def background_levels(cells: np.ndarray) -> np.ndarray:
     return row_medians(cells[:, my : h - my : step, mx : w - mx : step].reshape(n, -1))
 
 
-def line_grounds(cells: np.ndarray, text_height: float) -> np.ndarray:
+def line_grounds(cells: np.ndarray, text_height: float, apart: np.ndarray | float = MIN_CONTRAST) -> np.ndarray:
     """(N, h, w) uint8 crops -> (N,) the grey of two bands, one just above and one just below the line
     of text, across the crop's middle third, where they are one even grey that differs from
-    `background_levels` (NaN elsewhere): the ground a number sits on where most of the crop's centre
+    `background_levels` by `apart` or more (NaN elsewhere): the ground a number sits on where most of the crop's centre
     is something else (a white ball inside a thick coloured ring). The line is about the crop's middle
     row (a first row's crop reaches further towards its header: it is looked for a little up and
     down). A band on a grid line or on a neighbour's digits is not even, or not the same above and below."""
@@ -104,7 +108,7 @@ def line_grounds(cells: np.ndarray, text_height: float) -> np.ndarray:
         above, below = row_medians(bands[:, 0]), row_medians(bands[:, 1])
         ground = (above + below) / 2
         even = ((np.abs(bands - ground[:, None, None]) <= MIN_CONTRAST // 2).mean(axis=2) >= EVEN_GROUND).all(axis=1)
-        own = np.isnan(out) & even & (np.abs(above - below) <= MIN_CONTRAST // 2) & (np.abs(ground - levels) >= MIN_CONTRAST)
+        own = np.isnan(out) & even & (np.abs(above - below) <= MIN_CONTRAST // 2) & (np.abs(ground - levels) >= apart)
         out[own] = ground[own]
         if not np.isnan(out).any():
             break
@@ -152,7 +156,9 @@ def ink_components(ink: np.ndarray, text_height: float | None = None) -> tuple[n
     ink outside the ring that holds the number (`outside_rings`), nor dots and dashes alone;
     specks are judged against the text, not the crop (small text in tall cells). Training crops
     come without it: these only drop ink no number has, or keep strokes a number has. Also, per
-    crop, whether its number is cut short by an ellipsis (`ellipsis_after`; only with the text height)."""
+    crop, whether what it holds is odd for a number (only with the text height): cut short by an
+    ellipsis (`ellipsis_after`), or beside the middle of its ring: the model's reading of it is to
+    be checked, however sure."""
     n, rows, w = ink.shape
     h = rows - 1
     peak = ink.reshape(n, -1).max(axis=1).astype(np.int32)
@@ -196,19 +202,27 @@ def ink_components(ink: np.ndarray, text_height: float | None = None) -> tuple[n
     if text_height:
         # Holders are thin (a ring, a frame: not a patch of shine around a digit) and strong.
         holders = shapes & (area <= HOLLOW * bw * bh) & ~weak
-        kept &= ~outside_rings(crop, x, y, bw, bh, kept, holders, crop_labels)
+        outside, ring_centre2 = outside_rings(crop, x, y, bw, bh, kept, holders, crop_labels, touches, n)
+        kept &= ~outside
         # Dots and dashes alone (an empty place's dashed outline) are no number: a crop's ink needs a
         # piece of some size, as every digit has.
         sized = kept & (np.maximum(bw, bh) >= TINY_INK * text_height)
         kept &= np.isin(crop, crop[sized])
-    cut = np.zeros(n, bool)
+    odd = np.zeros(n, bool)
     if text_height:
-        dots, cut = ellipsis_after(crop, x, y, bw, bh, area, kept, n, text_height)
+        dots, odd = ellipsis_after(crop, x, y, bw, bh, area, kept, n, text_height)
         kept &= ~dots
     keep = np.zeros(count, np.uint8)
     keep[1:] = kept
     mask = np.take(keep, crop_labels)
-    return mask, ink_boxes(mask), cut
+    boxes = ink_boxes(mask)
+    if text_height:
+        ink_h = boxes[:, 1] - boxes[:, 0]
+        # A number sits in the middle of its ring: one beside the middle lost a digit to the ring
+        # (JPEG joins a 3 to a thick ring around it, and "23" reads as a sure 2).
+        off = np.abs(boxes[:, 2] + boxes[:, 3] - ring_centre2) > 2 * OFF_CENTRE * text_height
+        odd |= (ink_h > 0) & (ring_centre2 >= 0) & off
+    return mask, boxes, odd
 
 
 def ellipsis_after(crop: np.ndarray, x: np.ndarray, y: np.ndarray, w: np.ndarray, h: np.ndarray, area: np.ndarray,
@@ -356,20 +370,27 @@ def surrounds(labels: np.ndarray, outer: np.ndarray, inner: np.ndarray, pairs: n
 
 
 def outside_rings(crop: np.ndarray, x: np.ndarray, y: np.ndarray, w: np.ndarray, h: np.ndarray,
-                  candidates: np.ndarray, shapes: np.ndarray, labels: np.ndarray) -> np.ndarray:
+                  candidates: np.ndarray, shapes: np.ndarray, labels: np.ndarray, touches: np.ndarray,
+                  n: int) -> tuple[np.ndarray, np.ndarray]:
     """Candidates outside the ring, rim or frame that holds a crop's number (any of `shapes` around a
     candidate, `enclosing`'s sizes; a chip's inner rim is often taller than text may be): the stripes
-    of a chip's edge beside its number, a neighbour's edge beyond a cell's frame."""
+    of a chip's edge beside its number, a neighbour's edge beyond a cell's frame. Also, per crop of
+    the `n`, the doubled centre x of its round holder (a ring, a ball, a chip; not `touches` the
+    crop's edge), -1 where none."""
     inner, outer = np.flatnonzero(candidates), np.flatnonzero(shapes)
-    out = np.zeros(len(x), bool)
+    out, centre2 = np.zeros(len(x), bool), np.full(n, -1, np.int64)
     if len(inner) == 0 or len(outer) == 0:
-        return out
+        return out, centre2
     inside, held = nested(crop, x, y, w, h, outer, inner)
     rings = surrounds(labels, outer, inner, held, crop, x, y, w, h).any(axis=1)
     ringed = np.zeros(int(crop.max()) + 1, bool)
     ringed[crop[outer[rings]]] = True
     out[inner] = ringed[crop[inner]] & ~inside[rings].any(axis=0)  # whatever its size, inside a ring is the number's
-    return out
+    # Whole in the crop (a cut-off outline's middle is not its ring's), and about as wide as high.
+    whole = ~touches[outer[rings]] & (np.abs(np.log(w[outer[rings]] / h[outer[rings]])) <= ROUND_ASPECT)
+    round_ = outer[rings][whole]
+    centre2[crop[round_]] = 2 * x[round_] + w[round_]
+    return out, centre2
 
 
 def glyphs(ink: np.ndarray, ink_mask: np.ndarray, boxes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -444,29 +465,34 @@ def normalize_batch(cells: list[np.ndarray] | np.ndarray, text_height: float | N
 
 
 def normalize_table(cells: np.ndarray, text_height: float | None = None) -> tuple[np.ndarray, list[bool], list[bool]]:
-    """`normalize_batch` on one (N, h, w) stack of a table's crops, with a third list: whether each
-    crop's number is cut short by an ellipsis (its model input is only what is left of it)."""
-    inputs, has_ink, cut = normalize_stack(cells, text_height)
-    return inputs[..., None], (~has_ink).tolist(), cut.tolist()
+    """`normalize_batch` on one (N, h, w) stack of a table's crops, with a third list: whether what
+    each crop holds is odd for a number (`ink_components`: cut short by an ellipsis, or far shorter
+    than the text), to be flagged whatever the model reads."""
+    inputs, has_ink, odd = normalize_stack(cells, text_height)
+    return inputs[..., None], (~has_ink).tolist(), odd.tolist()
 
 
 def normalize_stack(cells: np.ndarray, text_height: float | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(N, h, w) grey crops -> (model inputs (M, S, S) float32 of the crops with ink, has-ink flag (N,),
-    cut-short flag (N,): `ellipsis_after`)."""
+    odd flag (N,): `ink_components`)."""
     n, h, w = cells.shape
     if min(h, w) < MIN_CROP:
         return np.zeros((0, INPUT_SIZE, INPUT_SIZE), np.float32), np.zeros(n, bool), np.zeros(n, bool)
     cells = shrink(cells, text_height)
     text_height = text_height and text_height * cells.shape[1] / h  # shrinking halves crops
-    inputs, has_ink, cut = normalize_shrunk(cells, text_height)
+    inputs, has_ink, odd, heights = normalize_shrunk(cells, text_height)
     if text_height:
-        inputs, has_ink = reread_on_line_grounds(cells, text_height, inputs, has_ink)
-    return inputs, has_ink, cut
+        inputs, has_ink, odd, heights = reread_on_line_grounds(cells, text_height, inputs, has_ink, odd, heights)
+        # Far less high than the table's other numbers: one dash of an empty place's dashed ring
+        # read as a 1, a number that lost a part (the text's marks' height may be rings').
+        if np.count_nonzero(heights) >= SHORT_SAMPLE:
+            odd = odd | ((heights > 0) & (heights < SHORT_INK * median(heights[heights > 0])))
+    return inputs, has_ink, odd
 
 
-def reread_on_line_grounds(cells: np.ndarray, text_height: float, inputs: np.ndarray, has_ink: np.ndarray
-                           ) -> tuple[np.ndarray, np.ndarray]:
-    """A shrunk stack's inputs and has-ink flags, with the crops whose centre is not flat read once more
+def reread_on_line_grounds(cells: np.ndarray, text_height: float, inputs: np.ndarray, has_ink: np.ndarray,
+                           odd: np.ndarray, heights: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """A shrunk stack's inputs, has-ink and odd flags and ink heights, with the crops whose centre is not flat read once more
     on the ground of their text line where `line_grounds` finds one: a number on a ground of its own
     that most of the crop's centre is not (a ball inside a thick ring: the ring was taken for the
     background, and the ball, the number a hole in it, for ink, or only the holes of its 0s and 8s,
@@ -475,34 +501,41 @@ def reread_on_line_grounds(cells: np.ndarray, text_height: float, inputs: np.nda
     my, mx = int(h * BG_MARGIN), int(w * BG_MARGIN)
     centres = cells[:, my : h - my, mx : w - mx].reshape(len(cells), -1)
     doubtful = np.flatnonzero(np.ptp(centres, axis=1) >= MIN_CONTRAST)  # a flat empty cell has nothing to find
-    grounds = line_grounds(cells[doubtful], text_height) if len(doubtful) else np.zeros(0)
+    # Where the first reading found nothing, or something odd, a ground nearer the background will
+    # do (a white ball on a page of light grey); elsewhere the first reading stands unless the ground
+    # is plainly another (a glow around a number is no ground).
+    apart = np.where(has_ink[doubtful] & ~odd[doubtful], MIN_CONTRAST, MIN_CONTRAST // 2 + 1)
+    grounds = line_grounds(cells[doubtful], text_height, apart) if len(doubtful) else np.zeros(0)
     other = doubtful[~np.isnan(grounds)]
     if len(other) == 0:
-        return inputs, has_ink
-    found, found_ink, _ = normalize_shrunk(cells[other], text_height, grounds[~np.isnan(grounds)])
+        return inputs, has_ink, odd, heights
+    found, found_ink, found_odd, found_heights = normalize_shrunk(cells[other], text_height, grounds[~np.isnan(grounds)])
     if not found_ink.any():
-        return inputs, has_ink
+        return inputs, has_ink, odd, heights
     per_crop = dict(zip(np.flatnonzero(has_ink).tolist(), inputs)) | dict(zip(other[found_ink].tolist(), found))
     order = sorted(per_crop)
     has = np.zeros(len(cells), bool)
     has[order] = True
-    return np.stack([per_crop[i] for i in order]), has
+    odd, heights = odd.copy(), heights.copy()
+    odd[other[found_ink]], heights[other[found_ink]] = found_odd[found_ink], found_heights[found_ink]
+    return np.stack([per_crop[i] for i in order]), has, odd, heights
 
 
 def normalize_shrunk(cells: np.ndarray, text_height: float | None, levels: np.ndarray | None = None
-                     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+                     ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """`normalize_stack` on crops already shrunk (`text_height` in their pixels), on their own or the
-    given background levels."""
+    given background levels; with each crop's ink height (0: none) besides."""
     per_mosaic = max(1, MOSAIC_ROWS // (cells.shape[1] + 1))
-    inputs, has_ink, cuts = [], [], []
+    inputs, has_ink, odds, heights = [], [], [], []
     for start in range(0, len(cells), per_mosaic):
         ink = ink_maps(cells[start : start + per_mosaic], None if levels is None else levels[start : start + per_mosaic])
-        mask, boxes, cut = ink_components(ink, text_height)
+        mask, boxes, odd = ink_components(ink, text_height)
         x, has = glyphs(ink, mask, boxes)
         inputs.append(x)
         has_ink.append(has)
-        cuts.append(cut)
-    return np.concatenate(inputs), np.concatenate(has_ink), np.concatenate(cuts)
+        odds.append(odd)
+        heights.append(np.where(has, boxes[:, 1] - boxes[:, 0], 0))
+    return np.concatenate(inputs), np.concatenate(has_ink), np.concatenate(odds), np.concatenate(heights)
 
 
 def normalize_cell(cell: np.ndarray) -> np.ndarray | None:

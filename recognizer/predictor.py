@@ -46,10 +46,10 @@ class TableReader:
              refuse_unreadable: bool = True) -> Table:
         """Read one table image. Refuses (SegmentationError) an image that is no table, and, unless
         `refuse_unreadable` is False (labelling a new look), one most of whose marks are unreadable."""
-        grid, inputs, empty, cut = prepare(self._check(image, source), shape)
+        grid, inputs, empty, odd = prepare(self._check(image, source), shape)
         rows, cols = grid.shape
         boxes = [grid.box(r, c) for r in range(rows) for c in range(cols)]
-        cells = self._classify(inputs, empty, boxes, cols, cut)
+        cells = self._classify(inputs, empty, boxes, cols, odd)
         table = Table(rows, cols, tuple(cells), source=source, meta={"text_height": round(grid.text_height, 1)})
         check_is_table(table, refuse_unreadable)
         # Labelling a new look (refuse_unreadable False), a person sees every cell: no guessing.
@@ -84,9 +84,10 @@ class TableReader:
         return table
 
     def _classify(self, inputs: np.ndarray, empty: list[bool], boxes: Sequence[Box], cols: int,
-                  cut: list[bool] | None = None) -> list[Cell]:
+                  odd: list[bool] | None = None) -> list[Cell]:
         """One model batch over the non-empty cells' `inputs` -> a Cell per box, row-major over `cols`.
-        A number cut short (`cut`: an ellipsis after it) is flagged whatever the model's confidence."""
+        What is odd for a number (`odd`: cut short by an ellipsis, far shorter than the text) is flagged
+        whatever the model's confidence."""
         probs = self.classifier.predict_proba(inputs)
         best = [index_to_value(i) for i in probs.argmax(axis=1).tolist()]
         conf = probs.max(axis=1).tolist()
@@ -98,7 +99,7 @@ class TableReader:
                 cells.append(Cell(row=r, col=c, value=None, confidence=1.0, box=box))
             else:
                 cells.append(Cell(row=r, col=c, value=best[k], confidence=conf[k], box=box,
-                                  needs_review=conf[k] < threshold or bool(cut and cut[i])))
+                                  needs_review=conf[k] < threshold or bool(odd and odd[i])))
                 k += 1
         return cells
 
@@ -188,12 +189,13 @@ def header_retry_shape(exc: HeaderTakenForData, table: Table, shape: TableShape 
 
 
 def prepare(image: np.ndarray, shape: TableShape | None = None) -> tuple[Grid, np.ndarray, list[bool], list[bool]]:
-    """BGR table image -> its grid, the model inputs of its non-empty cells, an is-empty flag and a
-    cut-short flag per cell. Everything works on luminance: converted once here, a third of the pixels."""
+    """BGR table image -> its grid, the model inputs of its non-empty cells, an is-empty flag and an
+    is-odd flag per cell (`normalize_table`). Everything works on luminance: converted once here, a
+    third of the pixels."""
     luma = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
     grid = find_grid(luma, shape)
-    inputs, empty, cut = normalize_table(crop_cells(luma, grid), grid.text_height)
-    return grid, inputs, empty, cut
+    inputs, empty, odd = normalize_table(crop_cells(luma, grid), grid.text_height)
+    return grid, inputs, empty, odd
 
 
 @functools.lru_cache(maxsize=1)

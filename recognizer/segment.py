@@ -776,12 +776,22 @@ def find_grid(image: np.ndarray, shape: TableShape | None = None) -> Grid:
                                       text_h)
     return Grid(
         rows=bounds(row_spans, H, text_h, horizontal)[shape.skip_rows :],
-        cols=bounds(col_spans, W, text_h, vertical)[shape.skip_cols :],
+        cols=whole_column(bounds(col_spans, W, text_h, vertical)[shape.skip_cols :], found[0],
+                          col_spans[shape.skip_cols - 1][1] + 1 if shape.skip_cols else 0, W),
         text_height=text_h,
         # The header's bound is where its spans end, whether the shape is given or not (its words
         # and wrapped lines merged, `header_merged`): sure enough to cut at.
         headed=(shape.skip_rows > 0, shape.skip_cols > 0),
     )
+
+
+def whole_column(cols: tuple[tuple[int, int], ...], rows: int, start: int, width: int) -> tuple[tuple[int, int], ...]:
+    """The data columns' bounds; one data column alone, of rows, reaches from `start` (the picture's
+    left edge, or right after the header's text) to the picture's right edge: a history column's
+    numbers sit left or right by their kind, and those the search for text missed (a red number on
+    a highlighted row, fainter than the white ones) are still in their cells, read or flagged, not
+    left out. (One cell is no column: a lone mark keeps its bounds.)"""
+    return cols if len(cols) != 1 or rows < 2 else ((start, width),)
 
 
 def crop_cells(image: np.ndarray, grid: Grid) -> np.ndarray:

@@ -253,3 +253,48 @@ def test_a_number_cut_short_by_an_ellipsis_is_told():
     _, empty, cut = normalize_table(np.stack(crops), text_height=21.0)
     assert empty == [False, False, False]
     assert cut == [True, False, False]
+
+
+def crops_of(*names: str) -> np.ndarray:
+    return np.stack([cv2.imread(str(Path(__file__).parent / "data" / n), cv2.IMREAD_GRAYSCALE) for n in names])
+
+
+def test_a_ball_a_little_lighter_than_the_page_is_the_ground_its_number_is_read_on():
+    """A real crop (the gallery's SVG balls, 1.5x): a 25 in a thick red ring around a white ball, on a
+    page of grey 217. The crop's margins vote the page for background; the ball, 38 lighter, is faint
+    ink then, joining the digits to the ring, and nothing is left of them. On their line's own ground,
+    the ball, they are read, both digits."""
+    from recognizer.normalize import ink_components, ink_maps, normalize_table
+
+    crop = crops_of("svg-ball-25.png")
+    assert ink_components(ink_maps(crop), text_height=16.0)[1][0, 1] == 0  # nothing, on the page's grey
+    (x,), empty, odd = normalize_table(crop, text_height=16.0)
+    cols = np.flatnonzero(x[..., 0].max(axis=0) > 0.3)
+    assert empty == [False] and odd == [False] and cols[-1] - cols[0] > 14
+
+
+def test_a_number_beside_the_middle_of_its_ring_is_odd_and_read_again_whole():
+    """Real crops (SVG balls saved as JPEG at quality 50): a 23 whose 3 JPEG joined to the thick ring,
+    so that only the 2 is left, beside the ring's middle (it read as a sure 2), and a centred 2. The
+    first is odd; on its line's ground it is whole again, centred, and no longer odd."""
+    from recognizer.normalize import ink_components, ink_maps, normalize_table
+
+    crops = crops_of("svg-ball-23-jpeg.png", "svg-ball-neighbour-jpeg.png")
+    _, boxes, odd = ink_components(ink_maps(crops), text_height=14.0)
+    assert odd.tolist() == [True, False] and boxes[0, 3] - boxes[0, 2] < 14  # the 2 alone, off-centre
+    x, empty, odd = normalize_table(crops, text_height=14.0)
+    cols = np.flatnonzero(x[0, ..., 0].max(axis=0) > 0.3)
+    assert empty == [False, False] and odd == [False, False] and cols[-1] - cols[0] > 14
+
+
+def test_ink_far_less_high_than_the_tables_numbers_is_odd():
+    """One dash of an empty place's dashed ring, alone in its crop, reads as a sure 1: among crops of
+    numbers a text height high, ink half of that is odd (the reader flags it)."""
+    from recognizer.normalize import normalize_table
+
+    crops = np.full((10, 40, 40), 240, np.uint8)
+    for i in range(9):
+        cv2.putText(crops[i], str(10 + i), (8, 27), cv2.FONT_HERSHEY_SIMPLEX, 0.5, 30, 1, cv2.LINE_AA)
+    cv2.line(crops[9], (24, 18), (24, 21), 30, 2)  # 6 px high with its ends; the numbers' ink is 11
+    _, empty, odd = normalize_table(crops, text_height=12.0)
+    assert not any(empty) and odd == [False] * 9 + [True]

@@ -371,3 +371,16 @@ def test_a_row_labels_number_a_word_space_from_the_first_column_does_not_join_th
     first = grid.box(0, 0)
     assert first.x <= 165 and first.x + first.w >= 190  # the first column's numbers: x 158..196
     assert first.x > 147  # ... and nothing of the label ("Round 1" ends at x 145)
+
+
+def test_one_column_alone_reaches_across_the_picture_after_its_header():
+    # A history column: its numbers sit left or right by their kind, and one the search for text
+    # missed (a faint red number) must still be inside its cell, not beside it.
+    assert find_grid(history_column(15)).cols == ((0, 110),)
+    labelled = np.full((30 * 15, 150), 30, np.uint8)
+    labelled[:, 40:] = history_column(15)
+    for r in range(15):
+        cv2.putText(labelled, str(r + 1), (4, 30 * r + 22), cv2.FONT_HERSHEY_SIMPLEX, 0.5, 150, 1, cv2.LINE_AA)
+    labels_end = np.flatnonzero((labelled[:, :40] > 90).any(axis=0)).max()
+    (start, end), = find_grid(labelled, TableShape(rows=15, cols=1, skip_cols=1)).cols
+    assert labels_end < start <= labels_end + 3 and end == 150  # right after the labels

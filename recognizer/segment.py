@@ -48,6 +48,7 @@ MIN_SHRUNK_TEXT = 8  # ... unless the text would then be less than this many pix
 SHRINK_PIXELS = 4_000_000  # without a shape, larger pictures are located on a copy halved to this size
 MIN_TEXT_CONTRAST = 30  # edge strengths below this are background noise / JPEG ringing
 MAX_TEXT_CONTRAST = 120  # cap on the Otsu threshold so faint anti-aliased text survives
+FAINT_SHARE = 0.5  # marks on their own with edges this share of the threshold are text (one-column tables)
 STRUCTURE_SPAN = 0.5  # components spanning this fraction of the table are lines / frames
 STRUCTURE_ELONGATION = 4.0  # ... when also this elongated
 GLYPH_ASPECT = (0.15, 1.1)  # width/height range of one digit (a bare '1' .. a wide '0')
@@ -69,7 +70,7 @@ HEADER_SLACK = 2  # pixels a first row's or column's crop keeps beyond its bound
 BG_VOTES = 200  # about this many pixels of a crop vote for its background
 FEW_MARKS = 10  # a tenth of the expected cells or fewer: not the table yet, most likely
 PITCH_TOLERANCE = 0.25  # a gap within this of k pitches holds k-1 empty rows/columns ...
-UNLIKE_WIDTHS = 2.5  # ... unless one of the spans beside it is more than this many times wider than the other
+UNLIKE_WIDTHS = 2.5  # ... unless a span beside it is more than this many times as wide as the spans usually are
 MIN_TEXT_HEIGHT = 5  # pixels; smaller "text" cannot be read
 LINE_COVER = 0.6  # a rule covers this share of the table's text area along its length
 HEADER_GAP = 0.6  # a span this much closer than the data's usual gap to the header's, and ...
@@ -104,7 +105,7 @@ class Grid:
         return Box(x0, y0, x1 - x0, y1 - y0)
 
 
-def text_mask(image: np.ndarray) -> np.ndarray:
+def text_mask(image: np.ndarray, faint: bool = False) -> np.ndarray:
     """uint8 0/1 mask of edges: text strokes, lines and the borders of cell backgrounds.
 
     A morphological gradient is polarity- and colour-blind (dark on light, white on red,
@@ -118,7 +119,17 @@ def text_mask(image: np.ndarray) -> np.ndarray:
         gradient = cv2.max(cv2.max(b, g), r)
     otsu, _ = cv2.threshold(gradient, 0, 255, cv2.THRESH_BINARY | cv2.THRESH_OTSU)
     threshold = float(np.clip(otsu, MIN_TEXT_CONTRAST, MAX_TEXT_CONTRAST))
-    return cv2.threshold(gradient, threshold, 1, cv2.THRESH_BINARY)[1]
+    mask = cv2.threshold(gradient, threshold, 1, cv2.THRESH_BINARY)[1]
+    if faint:
+        # Marks fainter than the threshold, on their own: a red number among white ones on a dark
+        # ground has a third of their edge (in luminance), while a strong mark's halo touches it.
+        weak = cv2.threshold(gradient, max(MIN_TEXT_CONTRAST, FAINT_SHARE * threshold), 1, cv2.THRESH_BINARY)[1]
+        count, labels, _ = components(weak)
+        held = np.zeros(count, bool)
+        held[labels[mask.view(bool)]] = True
+        held[0] = True
+        mask |= (~held)[labels].view(np.uint8)
+    return mask
 
 
 def text_boxes(mask: np.ndarray) -> np.ndarray:
@@ -205,6 +216,13 @@ def header_parted(finer: Layout, coarser: Layout, skip_cols: int) -> bool:
             and all(a <= c <= b for (a, b), c in zip(data, centres[1:])))
 
 
+def rows_kept(finer: Layout, coarser: Layout) -> bool:
+    """Whether `finer` has all of `coarser`'s rows (each of its centres in one), and more."""
+    centres = np.array([(a + b) / 2 for a, b in finer.row_spans])
+    return len(finer.row_spans) > len(coarser.row_spans) and all(
+        ((a <= centres) & (centres <= b)).sum() == 1 for a, b in coarser.row_spans)
+
+
 def containers(boxes: np.ndarray) -> np.ndarray:
     """Boxes with a smaller box's centre inside: the outline of a cell background around its
     number, or a bold glyph around its hole's edge (a digit's holes hold no other component).
@@ -285,19 +303,20 @@ def merge_numbers(boxes: np.ndarray, line_of: np.ndarray, max_gap: float) -> np.
 
 def fill_missing(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
     """Insert spans for entirely empty rows/columns where a gap is a whole multiple of the pitch, between
-    spans of like widths: a row label many times wider than the numbers after it is a header, and the
-    gap after it no empty column."""
+    spans no wider than the spans usually are: a row label many times wider than the numbers after
+    it is a header, and the gap after it no empty column. (A 1 beside a 14 is narrow, and a number.)"""
     if len(spans) < 3:
         return spans
     centres = [(a + b) / 2 for a, b in spans]
     steps = [c1 - c0 for c0, c1 in zip(centres, centres[1:])]  # plain floats: a few dozen of them
     pitch = median(np.array(steps))
+    usual = median(np.array([b - a for a, b in spans]))
     out = [spans[0]]
     for (a, b), step in zip(spans[1:], steps):
         k = round(step / pitch)
         pa, pb = out[-1]
         if (k >= 2 and abs(step - k * pitch) <= PITCH_TOLERANCE * pitch
-                and max(pb - pa, b - a) <= UNLIKE_WIDTHS * min(pb - pa, b - a)):
+                and max(pb - pa, b - a) <= UNLIKE_WIDTHS * usual):
             half = (pb - pa) / 2
             for i in range(1, k):
                 c = (pa + pb) / 2 + i * step / k
@@ -353,13 +372,14 @@ class Layout(NamedTuple):
     hidden_text: bool = False  # `marks`: the text height may be rings', numbers and header too small for it
 
 
-def locate(image: np.ndarray, shape: TableShape | None = None, digit_gap: float = DIGIT_GAP) -> Layout:
+def locate(image: np.ndarray, shape: TableShape | None = None, digit_gap: float = DIGIT_GAP,
+           faint: bool = False) -> Layout:
     """The layout of the table's text. With header rows/columns in `shape`, the columns are found
     from the data rows alone and the rows from the data columns alone, so that words above the
     columns or labels beside the rows never make columns or rows of their own, and header lines
     or columns beyond what `shape` expects are merged into the header."""
     shape = shape or TableShape()
-    boxes, hidden = marks(text_mask(image))
+    boxes, hidden = marks(text_mask(image, faint))
     if len(boxes) == 0:
         raise NotATableError("no table found: the image has no text-like marks (is it blank or not a table?)")
     text_h = median(boxes[:, 3])
@@ -624,18 +644,19 @@ def regular_tail(spans: list[tuple[int, int]]) -> int | None:
     return len(spans) - start
 
 
-def locate_at(image: np.ndarray, scale: float, shape: TableShape | None = None, digit_gap: float = DIGIT_GAP) -> Layout:
+def locate_at(image: np.ndarray, scale: float, shape: TableShape | None = None, digit_gap: float = DIGIT_GAP,
+              faint: bool = False) -> Layout:
     """`locate` on the image resized by `scale` (2, or 1/2, 1/4, ...: repeated `halve`), with spans
     and text height in the image's pixels."""
     if scale == 1:
-        return locate(image, shape, digit_gap)
+        return locate(image, shape, digit_gap, faint)
     if scale > 1:
         resized = cv2.resize(image, None, fx=scale, fy=scale, interpolation=cv2.INTER_LINEAR)
     else:
         resized = image
         for _ in range(round(np.log2(1 / scale))):
             resized = halve(resized)
-    row_spans, col_spans, text_h, hidden = locate(resized, shape, digit_gap)
+    row_spans, col_spans, text_h, hidden = locate(resized, shape, digit_gap, faint)
 
     def back(spans_: list[tuple[int, int]]) -> list[tuple[int, int]]:
         return [(int(a / scale), int(np.ceil(b / scale))) for a, b in spans_]
@@ -755,6 +776,13 @@ def find_grid(image: np.ndarray, shape: TableShape | None = None) -> Grid:
         retry = locate_at(image, located_at, shape, tight)
         if well_formed(retry) and header_parted(retry, located, shape.skip_cols):
             located = retry
+    if not shape.rows and len(located.col_spans) == shape.skip_cols + 1 and well_formed(located):
+        # One column (a history), no shape to check it: a number fainter than the others (red on a
+        # highlighted row) missed, and its row with it, would shift the rows after it.
+        with contextlib.suppress(SegmentationError):
+            retry = locate_at(image, located_at, shape, faint=True)
+            if well_formed(retry) and len(retry.col_spans) == len(located.col_spans) and rows_kept(retry, located):
+                located = retry
     row_spans, col_spans, text_h = located.row_spans, located.col_spans, located.text_height
     found, expected = found_shape(row_spans, col_spans, shape)
     if not well_formed(located):

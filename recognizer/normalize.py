@@ -502,9 +502,10 @@ def reread_on_line_grounds(cells: np.ndarray, text_height: float, inputs: np.nda
     centres = cells[:, my : h - my, mx : w - mx].reshape(len(cells), -1)
     doubtful = np.flatnonzero(np.ptp(centres, axis=1) >= MIN_CONTRAST)  # a flat empty cell has nothing to find
     # Where the first reading found nothing, or something odd, a ground nearer the background will
-    # do (a white ball on a page of light grey); elsewhere the first reading stands unless the ground
-    # is plainly another (a glow around a number is no ground).
-    apart = np.where(has_ink[doubtful] & ~odd[doubtful], MIN_CONTRAST, MIN_CONTRAST // 2 + 1)
+    # do (a white ball on a page of light grey, 38 apart); elsewhere the first reading stands unless
+    # the ground is plainly another (a ball 39 apart that let the first reading keep only a 25's 5;
+    # nearer, a neon number's glow, which is no ground).
+    apart = np.where(has_ink[doubtful] & ~odd[doubtful], MIN_CONTRAST * 3 // 4, MIN_CONTRAST // 2 + 1)
     grounds = line_grounds(cells[doubtful], text_height, apart) if len(doubtful) else np.zeros(0)
     other = doubtful[~np.isnan(grounds)]
     if len(other) == 0:

@@ -298,3 +298,18 @@ def test_ink_far_less_high_than_the_tables_numbers_is_odd():
     cv2.line(crops[9], (24, 18), (24, 21), 30, 2)  # 6 px high with its ends; the numbers' ink is 11
     _, empty, odd = normalize_table(crops, text_height=12.0)
     assert not any(empty) and odd == [False] * 9 + [True]
+
+
+def test_a_ball_39_lighter_than_the_page_is_a_ground_even_where_the_first_reading_found_ink():
+    """A real crop (SVG balls at 1x): the ball (255) on a page of 216 joins the 2 to the ring, and the
+    first reading keeps the 5 alone, neither empty nor off its ring's middle (the ring was not told
+    apart): a 25 read as a sure 5. A ground 30 from the page is plainly another one, and on it the
+    number is read whole."""
+    from recognizer.normalize import ink_components, ink_maps, normalize_table
+
+    crop = crops_of("svg-ball-25-five-only.png")
+    _, ((_, _, x0, x1),), _ = ink_components(ink_maps(crop), text_height=18.0)
+    assert x1 - x0 < 15  # the 5 alone
+    (x,), empty, odd = normalize_table(crop, text_height=18.0)
+    cols = np.flatnonzero(x[..., 0].max(axis=0) > 0.3)
+    assert empty == [False] and cols[-1] - cols[0] > 16

@@ -51,6 +51,8 @@ ELLIPSIS_DOT = 0.25  # an ellipsis's dots are at most this many text heights wid
 ELLIPSIS_LINE = 0.12  # ... their bottoms this close to the number's, ...
 ELLIPSIS_REACH = 1.6  # ... and all of them within this of its right edge (an ellipsis is about 1.3 text heights wide)
 TINY_INK = 0.35  # with the text height known, a crop's ink holds a piece at least this many text heights long
+END_PIECE = 0.7  # a piece at either end of a crop's ink less high than this * its tallest, ...
+END_GAP = 0.15  # ... this many text heights or more beside the rest, is no digit of the number
 SHORT_INK = 0.8  # ink less high than this * the table's numbers' (of SHORT_SAMPLE or more) is odd for a number
 SHORT_SAMPLE = 8
 HOLLOW = 0.5  # a ring or frame covers at most this share of its box
@@ -212,6 +214,7 @@ def ink_components(ink: np.ndarray, text_height: float | None = None) -> tuple[n
     if text_height:
         dots, odd = ellipsis_after(crop, x, y, bw, bh, area, kept, n, text_height)
         kept &= ~dots
+        kept &= ~apart_from_number(crop, x, bw, bh, kept, text_height)
     keep = np.zeros(count, np.uint8)
     keep[1:] = kept
     mask = np.take(keep, crop_labels)
@@ -223,6 +226,37 @@ def ink_components(ink: np.ndarray, text_height: float | None = None) -> tuple[n
         off = np.abs(boxes[:, 2] + boxes[:, 3] - ring_centre2) > 2 * OFF_CENTRE * text_height
         odd |= (ink_h > 0) & (ring_centre2 >= 0) & off
     return mask, boxes, odd
+
+
+def apart_from_number(crop: np.ndarray, x: np.ndarray, w: np.ndarray, h: np.ndarray, kept: np.ndarray,
+                      text_height: float) -> np.ndarray:
+    """Kept components at either end of a crop's ink that are no digit of its number: far less high
+    than its tallest piece (END_PIECE), beside the rest (not above or below a piece of it, as a
+    seven-segment digit's are) and a gap from it (END_GAP): the stripes of a chip's edge level with
+    its number, where the rim inside is dashed and holds nothing (in a 27 or a 6, read as a sure 29
+    or not read at all). Peeled from each end while they last."""
+    out = np.zeros(len(x), bool)
+    idx = np.flatnonzero(kept)
+    if len(idx) < 2:
+        return out
+    order = idx[np.lexsort((x[idx], crop[idx]))]
+    firsts = np.flatnonzero(np.r_[True, crop[order][1:] != crop[order][:-1]])
+    for start, stop in zip(firsts, np.r_[firsts[1:], len(order)]):
+        if stop - start < 2:
+            continue
+        members = list(order[start:stop])  # a crop's few pieces, left to right
+        tallest = h[members].max()
+        for end in (0, -1):
+            while len(members) > 1:
+                piece, rest = members[end], members[1:] if end == 0 else members[:-1]
+                lo, hi = x[piece], x[piece] + w[piece]
+                beside = all(x[r] + w[r] <= lo or x[r] >= hi for r in rest)
+                gap = min(x[r] for r in rest) - hi if end == 0 else lo - max(x[r] + w[r] for r in rest)
+                if not (beside and gap >= END_GAP * text_height and h[piece] < END_PIECE * tallest):
+                    break
+                out[piece] = True
+                members = rest
+    return out
 
 
 def ellipsis_after(crop: np.ndarray, x: np.ndarray, y: np.ndarray, w: np.ndarray, h: np.ndarray, area: np.ndarray,

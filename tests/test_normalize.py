@@ -313,3 +313,28 @@ def test_a_ball_39_lighter_than_the_page_is_a_ground_even_where_the_first_readin
     (x,), empty, odd = normalize_table(crop, text_height=18.0)
     cols = np.flatnonzero(x[..., 0].max(axis=0) > 0.3)
     assert empty == [False] and cols[-1] - cols[0] > 16
+
+
+def test_the_stripes_of_a_chips_edge_beside_its_number_are_no_digits_of_it():
+    """A real crop (casino chips at 1x, 15 px): a 27 inside a dashed rim, which holds nothing, with a
+    stripe of the chip's edge a few pixels beyond each side, level with the number. A piece at
+    either end of the ink far less high than the digits, beside them and a gap away, is dropped:
+    the ink is the 27 alone (it was read as 29, and most such tables refused as no table)."""
+    from recognizer.normalize import ink_components, ink_maps
+
+    crop = crops_of("casino-chip-27-dashed-rim.png")
+    _, ((y0, y1, x0, x1),), _ = ink_components(ink_maps(crop), text_height=13.0)
+    assert 12 <= x1 - x0 <= 17 and y1 - y0 >= 10
+
+
+def test_a_seven_segment_digits_stacked_pieces_are_kept_and_a_short_piece_beside_is_not():
+    from recognizer.normalize import ink_components, ink_maps
+
+    crops = np.full((2, 40, 44), 20, np.uint8)
+    for crop in crops:
+        cv2.rectangle(crop, (10, 10), (13, 29), 230, -1)  # a digit's stroke, 20 px
+    cv2.rectangle(crops[0], (20, 10), (22, 18), 230, -1)  # a 1's two segments, stacked
+    cv2.rectangle(crops[0], (20, 21), (22, 29), 230, -1)
+    cv2.rectangle(crops[1], (22, 12), (26, 19), 230, -1)  # a stripe beside, 8 px high
+    _, boxes, _ = ink_components(ink_maps(crops), text_height=20.0)
+    assert boxes[0, 3] >= 22 and boxes[1, 3] <= 15

@@ -94,10 +94,11 @@ def background_levels(cells: np.ndarray) -> np.ndarray:
 def line_grounds(cells: np.ndarray, text_height: float, apart: np.ndarray | float = MIN_CONTRAST) -> np.ndarray:
     """(N, h, w) uint8 crops -> (N,) the grey of two bands, one just above and one just below the line
     of text, across the crop's middle third, where they are one even grey that differs from
-    `background_levels` by `apart` or more (NaN elsewhere): the ground a number sits on where most of the crop's centre
-    is something else (a white ball inside a thick coloured ring). The line is about the crop's middle
-    row (a first row's crop reaches further towards its header: it is looked for a little up and
-    down). A band on a grid line or on a neighbour's digits is not even, or not the same above and below."""
+    `background_levels` by `apart` or more (NaN elsewhere): the ground a number sits on where most of
+    the crop's centre is something else (a white ball inside a thick coloured ring). The line is about
+    the crop's middle row (a first row's crop reaches further towards its header: it is looked for a
+    little up and down). A band on a grid line or on a neighbour's digits is not even, or not the
+    same above and below."""
     levels = background_levels(cells)
     n, h, w = cells.shape
     out = np.full(n, np.nan)
@@ -500,8 +501,9 @@ def normalize_batch(cells: list[np.ndarray] | np.ndarray, text_height: float | N
 
 def normalize_table(cells: np.ndarray, text_height: float | None = None) -> tuple[np.ndarray, list[bool], list[bool]]:
     """`normalize_batch` on one (N, h, w) stack of a table's crops, with a third list: whether what
-    each crop holds is odd for a number (`ink_components`: cut short by an ellipsis, or far shorter
-    than the text), to be flagged whatever the model reads."""
+    each crop holds is odd for a number (cut short by an ellipsis or beside its ring's middle,
+    `ink_components`; far less high than the table's other numbers, `normalize_stack`), to be
+    flagged whatever the model reads."""
     inputs, has_ink, odd = normalize_stack(cells, text_height)
     return inputs[..., None], (~has_ink).tolist(), odd.tolist()
 
@@ -525,9 +527,12 @@ def normalize_stack(cells: np.ndarray, text_height: float | None = None) -> tupl
 
 
 def reread_on_line_grounds(cells: np.ndarray, text_height: float, inputs: np.ndarray, has_ink: np.ndarray,
-                           odd: np.ndarray, heights: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """A shrunk stack's inputs, has-ink and odd flags and ink heights, with the crops whose centre is not flat read once more
-    on the ground of their text line where `line_grounds` finds one: a number on a ground of its own
+                           odd: np.ndarray, heights: np.ndarray
+                           ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """A shrunk stack's inputs, has-ink and odd flags and ink heights, with the crops whose centre is
+    not flat read once more on the ground of their text line where `line_grounds` finds one (`apart`
+    from the crop's background by less where the first reading found nothing or something odd): a
+    number on a ground of its own
     that most of the crop's centre is not (a ball inside a thick ring: the ring was taken for the
     background, and the ball, the number a hole in it, for ink, or only the holes of its 0s and 8s,
     which read as a 0 or a 2)."""
@@ -544,7 +549,8 @@ def reread_on_line_grounds(cells: np.ndarray, text_height: float, inputs: np.nda
     other = doubtful[~np.isnan(grounds)]
     if len(other) == 0:
         return inputs, has_ink, odd, heights
-    found, found_ink, found_odd, found_heights = normalize_shrunk(cells[other], text_height, grounds[~np.isnan(grounds)])
+    found, found_ink, found_odd, found_heights = normalize_shrunk(cells[other], text_height,
+                                                                  grounds[~np.isnan(grounds)])
     if not found_ink.any():
         return inputs, has_ink, odd, heights
     per_crop = dict(zip(np.flatnonzero(has_ink).tolist(), inputs)) | dict(zip(other[found_ink].tolist(), found))

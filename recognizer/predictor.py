@@ -86,8 +86,8 @@ class TableReader:
     def _classify(self, inputs: np.ndarray, empty: list[bool], boxes: Sequence[Box], cols: int,
                   odd: list[bool] | None = None) -> list[Cell]:
         """One model batch over the non-empty cells' `inputs` -> a Cell per box, row-major over `cols`.
-        What is odd for a number (`odd`: cut short by an ellipsis, far shorter than the text) is flagged
-        whatever the model's confidence."""
+        What is odd for a number (`odd`: cut short by an ellipsis, far less high than the table's other
+        numbers, beside its ring's middle) is flagged whatever the model's confidence."""
         probs = self.classifier.predict_proba(inputs)
         best = [index_to_value(i) for i in probs.argmax(axis=1).tolist()]
         conf = probs.max(axis=1).tolist()

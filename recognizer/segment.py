@@ -45,6 +45,7 @@ MAX_ROWS_AT_2X = 100  # ... in images of at most this many such rows
 MAX_PIXELS_AT_2X = 4_000_000  # ... and pixels
 SHRUNK_ROW = 16  # rows expected at least twice this high are segmented on a copy halved (repeatedly) ...
 MIN_SHRUNK_TEXT = 8  # ... unless the text would then be less than this many pixels high
+SHORT_ROW = 0.75  # ... or a data row's text there is less high than this * the text's
 SHRINK_PIXELS = 4_000_000  # without a shape, larger pictures are located on a copy halved to this size
 MIN_TEXT_CONTRAST = 30  # edge strengths below this are background noise / JPEG ringing
 MAX_TEXT_CONTRAST = 120  # cap on the Otsu threshold so faint anti-aliased text survives
@@ -214,6 +215,13 @@ def header_parted(finer: Layout, coarser: Layout, skip_cols: int) -> bool:
     return (finer.col_spans[skip_cols][1] <= coarser.col_spans[skip_cols - 1][1]
             and abs(centres[1] - centres[0] - pitch) <= PITCH_TOLERANCE * pitch
             and all(a <= c <= b for (a, b), c in zip(data, centres[1:])))
+
+
+def short_rows(layout: Layout, skip_rows: int) -> bool:
+    """Whether a data row's text is far less high than the text: pieces of a double rule between
+    rows, a few pixels high on a halved JPEG, taken for a row (and the first row merged into the
+    header to make the count)."""
+    return any(b - a < SHORT_ROW * layout.text_height for a, b in layout.row_spans[skip_rows:])
 
 
 def rows_kept(finer: Layout, coarser: Layout) -> bool:
@@ -730,7 +738,8 @@ def find_grid(image: np.ndarray, shape: TableShape | None = None) -> Grid:
             pass
         if located:
             found, expected = found_shape(located.row_spans, located.col_spans, shape)
-            if located.text_height * scale < MIN_SHRUNK_TEXT or found != expected or not well_formed(located):
+            if (located.text_height * scale < MIN_SHRUNK_TEXT or found != expected or not well_formed(located)
+                    or short_rows(located, shape.skip_rows)):
                 located = None
     if located is None:
         try:

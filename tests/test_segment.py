@@ -399,3 +399,17 @@ def test_a_history_column_keeps_a_row_whose_number_is_fainter_than_the_others(mo
     assert grid.shape == (15, 1) and grid.rows[0][0] <= 8 < 22 <= grid.rows[0][1]
     monkeypatch.setattr("recognizer.segment.FAINT_SHARE", 1.0)  # no looking for faint marks
     assert find_grid(image).shape == (13, 1)  # the first row lost, and the empty last one with it
+
+
+def test_a_halved_copy_whose_rows_are_pieces_of_rules_is_not_taken():
+    # A real screenshot (browser-default `border=1` cells, 14 px text at 1.25x, JPEG quality 50): on
+    # the copy halved for speed, the double rules between the first rows made a row of their own, a
+    # few pixels high, and the first data row merged into the header to make the count; every cell
+    # of that row would have been read from the header's. Such a copy leaves doubt: full size decides.
+    from recognizer.imageio import read_image
+
+    image = cv2.cvtColor(read_image(Path(__file__).parent / "data" / "browser-border-q50.jpg", 10**7),
+                         cv2.COLOR_BGR2GRAY)
+    grid = find_grid(image, TableShape(rows=10, cols=20, skip_rows=1, skip_cols=1))
+    (top, bottom), = grid.rows[:1]
+    assert top <= 43 and bottom >= 57  # "Round 1"'s row: its text lies at y 43..57

@@ -53,6 +53,8 @@ ELLIPSIS_REACH = 1.6  # ... and all of them within this of its right edge (an el
 TINY_INK = 0.35  # with the text height known, a crop's ink holds a piece at least this many text heights long
 END_PIECE = 0.7  # a piece at either end of a crop's ink less high than this * its tallest, ...
 END_GAP = 0.15  # ... this many text heights or more beside the rest, is no digit of the number
+DASH_PIECE = 0.5  # ink whose pieces are all less high than this many text heights, ...
+DASH_SPREAD = 1.3  # ... spread over more than this many, is a dashed outline, no number
 SHORT_INK = 0.8  # ink less high than this * the table's numbers' (of SHORT_SAMPLE or more) is odd for a number
 SHORT_SAMPLE = 8
 HOLLOW = 0.5  # a ring or frame covers at most this share of its box
@@ -216,6 +218,7 @@ def ink_components(ink: np.ndarray, text_height: float | None = None) -> tuple[n
         dots, odd = ellipsis_after(crop, x, y, bw, bh, area, kept, n, text_height)
         kept &= ~dots
         kept &= ~apart_from_number(crop, x, bw, bh, kept, text_height)
+        kept &= ~dashed_outline(crop, y, bh, kept, n, text_height)
     keep = np.zeros(count, np.uint8)
     keep[1:] = kept
     mask = np.take(keep, crop_labels)
@@ -257,6 +260,27 @@ def apart_from_number(crop: np.ndarray, x: np.ndarray, w: np.ndarray, h: np.ndar
                     break
                 out[piece] = True
                 members = rest
+    return out
+
+
+def dashed_outline(crop: np.ndarray, y: np.ndarray, h: np.ndarray, kept: np.ndarray, n: int,
+                   text_height: float) -> np.ndarray:
+    """Kept components of the crops whose ink is only short pieces spread far higher than the text,
+    or one short piece alone: the dashes of an empty place's dashed ring (a ball or a pill not drawn
+    yet), whose arcs either side read as an 11, or the one of them left inside the crop, read as a
+    1; a dash standing for no number. A number's ink is a text height high, and holds a piece of
+    some height (a seven-segment digit's segments are half of it, and no digit is one of them)."""
+    idx = np.flatnonzero(kept)
+    out = np.zeros(len(y), bool)
+    if len(idx) == 0:
+        return out
+    tallest, top, bottom = np.zeros(n), np.full(n, np.inf), np.full(n, -np.inf)
+    np.maximum.at(tallest, crop[idx], h[idx])
+    np.minimum.at(top, crop[idx], y[idx])
+    np.maximum.at(bottom, crop[idx], (y + h)[idx])
+    alone = np.bincount(crop[idx], minlength=n) == 1
+    dashed = (tallest < DASH_PIECE * text_height) & ((bottom - top > DASH_SPREAD * text_height) | alone)
+    out[idx] = dashed[crop[idx]]
     return out
 
 

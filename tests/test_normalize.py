@@ -338,3 +338,19 @@ def test_a_seven_segment_digits_stacked_pieces_are_kept_and_a_short_piece_beside
     cv2.rectangle(crops[1], (22, 12), (26, 19), 230, -1)  # a stripe beside, 8 px high
     _, boxes, _ = ink_components(ink_maps(crops), text_height=20.0)
     assert boxes[0, 3] >= 22 and boxes[1, 3] <= 15
+
+
+def test_an_empty_places_dashed_ring_is_empty_and_seven_segment_pieces_are_a_number():
+    """A real crop (SVG balls at 2x, JPEG quality 75): a place not drawn yet, a dashed grey circle.
+    What is left of it inside the crop, two arcs of short dashes, read as an 11 (flagged): ink of
+    only short pieces spread far higher than the text is no number. A seven-segment 1, two
+    segments of half the text's height one above the other, is one."""
+    from recognizer.normalize import normalize_table
+
+    _, empty, _ = normalize_table(crops_of("svg-ball-dashed-empty.png"), text_height=19.0)
+    assert empty == [True]
+    led = np.full((1, 40, 30), 15, np.uint8)
+    cv2.rectangle(led[0], (14, 10), (16, 18), 220, -1)
+    cv2.rectangle(led[0], (14, 21), (16, 29), 220, -1)
+    _, empty, _ = normalize_table(led, text_height=20.0)
+    assert empty == [False]

@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 from selenium.common.exceptions import (
     JavascriptException,
     StaleElementReferenceException,
+    WebDriverException,
 )
 from selenium.webdriver.common.by import By
 
@@ -101,8 +102,16 @@ def login(
     wait_for(driver, login_cfg.submit_selector, timeout, "the login form's submit button",
              error=LoginFailed, hint=_LOGIN_FORM_HINT).click()
 
+    def form_gone() -> bool:
+        # The page before the answer may show the success element too (a session already logged in
+        # sees its "log out" link on the login page): success counts once the form is gone.
+        try:
+            return not user_field.is_displayed()
+        except (StaleElementReferenceException, WebDriverException):  # "does not belong to the document"
+            return True
+
     def outcome(d: Driver) -> str | bool:
-        if present(d, login_cfg.success_selector):
+        if present(d, login_cfg.success_selector) and form_gone():
             return "accepted"
         if present(d, login_cfg.error_selector):
             return "refused"

@@ -75,6 +75,10 @@ class FakeElement:
         self.png, self.on_click, self.loaded = png, on_click, loaded
         self.value = ""
         self.scrolled = False
+        self.shown = True  # False once the page it was on is replaced
+
+    def is_displayed(self) -> bool:
+        return self.shown
 
     @property
     def screenshot_as_png(self) -> bytes:
@@ -122,6 +126,18 @@ class FakeDriver:
         self.quit_called = False
         self.status = 200  # the HTTP status of the page shown
         self.crashed = False  # True: the browser is gone; every call fails as after a crash
+
+    @property
+    def elements(self) -> dict[str, FakeElement]:
+        return self._elements
+
+    @elements.setter
+    def elements(self, page: dict[str, FakeElement]) -> None:
+        for element in getattr(self, "_elements", {}).values():  # the page they were on is gone
+            element.shown = False
+        for element in page.values():
+            element.shown = True
+        self._elements = page
 
     # --- Driver protocol
     def get(self, url: str) -> None:

@@ -7,7 +7,7 @@ from robot.capture import capture_table, login, open_page
 from robot.config import Login, Page, TableSpec
 from robot.errors import LoginFailed, SiteUnreachable, TableNotFound
 from tablebot.errors import ExitCode
-from tests.robot_fakes import FAKE_PASSWORD, FAKE_USER
+from tests.robot_fakes import FAKE_PASSWORD, FAKE_USER, FakeElement
 
 BASE = "http://fake.test"
 SHORT = 0.3
@@ -96,3 +96,29 @@ def test_lost_session_is_reported_when_a_page_leads_back_to_login(fake_driver):
     fake_driver.site.expired = True
     with pytest.raises(LoginFailed, match="opening http://fake.test/tables/light led back to the login page"):
         open_page(fake_driver, BASE, LIGHT, Login())
+
+
+def test_a_session_already_logged_in_waits_for_the_answer_not_its_own_log_out_link(fake_driver):
+    """The login page of a session already logged in shows the "log out" link too: success counts
+    only once the form is gone, or the answer, still on its way, would land on the next page opened
+    (seen in Chromium: a table page replaced by the login's redirect to the overview)."""
+    fake_driver.logged_in = True
+    show_login, find_elements = fake_driver._show_login, fake_driver.find_elements
+    polls = []
+
+    def login_page_with_log_out(error: bool) -> None:
+        show_login(error)
+        fake_driver.elements = {**fake_driver.elements, "#logout": FakeElement()}
+        submit = fake_driver.elements["button[type=submit]"]
+        answer, submit.on_click = submit.on_click, lambda: polls.append(answer)
+
+    def slow_answer(by, value):  # the site answers the form three looks after the click
+        if polls and len(polls) < 4:
+            polls.append(None)
+            if len(polls) == 4:
+                polls[0]()
+        return find_elements(by, value)
+
+    fake_driver._show_login, fake_driver.find_elements = login_page_with_log_out, slow_answer
+    login(fake_driver, BASE, Login(), FAKE_USER, FAKE_PASSWORD, timeout=SHORT)
+    assert fake_driver.current_url == f"{BASE}/"  # returned once the answer was in, not before

@@ -31,6 +31,8 @@ class Element(Protocol):
 
     def click(self) -> None: ...
 
+    def is_displayed(self) -> bool: ...
+
 
 class Driver(Protocol):
     """The part of a Selenium WebDriver the robot uses; tests pass a fake with these members."""

@@ -235,31 +235,30 @@ def ink_components(ink: np.ndarray, text_height: float | None = None) -> tuple[n
 def apart_from_number(crop: np.ndarray, x: np.ndarray, w: np.ndarray, h: np.ndarray, kept: np.ndarray,
                       text_height: float) -> np.ndarray:
     """Kept components at either end of a crop's ink that are no digit of its number: far less high
-    than its tallest piece (END_PIECE), beside the rest (not above or below a piece of it, as a
-    seven-segment digit's are) and a gap from it (END_GAP): the stripes of a chip's edge level with
+    than its tallest piece (END_PIECE), wholly beside the rest (not above or below a piece of it, as
+    a seven-segment digit's are) and a gap from it (END_GAP): the stripes of a chip's edge level with
     its number, where the rim inside is dashed and holds nothing (in a 27 or a 6, read as a sure 29
-    or not read at all). Peeled from each end while they last."""
+    or not read at all)."""
     out = np.zeros(len(x), bool)
     idx = np.flatnonzero(kept)
     if len(idx) < 2:
         return out
-    order = idx[np.lexsort((x[idx], crop[idx]))]
-    firsts = np.flatnonzero(np.r_[True, crop[order][1:] != crop[order][:-1]])
-    for start, stop in zip(firsts, np.r_[firsts[1:], len(order)]):
-        if stop - start < 2:
-            continue
-        members = list(order[start:stop])  # a crop's few pieces, left to right
-        tallest = h[members].max()
-        for end in (0, -1):
-            while len(members) > 1:
-                piece, rest = members[end], members[1:] if end == 0 else members[:-1]
-                lo, hi = x[piece], x[piece] + w[piece]
-                beside = all(x[r] + w[r] <= lo or x[r] >= hi for r in rest)
-                gap = min(x[r] for r in rest) - hi if end == 0 else lo - max(x[r] + w[r] for r in rest)
-                if not (beside and gap >= END_GAP * text_height and h[piece] < END_PIECE * tallest):
-                    break
-                out[piece] = True
-                members = rest
+    order = idx[np.lexsort((x[idx], crop[idx]))]  # by crop, then left to right
+    c, left, right, high = crop[order], x[order], x[order] + w[order], h[order]
+    firsts = np.flatnonzero(np.r_[True, c[1:] != c[:-1]])
+    lasts = np.r_[firsts[1:], len(order)] - 1
+    several = lasts > firsts
+    firsts, lasts = firsts[several], lasts[several]
+    tallest = np.maximum.reduceat(high, np.flatnonzero(np.r_[True, c[1:] != c[:-1]]))[several]
+    # The first piece: the rest starts at the second's left edge (sorted), and must start after it ends.
+    gap_first = left[firsts + 1] - right[firsts]
+    # The last piece: the rest ends where the furthest right edge before it does.
+    before_last = np.maximum.reduceat(np.where(np.isin(np.arange(len(order)), lasts), -1, right),
+                                      np.flatnonzero(np.r_[True, c[1:] != c[:-1]]))[several]
+    gap_last = left[lasts] - before_last
+    short = END_PIECE * tallest
+    out[order[firsts[(gap_first >= END_GAP * text_height) & (high[firsts] < short)]]] = True
+    out[order[lasts[(gap_last >= END_GAP * text_height) & (high[lasts] < short)]]] = True
     return out
 
 

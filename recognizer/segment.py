@@ -49,7 +49,8 @@ SHORT_ROW = 0.75  # ... or a data row's text there is less high than this * the 
 SHRINK_PIXELS = 4_000_000  # without a shape, larger pictures are located on a copy halved to this size
 MIN_TEXT_CONTRAST = 30  # edge strengths below this are background noise / JPEG ringing
 MAX_TEXT_CONTRAST = 120  # cap on the Otsu threshold so faint anti-aliased text survives
-FAINT_SHARE = 0.5  # marks on their own with edges this share of the threshold are text (one-column tables)
+FAINT_SHARE = 0.5  # one-column tables: marks with edges this share of the threshold, less than this share
+#                    of whose pixels pass it, are text too
 STRUCTURE_SPAN = 0.5  # components spanning this fraction of the table are lines / frames
 STRUCTURE_ELONGATION = 4.0  # ... when also this elongated
 GLYPH_ASPECT = (0.15, 1.1)  # width/height range of one digit (a bare '1' .. a wide '0')
@@ -122,14 +123,15 @@ def text_mask(image: np.ndarray, faint: bool = False) -> np.ndarray:
     threshold = float(np.clip(otsu, MIN_TEXT_CONTRAST, MAX_TEXT_CONTRAST))
     mask = cv2.threshold(gradient, threshold, 1, cv2.THRESH_BINARY)[1]
     if faint:
-        # Marks fainter than the threshold, on their own: a red number among white ones on a dark
-        # ground has a third of their edge (in luminance), while a strong mark's halo touches it.
+        # Marks fainter than the threshold, on their own or with few pixels over it: a red number
+        # among white ones on a dark ground has a third of their edge (in luminance), and on a JPEG
+        # only specks of it pass, while a strong mark's halo is a rim around a strong core.
         weak = cv2.threshold(gradient, max(MIN_TEXT_CONTRAST, FAINT_SHARE * threshold), 1, cv2.THRESH_BINARY)[1]
-        count, labels, _ = components(weak)
-        held = np.zeros(count, bool)
-        held[labels[mask.view(bool)]] = True
-        held[0] = True
-        mask |= (~held)[labels].view(np.uint8)
+        count, labels, stats = components(weak)
+        strong = np.bincount(labels[mask.view(bool)], minlength=count)
+        faint_marks = strong < FAINT_SHARE * stats[:, cv2.CC_STAT_AREA]
+        faint_marks[0] = False
+        mask |= faint_marks[labels].view(np.uint8)
     return mask
 
 
@@ -509,8 +511,8 @@ def aligned_apart_joined(spans: list[tuple[int, int]], numbers: np.ndarray,
     left, centred or right by their kind (a roulette history: red left, zero centred, black right).
     Columns of a table share their rows. In a few rows that may be chance: there they are joined
     only where the given shape has too few columns for them apart, and without one it is no call."""
-    if len(spans) < 2 or len(row_spans) < 4:
-        return spans
+    if len(spans) < 2 or not row_spans or (len(row_spans) < 4 and not shape.cols):
+        return spans  # (a history of three numbers so far: its shape tells)
     cx, cy = numbers[:, 0] + numbers[:, 2] / 2, numbers[:, 1] + numbers[:, 3] / 2
     starts, ends = np.array(row_spans).T
     row_of = np.searchsorted(starts, cy, side="right") - 1

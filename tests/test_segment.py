@@ -413,3 +413,29 @@ def test_a_halved_copy_whose_rows_are_pieces_of_rules_is_not_taken():
     grid = find_grid(image, TableShape(rows=10, cols=20, skip_rows=1, skip_cols=1))
     (top, bottom), = grid.rows[:1]
     assert top <= 43 and bottom >= 57  # "Round 1"'s row: its text lies at y 43..57
+
+
+def test_a_history_of_three_numbers_after_row_labels_is_one_column_when_the_shape_says_so():
+    # Three numbers so far: red left (a few pixels after its row label), black right. Too few rows
+    # to call without a shape; with it, the left one is in the column, not in the header.
+    image = np.full((300, 160), 30, np.uint8)
+    for r in range(10):
+        cv2.putText(image, str(r + 1), (4, 30 * r + 21), cv2.FONT_HERSHEY_SIMPLEX, 0.5, 140, 1, cv2.LINE_AA)
+    cv2.putText(image, "18", (40, 51), cv2.FONT_HERSHEY_SIMPLEX, 0.6, 230, 2, cv2.LINE_AA)
+    for r, text in ((0, "35"), (2, "8")):
+        cv2.putText(image, text, (120, 30 * r + 22), cv2.FONT_HERSHEY_SIMPLEX, 0.6, 230, 2, cv2.LINE_AA)
+    grid = find_grid(image, TableShape(rows=10, cols=1, skip_cols=1))
+    (start, end), = grid.cols
+    assert start < 40 and end == 160
+
+
+def test_a_faint_number_that_jpeg_left_in_specks_still_keeps_its_row():
+    # A real screenshot (a history column at 1.25x, JPEG quality 50): the newest number, red on its
+    # highlighted row, passes the threshold only in specks. Without a shape, its row was lost and
+    # the rows after it read one row up; the last two rows are empty.
+    from recognizer.imageio import read_image
+
+    image = cv2.cvtColor(read_image(Path(__file__).parent / "data" / "history-column-red-newest-q50.jpg", 10**7),
+                         cv2.COLOR_BGR2GRAY)
+    grid = find_grid(image)
+    assert grid.shape == (20, 1) and grid.rows[0][0] <= 14 and grid.rows[0][1] >= 40  # its 18: y 14..40

@@ -93,18 +93,19 @@ def background_levels(cells: np.ndarray) -> np.ndarray:
     return row_medians(cells[:, my : h - my : step, mx : w - mx : step].reshape(n, -1))
 
 
-def line_grounds(cells: np.ndarray, text_height: float, apart: np.ndarray | float = MIN_CONTRAST) -> np.ndarray:
+def line_grounds(cells: np.ndarray, text_height: float, apart: np.ndarray | float = MIN_CONTRAST,
+                 close: bool = False) -> np.ndarray:
     """(N, h, w) uint8 crops -> (N,) the grey of two bands, one just above and one just below the line
     of text, across the crop's middle third, where they are one even grey that differs from
     `background_levels` by `apart` or more (NaN elsewhere): the ground a number sits on where most of
     the crop's centre is something else (a white ball inside a thick coloured ring). The line is about
     the crop's middle row (a first row's crop reaches further towards its header: it is looked for a
     little up and down). A band on a grid line or on a neighbour's digits is not even, or not the
-    same above and below."""
+    same above and below. `close`: the bands a pixel beyond the text's marks, not LINE_GAP."""
     levels = background_levels(cells)
     n, h, w = cells.shape
     out = np.full(n, np.nan)
-    off = text_height / 2 + max(1.0, LINE_GAP * text_height)
+    off = text_height / 2 + (1.0 if close else max(1.0, LINE_GAP * text_height))
     for shift in LINE_SHIFTS:
         top, bottom = (int(round(h / 2 + shift * text_height + d)) for d in (-off, off))
         if top < 0 or bottom >= h or w < 6:
@@ -569,6 +570,11 @@ def reread_on_line_grounds(cells: np.ndarray, text_height: float, inputs: np.nda
     # nearer, a neon number's glow, which is no ground).
     apart = np.where(has_ink[doubtful] & ~odd[doubtful], MIN_CONTRAST * 3 // 4, MIN_CONTRAST // 2 + 1)
     grounds = line_grounds(cells[doubtful], text_height, apart) if len(doubtful) else np.zeros(0)
+    # Where nothing was found either way, closer in: a small tile's ground may end a few pixels
+    # beyond its number (a framed "hot" 35 at 11 px, read as empty).
+    retry = np.flatnonzero(np.isnan(grounds) & ~has_ink[doubtful])
+    if len(retry):
+        grounds[retry] = line_grounds(cells[doubtful[retry]], text_height, apart[retry], close=True)
     other = doubtful[~np.isnan(grounds)]
     if len(other) == 0:
         return inputs, has_ink, odd, heights

@@ -354,3 +354,15 @@ def test_an_empty_places_dashed_ring_is_empty_and_seven_segment_pieces_are_a_num
     cv2.rectangle(led[0], (14, 21), (16, 29), 220, -1)
     _, empty, _ = normalize_table(led, text_height=20.0)
     assert empty == [False]
+
+
+def test_a_small_framed_tiles_number_is_read_on_the_tile():
+    """A real crop (a hot/cold board at 11 px, 1x): a 35 on a dark tile inside an amber frame. The
+    margins vote frame and glow for background, so the tile is ink and the number holes in it; the
+    tile ends three pixels beyond the number, where the usual bands for its ground fall on the
+    frame. Bands closer in find it, and the 35 is read, not left empty."""
+    from recognizer.normalize import normalize_table
+
+    (x,), empty, _ = normalize_table(crops_of("hot-tile-35.png"), text_height=10.0)
+    cols = np.flatnonzero(x[..., 0].max(axis=0) > 0.3)
+    assert empty == [False] and cols[-1] - cols[0] > 14

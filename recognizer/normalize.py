@@ -246,16 +246,17 @@ def apart_from_number(crop: np.ndarray, x: np.ndarray, w: np.ndarray, h: np.ndar
         return out
     order = idx[np.lexsort((x[idx], crop[idx]))]  # by crop, then left to right
     c, left, right, high = crop[order], x[order], x[order] + w[order], h[order]
-    firsts = np.flatnonzero(np.r_[True, c[1:] != c[:-1]])
+    firsts = np.flatnonzero(np.r_[True, c[1:] != c[:-1]])  # each crop's pieces: firsts[i] .. lasts[i]
     lasts = np.r_[firsts[1:], len(order)] - 1
+    is_last = np.zeros(len(order), bool)
+    is_last[lasts] = True
+    tallest = np.maximum.reduceat(high, firsts)
+    before_last = np.maximum.reduceat(np.where(is_last, -1, right), firsts)  # the rest's right end
     several = lasts > firsts
-    firsts, lasts = firsts[several], lasts[several]
-    tallest = np.maximum.reduceat(high, np.flatnonzero(np.r_[True, c[1:] != c[:-1]]))[several]
-    # The first piece: the rest starts at the second's left edge (sorted), and must start after it ends.
+    firsts, lasts, tallest, before_last = firsts[several], lasts[several], tallest[several], before_last[several]
+    # The first piece: the rest starts at the second's left edge (sorted), after the first ends.
     gap_first = left[firsts + 1] - right[firsts]
     # The last piece: the rest ends where the furthest right edge before it does.
-    before_last = np.maximum.reduceat(np.where(np.isin(np.arange(len(order)), lasts), -1, right),
-                                      np.flatnonzero(np.r_[True, c[1:] != c[:-1]]))[several]
     gap_last = left[lasts] - before_last
     short = END_PIECE * tallest
     out[order[firsts[(gap_first >= END_GAP * text_height) & (high[firsts] < short)]]] = True

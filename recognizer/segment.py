@@ -49,8 +49,8 @@ SHORT_ROW = 0.75  # ... or a data row's text there is less high than this * the 
 SHRINK_PIXELS = 4_000_000  # without a shape, larger pictures are located on a copy halved to this size
 MIN_TEXT_CONTRAST = 30  # edge strengths below this are background noise / JPEG ringing
 MAX_TEXT_CONTRAST = 120  # cap on the Otsu threshold so faint anti-aliased text survives
-FAINT_SHARE = 0.5  # one-column tables: marks with edges this share of the threshold, less than this share
-#                    of whose pixels pass it, are text too
+FAINT_EDGE = 0.5  # one-column tables: marks whose edges reach this share of the threshold, ...
+FAINT_PIXELS = 0.5  # ... fewer than this share of whose pixels pass it, are text too
 STRUCTURE_SPAN = 0.5  # components spanning this fraction of the table are lines / frames
 STRUCTURE_ELONGATION = 4.0  # ... when also this elongated
 GLYPH_ASPECT = (0.15, 1.1)  # width/height range of one digit (a bare '1' .. a wide '0')
@@ -126,10 +126,10 @@ def text_mask(image: np.ndarray, faint: bool = False) -> np.ndarray:
         # Marks fainter than the threshold, on their own or with few pixels over it: a red number
         # among white ones on a dark ground has a third of their edge (in luminance), and on a JPEG
         # only specks of it pass, while a strong mark's halo is a rim around a strong core.
-        weak = cv2.threshold(gradient, max(MIN_TEXT_CONTRAST, FAINT_SHARE * threshold), 1, cv2.THRESH_BINARY)[1]
+        weak = cv2.threshold(gradient, max(MIN_TEXT_CONTRAST, FAINT_EDGE * threshold), 1, cv2.THRESH_BINARY)[1]
         count, labels, stats = components(weak)
         strong = np.bincount(labels[mask.view(bool)], minlength=count)
-        faint_marks = strong < FAINT_SHARE * stats[:, cv2.CC_STAT_AREA]
+        faint_marks = strong < FAINT_PIXELS * stats[:, cv2.CC_STAT_AREA]
         faint_marks[0] = False
         mask |= faint_marks[labels].view(np.uint8)
     return mask

@@ -397,7 +397,7 @@ def test_a_history_column_keeps_a_row_whose_number_is_fainter_than_the_others(mo
     cv2.putText(image[:30], "36", (8, 22), cv2.FONT_HERSHEY_SIMPLEX, 0.6, 120, 2, cv2.LINE_AA)
     grid = find_grid(image)
     assert grid.shape == (15, 1) and grid.rows[0][0] <= 8 < 22 <= grid.rows[0][1]
-    monkeypatch.setattr("recognizer.segment.FAINT_SHARE", 1.0)  # no looking for faint marks
+    monkeypatch.setattr("recognizer.segment.FAINT_EDGE", 1.0)  # no looking for faint marks
     assert find_grid(image).shape == (13, 1)  # the first row lost, and the empty last one with it
 
 

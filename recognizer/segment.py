@@ -81,6 +81,7 @@ LINE_GAP_RATIO = 2.5  # ... (rows: a label's second line, under a word whose des
 LABEL_WIDTH = 0.8  # ... and narrower than this * the data's spans (fewer digits) is a label's part
 WORD_WIDTH = 1.6  # ... or, whatever the gaps, wider than this * the data's spans (a word) is a label's part
 WORD_SPACE = 0.7  # ... closer than this * text height (a word space, a line gap) belongs to it
+OFF_LINE = 0.4  # ... or, narrower, its marks this many text heights above or below the rows' middles (a wrapped label's)
 MIN_RUN = 3  # steps at one pitch that make a run of data rows, not a header's lines
 END_TOLERANCE = 0.3  # empty end cells are added when the margins differ by whole pitches, give or take this
 MAX_MARKS = 100_000  # a 200 x 200 table of two-digit numbers has 80,000 glyphs; more marks are no table
@@ -500,8 +501,26 @@ def data_columns(numbers: np.ndarray, row_spans: list[tuple[int, int]], lined_up
     column_of, column_sizes, column_spans = group_spans(numbers, 0, COLUMN_STEP * text_h)
     spans = kept_spans(numbers, column_of, well_supported(column_sizes), column_spans, 1, lined_up_rows)
     # Halves first: a seven-segment column's 1s, apart from their column's other digits, are no slivers.
-    spans = aligned_apart_joined(slivers_dropped(halves_joined(spans)), numbers, row_spans, shape)
-    return header_merged(fill_missing(spans), shape.skip_cols, shape.cols, text_h)
+    spans = fill_missing(aligned_apart_joined(slivers_dropped(halves_joined(spans)), numbers, row_spans, shape))
+    return header_merged(spans, shape.skip_cols, shape.cols, text_h, off_line=off_the_rows(spans, numbers, row_spans, text_h))
+
+
+def off_the_rows(spans: list[tuple[int, int]], numbers: np.ndarray, row_spans: list[tuple[int, int]],
+                 text_h: float) -> np.ndarray:
+    """Per column span, whether its numbers sit OFF_LINE or more above or below the middle of their
+    rows (the median of them): the pieces of a row label that wraps ("Round" over "1"), beside the
+    data's numbers, which make the rows and sit in their middle."""
+    if not len(spans) or not len(row_spans) or not len(numbers):
+        return np.zeros(len(spans), bool)
+    cx, cy = numbers[:, 0] + numbers[:, 2] / 2, numbers[:, 1] + numbers[:, 3] / 2
+    rows = np.asarray(row_spans, float)
+    row = np.clip(np.searchsorted((rows[:-1, 1] + rows[1:, 0]) / 2, cy), 0, len(rows) - 1)
+    off = np.abs(cy - rows[row].mean(axis=1)) >= OFF_LINE * text_h
+    out = np.zeros(len(spans), bool)
+    for i, (a, b) in enumerate(spans):
+        inside = (a <= cx) & (cx <= b)
+        out[i] = inside.any() and np.median(off[inside]) >= 0.5  # most of its numbers
+    return out
 
 
 def aligned_apart_joined(spans: list[tuple[int, int]], numbers: np.ndarray,
@@ -575,18 +594,20 @@ def halves_joined(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
 
 
 def header_merged(spans: list[tuple[int, int]], skip: int, expected: int | None,
-                  text_h: float, parts_narrower: bool = True) -> list[tuple[int, int]]:
+                  text_h: float, parts_narrower: bool = True, off_line: np.ndarray | None = None
+                  ) -> list[tuple[int, int]]:
     """Spans with the header's: labels of several words or lines ("Round 1", a label that wraps)
     make several spans where the table has `skip` header rows or columns. The data's own spans are
     the last `expected` ones (when given) or, else, the run of regular pitch that ends the table;
-    whatever lies before them is the header, merged into `skip` spans."""
+    whatever lies before them is the header, merged into `skip` spans. `off_line`: `off_the_rows`'
+    flags, for `header_bound`."""
     if not skip or len(spans) <= skip + 1:
         return spans
     data = expected if expected else regular_tail(spans)
     if data is None:
         return spans
     if not expected:
-        data = header_bound(spans, min(data, len(spans) - skip), text_h, parts_narrower)
+        data = header_bound(spans, min(data, len(spans) - skip), text_h, parts_narrower, off_line)
     if len(spans) - data <= skip:
         return spans
     head, tail = spans[: len(spans) - data], spans[len(spans) - data :]
@@ -596,12 +617,15 @@ def header_merged(spans: list[tuple[int, int]], skip: int, expected: int | None,
     return merged + tail
 
 
-def header_bound(spans: list[tuple[int, int]], data: int, text_h: float, parts_narrower: bool = True) -> int:
+def header_bound(spans: list[tuple[int, int]], data: int, text_h: float, parts_narrower: bool = True,
+                 off_line: np.ndarray | None = None) -> int:
     """The data's spans less those at its start that belong to the header: the second word or
     line of a label ("Round" and "1") that happens to sit a pitch before the first data span.
     It lies a word space from the span before, closer than data spans lie to each other, and,
     `parts_narrower` (columns), is narrower than the data's numbers. A label's second line (rows)
-    is as high as the data's: there the line gap alone tells it, and must be much the smaller."""
+    is as high as the data's: there the line gap alone tells it, and must be much the smaller.
+    A narrower span `off_line` (columns) is a label's, whatever the gaps: a wrapped label's end
+    ("Roun" too wide a mark, its "d" a span of its own above the "1"s)."""
     gaps = [b0 - a1 for (_, a1), (b0, _) in zip(spans, spans[1:])]  # gaps[i]: between span i and i + 1
     typical = median(np.array(gaps[len(spans) - data :])) if data > 2 else 0
     width = median(np.array([b - a for a, b in spans[len(spans) - data + 1 :]])) if data > 2 else 0
@@ -611,6 +635,9 @@ def header_bound(spans: list[tuple[int, int]], data: int, text_h: float, parts_n
         # A span far wider than the data's holds a word, never a number: the rest of a label whose
         # letters made spans of their own ("R", "und" of a "Round 1"), whatever the gaps.
         if parts_narrower and spans[first][1] - spans[first][0] > WORD_WIDTH * width:
+            data -= 1
+            continue
+        if off_line is not None and off_line[first] and spans[first][1] - spans[first][0] <= LABEL_WIDTH * width:
             data -= 1
             continue
         if before < 0:  # overlapping: a label's two lines, one (mostly) inside the other; else no call

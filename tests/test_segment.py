@@ -376,6 +376,19 @@ def test_a_row_labels_number_a_word_space_from_the_first_column_does_not_join_th
     assert first.x > 147  # ... and nothing of the label ("Round 1" ends at x 145)
 
 
+def test_a_wrapped_row_labels_last_letter_above_its_number_is_no_data_column():
+    # Tachyons' striped table at 1.5x, a real screenshot's top-left part: row labels wrap ("Round" over
+    # "1"), "Roun" is one mark too wide for a number and dropped, and its "d" makes a narrow column of
+    # its own, 28 px from the labels' numbers (no word space): without a shape it became the first
+    # data column, and the table was refused ("data column 1 looks like header labels"). Its marks sit
+    # above the rows' middles (the data's numbers make the rows), so it is the label's.
+    image = cv2.imread(str(Path(__file__).parent / "data" / "tachyons-wrapped-round-labels.png"), cv2.IMREAD_GRAYSCALE)
+    grid = find_grid(image, TableShape(skip_rows=1, skip_cols=1))
+    assert grid.shape == (5, 5)
+    first = grid.box(0, 0)
+    assert first.x > 95 and first.x + first.w > 191  # "d" ends at x 94; the first column's numbers: 164..191
+
+
 def test_one_column_alone_reaches_across_the_picture_after_its_header():
     # A history column: its numbers sit left or right by their kind, and one the search for text
     # missed (a faint red number) must still be inside its cell, not beside it.

@@ -193,14 +193,19 @@ def glyph_shaped(w: np.ndarray, h: np.ndarray) -> np.ndarray:
 def same_rows_and_more(finer: Layout, coarser: Layout, shape: TableShape) -> bool:
     """Whether `finer` holds the rows and columns of `coarser`, each of those once, plus at most the
     header's before them (a header `coarser` missed): numbers seen apart from their rings lie in
-    the rings' rows and columns."""
+    the rings' rows and columns. A span of `coarser` far wider than a number may hold several of
+    `finer`'s: rings a gap narrower than a digit gap apart, taken for one number's digits."""
     for fine, coarse, skip in ((finer.row_spans, coarser.row_spans, shape.skip_rows),
                                (finer.col_spans, coarser.col_spans, shape.skip_cols)):
-        extra = len(fine) - len(coarse)
-        if not 0 <= extra <= skip:
+        centres = np.array([(a + b) / 2 for a, b in fine])
+        bounds_ = np.asarray(coarse, float).reshape(-1, 2)
+        inside = (bounds_[:, 0] <= centres[:, None]) & (centres[:, None] <= bounds_[:, 1])  # (fine, coarse)
+        extra = int(np.argmax(inside.any(axis=1))) if inside.any() else len(fine)  # before the first coarse span
+        held = inside[extra:]
+        if not 0 <= extra <= skip or not held.any(axis=1).all() or not held.any(axis=0).all():
             return False
-        centres = np.array([(a + b) / 2 for a, b in fine[extra:]])
-        if not all(a <= c <= b for c, (a, b) in zip(centres, coarse)):
+        wide = bounds_[:, 1] - bounds_[:, 0] > MAX_NUMBER_WIDTH * coarser.text_height
+        if ((held.sum(axis=0) > 1) & ~wide).any():
             return False
     return True
 

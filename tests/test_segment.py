@@ -309,6 +309,16 @@ def test_without_a_shape_numbers_inside_rings_are_found_apart_from_them_and_the_
     assert grid.rows[0][0] < 50 - 11 < grid.rows[0][1] and grid.cols[0][0] < 44 < grid.cols[0][1]
 
 
+def test_rings_closer_than_a_digit_gap_are_no_number_and_their_numbers_make_the_columns():
+    # Outlined rings at 1x, 11 px text, a real screenshot's corner (4 rows of 8): the rings are 6 px apart,
+    # closer than a digit gap at their height, so at 1x each row is one wide "number" and the table one
+    # column. At 2x the numbers part from their rings, one per ring.
+    image = cv2.imread(str(Path(__file__).parent / "data" / "rings-close-11px.png"), cv2.IMREAD_GRAYSCALE)
+    grid = find_grid(image)
+    assert grid.shape == (4, 8)
+    assert all(b - a < 40 for a, b in grid.cols)  # a ring each (pitch 34)
+
+
 def test_the_striped_edges_of_a_row_of_chips_are_no_grid_lines_and_a_rule_is():
     from recognizer.segment import grid_lines
 

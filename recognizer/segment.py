@@ -498,16 +498,38 @@ def data_columns(numbers: np.ndarray, row_spans: list[tuple[int, int]], lined_up
                  shape: TableShape, text_h: float) -> list[tuple[int, int]]:
     """Column spans of the numbers below the header rows: words above the columns make no
     columns; empty columns filled in, the header's columns merged."""
+    labels = numbers[:0]
     if shape.skip_rows and len(row_spans) > shape.skip_rows:
         data_top = (row_spans[shape.skip_rows - 1][1] + row_spans[shape.skip_rows][0]) / 2
-        numbers = numbers[numbers[:, 1] + numbers[:, 3] / 2 > data_top]
+        below = numbers[:, 1] + numbers[:, 3] / 2 > data_top
+        labels, numbers = numbers[~below], numbers[below]
         if len(numbers) == 0:
             raise NotATableError("no table found: nothing but header lines")
     column_of, column_sizes, column_spans = group_spans(numbers, 0, COLUMN_STEP * text_h)
     spans = kept_spans(numbers, column_of, well_supported(column_sizes), column_spans, 1, lined_up_rows)
     # Halves first: a seven-segment column's 1s, apart from their column's other digits, are no slivers.
-    spans = fill_missing(aligned_apart_joined(slivers_dropped(halves_joined(spans)), numbers, row_spans, shape))
-    return header_merged(spans, shape.skip_cols, shape.cols, text_h, off_line=off_the_rows(spans, numbers, row_spans, text_h))
+    found = aligned_apart_joined(slivers_dropped(halves_joined(spans)), numbers, row_spans, shape)
+    spans = fill_missing(found)
+    spans = header_merged(spans, shape.skip_cols, shape.cols, text_h, off_line=off_the_rows(spans, numbers, row_spans, text_h))
+    return spans if shape.cols else unlabelled_dropped(spans, shape.skip_cols, set(found), labels)
+
+
+def unlabelled_dropped(spans: list[tuple[int, int]], skip: int, found: set[tuple[int, int]],
+                       labels: np.ndarray) -> list[tuple[int, int]]:
+    """Spans without the empty columns filled in right after the header (`found`: the spans that hold
+    numbers) that the header row, labelling most of the columns, has no label above: the row labels'
+    own cell, wide, its words too wide a mark for a number ("Round" dropped, its numbers left-aligned
+    two pitches from the data), no data column (which, empty, left the table refused)."""
+    if not skip or not len(labels) or len(spans) <= skip + 1:
+        return spans
+    centres = labels[:, 0] + labels[:, 2] / 2
+    labelled = [bool(((a <= centres) & (centres <= b)).any()) for a, b in spans[skip:]]
+    if 2 * sum(labelled) < len(labelled):
+        return spans  # no header row of column labels to tell
+    out = list(spans)
+    while len(out) > skip + 1 and out[skip] not in found and not labelled[len(spans) - len(out)]:
+        del out[skip]
+    return out
 
 
 def off_the_rows(spans: list[tuple[int, int]], numbers: np.ndarray, row_spans: list[tuple[int, int]],

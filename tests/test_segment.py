@@ -399,6 +399,29 @@ def test_a_wrapped_row_labels_last_letter_above_its_number_is_no_data_column():
     assert first.x > 95 and first.x + first.w > 191  # "d" ends at x 94; the first column's numbers: 164..191
 
 
+def test_the_row_labels_wide_cell_is_no_empty_data_column():
+    # Chota's table (q85 JPEG at 1.25x, a real screenshot's corner): left-aligned cells a pitch wide,
+    # "Round" too wide a mark for a number and dropped, its number two pitches from the first data
+    # column. The gap was filled with an empty column, and the table refused without a shape ("data
+    # column 1 is empty right after the header"); the header row labels every column but that one.
+    image = cv2.imread(str(Path(__file__).parent / "data" / "chota-left-aligned-round-labels.png"), cv2.IMREAD_GRAYSCALE)
+    grid = find_grid(image, TableShape(skip_rows=1, skip_cols=1))
+    assert grid.shape == (3, 4)
+    first = grid.box(0, 0)
+    assert 62 < first.x < 252 < first.x + first.w  # after the label's "1" (x 52..62), around the first data column's
+
+
+def test_an_empty_first_column_with_a_label_above_it_stays():
+    from recognizer.segment import unlabelled_dropped
+
+    header, empty, data = (10, 30), (110, 130), [(210, 230), (310, 330), (410, 430)]
+    spans = [header, empty] + data
+    labels = np.array([[a, 5, b - a, 10] for a, b in [empty] + data])  # x, y, w, h in the header row
+    assert unlabelled_dropped(spans, 1, {header, *data}, labels) == spans
+    assert unlabelled_dropped(spans, 1, {header, *data}, labels[1:]) == [header] + data
+    assert unlabelled_dropped(spans, 1, {header, *data}, labels[:0]) == spans  # no header row to tell
+
+
 def test_one_column_alone_reaches_across_the_picture_after_its_header():
     # A history column: its numbers sit left or right by their kind, and one the search for text
     # missed (a faint red number) must still be inside its cell, not beside it.

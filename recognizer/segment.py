@@ -841,6 +841,16 @@ def find_grid(image: np.ndarray, shape: TableShape | None = None) -> Grid:
         retry = locate_at(image, located_at, shape, tight)
         if well_formed(retry) and header_parted(retry, located, shape.skip_cols):
             located = retry
+    if not fits(located, shape) and shape.rows and scale < 0.5:
+        # Large round chips at 2x: at a quarter their rims merge with their numbers, at full size
+        # their stripes make marks of their own; in between the numbers stand apart.
+        while (scale := scale * 2) < 1:
+            with contextlib.suppress(SegmentationError):
+                retry = locate_at(image, scale, shape)
+                if fits(retry, shape) and retry.text_height * scale >= MIN_SHRUNK_TEXT and not short_rows(
+                        retry, shape.skip_rows):
+                    located = retry
+                    break
     if not shape.rows and len(located.col_spans) == shape.skip_cols + 1 and well_formed(located):
         # One column (a history), no shape to check it: a number fainter than the others (red on a
         # highlighted row) missed, and its row with it, would shift the rows after it.

@@ -6,7 +6,7 @@ import pytest
 
 from recognizer.errors import SegmentationError
 from recognizer.normalize import normalize_cell
-from recognizer.segment import crop_cells, find_grid, halves_joined, header_merged
+from recognizer.segment import crop_cells, find_grid, fits, halves_joined, header_merged, locate_at
 from recognizer.settings import TableShape
 from tests.tables import Look, cell_centre, random_values, render
 
@@ -317,6 +317,18 @@ def test_rings_closer_than_a_digit_gap_are_no_number_and_their_numbers_make_the_
     grid = find_grid(image)
     assert grid.shape == (4, 8)
     assert all(b - a < 40 for a, b in grid.cols)  # a ring each (pitch 34)
+
+
+def test_large_chips_at_2x_are_located_at_half_size_when_a_quarter_and_the_full_size_fail():
+    # Casino chips 130 px across (a 2x screenshot's corner, JPEG): with the shape given, rows of 130 px
+    # are first located at a quarter, where the chips' rims merge with their numbers, then at full size,
+    # where each white stripe of a rim is a mark as high as a digit. At half size the numbers stand apart.
+    image = cv2.imread(str(Path(__file__).parent / "data" / "casino-chips-large-2x.jpg"), cv2.IMREAD_GRAYSCALE)
+    shape = TableShape(rows=4, cols=6)
+    assert not fits(locate_at(image, 0.25, shape), shape) and not fits(locate_at(image, 1, shape), shape)
+    grid = find_grid(image, shape)
+    assert grid.shape == (4, 6)
+    assert all(120 < b - a < 140 for a, b in grid.rows + grid.cols)  # a chip each (pitch 129)
 
 
 def test_the_striped_edges_of_a_row_of_chips_are_no_grid_lines_and_a_rule_is():

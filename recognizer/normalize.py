@@ -53,6 +53,10 @@ ELLIPSIS_REACH = 1.6  # ... and all of them within this of its right edge (an el
 TINY_INK = 0.35  # with the text height known, a crop's ink holds a piece at least this many text heights long
 END_PIECE = 0.7  # a piece at either end of a crop's ink less high than this * its tallest, ...
 END_GAP = 0.15  # ... this many text heights or more beside the rest, is no digit of the number
+APART_GAP = 0.45  # a piece of any height this far beside the rest (segment.DIGIT_GAP parts numbers so), ...
+RIM_OFF = 1.0  # ... centred this many text heights or more from the crop's middle, the rest within CENTRED, ...
+CENTRED = 0.5
+BAR_WIDTH = 0.35  # ... and no bar (narrower than this * its height: a seven-segment 1), makes the crop odd
 DASH_PIECE = 0.5  # ink whose pieces are all less high than this many text heights, ...
 DASH_SPREAD = 1.3  # ... spread over more than this many, is a dashed outline, no number
 SHORT_INK = 0.8  # ink less high than this * the table's numbers' (of SHORT_SAMPLE or more) is odd for a number
@@ -163,8 +167,8 @@ def ink_components(ink: np.ndarray, text_height: float | None = None) -> tuple[n
     specks are judged against the text, not the crop (small text in tall cells). Training crops
     come without it: these only drop ink no number has, or keep strokes a number has. Also, per
     crop, whether what it holds is odd for a number (only with the text height): cut short by an
-    ellipsis (`ellipsis_after`), or beside the middle of its ring: the model's reading of it is to
-    be checked, however sure."""
+    ellipsis (`ellipsis_after`), beside the middle of its ring, or with a piece far beside it
+    (`apart_from_number`): the model's reading of it is to be checked, however sure."""
     n, rows, w = ink.shape
     h = rows - 1
     peak = ink.reshape(n, -1).max(axis=1).astype(np.int32)
@@ -218,7 +222,9 @@ def ink_components(ink: np.ndarray, text_height: float | None = None) -> tuple[n
     if text_height:
         dots, odd = ellipsis_after(crop, x, y, bw, bh, area, kept, n, text_height)
         kept &= ~dots
-        kept &= ~apart_from_number(crop, x, bw, bh, kept, text_height)
+        apart, beside = apart_from_number(crop, x, bw, bh, kept, n, text_height, w)
+        kept &= ~apart
+        odd |= beside
         kept &= ~dashed_outline(crop, y, bh, kept, n, text_height)
     keep = np.zeros(count, np.uint8)
     keep[1:] = kept
@@ -233,17 +239,22 @@ def ink_components(ink: np.ndarray, text_height: float | None = None) -> tuple[n
     return mask, boxes, odd
 
 
-def apart_from_number(crop: np.ndarray, x: np.ndarray, w: np.ndarray, h: np.ndarray, kept: np.ndarray,
-                      text_height: float) -> np.ndarray:
+def apart_from_number(crop: np.ndarray, x: np.ndarray, w: np.ndarray, h: np.ndarray, kept: np.ndarray, n: int,
+                      text_height: float, width: int) -> tuple[np.ndarray, np.ndarray]:
     """Kept components at either end of a crop's ink that are no digit of its number: far less high
     than its tallest piece (END_PIECE), wholly beside the rest (not above or below a piece of it, as
     a seven-segment digit's are) and a gap from it (END_GAP): the stripes of a chip's edge level with
     its number, where the rim inside is dashed and holds nothing (in a 27 or a 6, read as a sure 29
-    or not read at all)."""
-    out = np.zeros(len(x), bool)
+    or not read at all). And (n,) whether a crop's ink has a piece of any height as far beside the
+    rest as segmentation parts two numbers (APART_GAP), far out in the crop (RIM_OFF) while the rest
+    is about its middle (CENTRED), no bar: a chip's stripe as high as its number beside a 1 (read as a
+    sure 14), or one number beside another in a crop that holds two; to be checked, for it may be a
+    digit (a seven-segment 21's 1 sits that far from its 2, and, left-aligned in its tile, the 2 from
+    the middle: bars, and not in the middle)."""
+    out, beside = np.zeros(len(x), bool), np.zeros(n, bool)
     idx = np.flatnonzero(kept)
     if len(idx) < 2:
-        return out
+        return out, beside
     order = idx[np.lexsort((x[idx], crop[idx]))]  # by crop, then left to right
     c, left, right, high = crop[order], x[order], x[order] + w[order], h[order]
     firsts = np.flatnonzero(np.r_[True, c[1:] != c[:-1]])  # each crop's pieces: firsts[i] .. lasts[i]
@@ -252,8 +263,10 @@ def apart_from_number(crop: np.ndarray, x: np.ndarray, w: np.ndarray, h: np.ndar
     is_last[lasts] = True
     tallest = np.maximum.reduceat(high, firsts)
     before_last = np.maximum.reduceat(np.where(is_last, -1, right), firsts)  # the rest's right end
+    far_right = np.maximum.reduceat(right, firsts)
     several = lasts > firsts
-    firsts, lasts, tallest, before_last = firsts[several], lasts[several], tallest[several], before_last[several]
+    firsts, lasts, tallest, before_last, far_right = (a[several] for a in (firsts, lasts, tallest, before_last,
+                                                                           far_right))
     # The first piece: the rest starts at the second's left edge (sorted), after the first ends.
     gap_first = left[firsts + 1] - right[firsts]
     # The last piece: the rest ends where the furthest right edge before it does.
@@ -261,7 +274,18 @@ def apart_from_number(crop: np.ndarray, x: np.ndarray, w: np.ndarray, h: np.ndar
     short = END_PIECE * tallest
     out[order[firsts[(gap_first >= END_GAP * text_height) & (high[firsts] < short)]]] = True
     out[order[lasts[(gap_last >= END_GAP * text_height) & (high[lasts] < short)]]] = True
-    return out
+    # Twice the distances from the crop's middle: of an end piece's centre, and of the rest's.
+    wide = w[order] >= BAR_WIDTH * high
+    far, mid = 2 * RIM_OFF * text_height, 2 * CENTRED * text_height
+    first_out = ((gap_first >= APART_GAP * text_height) & wide[firsts]
+                 & (np.abs(left[firsts] + right[firsts] - width) >= far)
+                 & (np.abs(left[firsts + 1] + far_right - width) <= mid))
+    last_out = ((gap_last >= APART_GAP * text_height) & wide[lasts]
+                & (np.abs(left[lasts] + right[lasts] - width) >= far)
+                & (np.abs(left[firsts] + before_last - width) <= mid))
+    still = ~out[order[firsts]] & first_out | ~out[order[lasts]] & last_out  # not dropped as a stripe already
+    beside[c[firsts[still]]] = True
+    return out, beside
 
 
 def dashed_outline(crop: np.ndarray, y: np.ndarray, h: np.ndarray, kept: np.ndarray, n: int,

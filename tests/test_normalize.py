@@ -236,6 +236,26 @@ def test_a_pixel_fonts_digit_joined_to_its_neighbour_is_no_ring_around_the_rest(
     assert x1 - x0 >= 10  # both digits, not the 7's stem alone
 
 
+def test_a_piece_far_beside_a_centred_number_is_told():
+    """A real crop (the gallery's casino chips at JPEG quality 50): a 1 in the middle of its chip, and
+    beyond the rim (which JPEG broke, so it holds nothing) a stripe of the chip's edge as high as the 1:
+    the model read "14" at 0.977. A piece that far beside a number in the middle, far out in the crop,
+    marks the crop odd (flagged); a seven-segment 21, its 1 a bar right in its digit's box, and a plain
+    17 are not."""
+    from recognizer.normalize import normalize_table
+
+    chip = cv2.imread(str(Path(__file__).parent / "data" / "casino-chip-1-stripe-beside.png"), cv2.IMREAD_GRAYSCALE)
+    _, empty, odd = normalize_table(chip[None], text_height=23.0)
+    assert empty == [False] and odd == [True]
+    led = np.full(chip.shape, 20, np.uint8)
+    cv2.putText(led, "2", (30, 56), cv2.FONT_HERSHEY_SIMPLEX, 1.0, 230, 3, cv2.LINE_AA)
+    cv2.rectangle(led, (68, 34), (70, 56), 230, -1)  # the 1: a bar, far right in its digit's box
+    plain = np.full(chip.shape, 20, np.uint8)
+    cv2.putText(plain, "17", (25, 56), cv2.FONT_HERSHEY_SIMPLEX, 1.0, 230, 3, cv2.LINE_AA)
+    _, empty, odd = normalize_table(np.stack([led, plain]), text_height=23.0)
+    assert empty == [False, False] and odd == [False, False]
+
+
 def test_a_number_cut_short_by_an_ellipsis_is_told():
     """mini.css in a narrow table draws a 23 as "2…" (`text-overflow: ellipsis`): what is left reads
     as a 2 at full confidence, so the crop is marked cut short (the reader flags it)."""

@@ -158,6 +158,11 @@ def test_a_header_taken_for_data_is_refused_not_shifted():
     joined[:, 0] = [21, 22, 23, 24, 25, 26]  # "Round 1".."Round 6", the word's last letter read as a 2
     with pytest.raises(SegmentationError, match="column 1 looks like header labels"):
         check_no_header_left(table_of(joined))
+    misread = joined.copy()
+    misread[0, 0] = 12  # ... and the first one misread, doubtfully: the sure ones still count
+    with pytest.raises(SegmentationError, match="column 1 looks like header labels"):
+        check_no_header_left(table_of(misread, flagged={(0, 0)}))
+    check_no_header_left(table_of(misread))  # were it sure, the column would not count
     letters = table_of(data, flagged={(0, c) for c in range(9)})  # letters A..I: unreadable
     with pytest.raises(SegmentationError, match="row 1"):
         check_no_header_left(letters)

@@ -136,6 +136,29 @@ def test_every_number_renders_and_normalises(fonts, look):
         assert normalize_cell(cell) is not None
 
 
+def test_neon_numbers_are_hollow_outlines_in_a_glow(fonts):
+    # A neon board's text: a stroke about the glyph's edge, a transparent fill and text shadows, which
+    # also show through the fill. A filled 1 encloses nothing; its outline encloses its stroke's body.
+    import cv2
+
+    bold = next(f for f in fonts if f.path.name == "DejaVuSans-Bold.ttf")
+
+    def enclosed(alpha: np.ndarray) -> np.ndarray:
+        count, labels = cv2.connectedComponents((alpha < 0.5).astype(np.uint8), connectivity=4)
+        edge = set(np.unique(np.r_[labels[0], labels[-1], labels[:, 0], labels[:, -1]]))
+        return np.isin(labels, [k for k in range(1, count) if k not in edge])
+
+    filled, _ = synth.text_alpha("1", bold, 60)
+    hollow = synth.neon_alpha("1", bold, 60, 3, 0.0, 0.3)
+    glowing = synth.neon_alpha("1", bold, 60, 3, 0.6, 6.0)
+    assert not enclosed(filled).any()
+    assert enclosed(hollow).sum() > 50 and hollow.max() == pytest.approx(1.0, abs=0.01)
+    inside = enclosed(glowing)
+    assert inside.sum() > 50 and 0.2 < float(np.median(glowing[inside])) < 0.9  # the shadow shows through
+    beyond = ~cv2.dilate((glowing > 0.9).astype(np.uint8), np.ones((5, 5), np.uint8)).astype(bool) & ~inside
+    assert (glowing[beyond] > 0.1).sum() > 200  # the glow reaches out beyond the outline
+
+
 def test_render_number_is_pure_given_rng(fonts):
     sampler = synth.StyleSampler(fonts, synth.TRAIN_LOOKS)
     style = sampler.sample(np.random.default_rng(4))

@@ -218,6 +218,9 @@ class CellStyle:
     chip_rim: BGR = WHITE  # the chip's rim colour, blended in at `chip_rim_alpha`
     chip_rim_alpha: float = 0.0
     chip_rim_px: int = 0
+    outline_px: int = 0  # > 0: the number is a hollow outline this wide (a neon board's text stroke) ...
+    glow: float = 0.0  # ... in a glow of its shape (text shadows), at most this share of the text's colour ...
+    glow_px: float = 0.0  # ... spread this far (Gaussian sigma, device pixels)
 
 
 @dataclass(frozen=True)
@@ -253,6 +256,10 @@ class StyleRanges:
     chip_rim_alpha: tuple[float, float] = (0.0, 0.8)
     chip_rim_px: tuple[int, int] = (1, 3)
     chip_gap_px: tuple[int, int] = (1, 8)  # what the crop shows beyond the chip
+    neon_chance: float = 0.04  # the number a hollow outline in a glow (neon roulette boards)
+    neon_stroke_em: tuple[float, float] = (0.04, 0.1)  # outline width, in text sizes (at least a pixel)
+    neon_glow: tuple[float, float] = (0.4, 0.9)
+    neon_glow_em: tuple[float, float] = (0.06, 0.25)
     min_contrast: int = 90  # fg vs bg, max channel difference, so every cell is readable
 
 
@@ -335,6 +342,10 @@ class StyleSampler:
             noise_sigma=float(rng.uniform(*r.noise_sigma)) if rng.random() < r.noise_chance else 0.0,
             look=look.name,
         )
+        if not chip and rng.random() < r.neon_chance:
+            chip = dict(outline_px=max(1, round(text_px * rng.uniform(*r.neon_stroke_em))),
+                        glow=float(rng.uniform(*r.neon_glow)), glow_px=float(text_px * rng.uniform(*r.neon_glow_em)),
+                        bold_px=0)
         return dataclasses.replace(style, **chip) if chip else style
 
 
@@ -348,6 +359,30 @@ def text_alpha(text: str, font: FontFace, size_px: int, bold_px: int = 0) -> tup
     img = Image.new("L", (max(1, width + 2), ascent + descent + 2 * bold_px + 2), 0)
     ImageDraw.Draw(img).text((1 + bold_px, 1 + bold_px), text, fill=255, font=f, stroke_width=bold_px, stroke_fill=255)
     return np.asarray(img, np.float32) / 255.0, width
+
+
+def neon_alpha(text: str, font: FontFace, size_px: int, outline_px: int, glow: float, glow_px: float) -> np.ndarray:
+    """Ink coverage of `text` drawn as a hollow outline `outline_px` wide about the glyphs' edges (a
+    transparent fill with a text stroke), over a glow of the stroked glyphs' shape, `glow_px` soft,
+    reaching `glow` (a text shadow, which also shows through the hollow fill), on a box padded for the
+    glow."""
+    pad = int(np.ceil(3 * glow_px)) + outline_px + 1
+    f = _truetype(font.path, size_px)
+    ascent, descent = f.getmetrics()
+    size = (int(np.ceil(f.getlength(text))) + 2 * pad, ascent + descent + 2 * pad)
+    inner, outer = Image.new("L", size, 0), Image.new("L", size, 0)
+    half = max(1, outline_px // 2)
+    ImageDraw.Draw(outer).text((pad, pad), text, fill=255, font=f, stroke_width=half, stroke_fill=255)
+    if outline_px - half > 0:  # the stroke's inner half: the glyphs shrunk by it, drawn as the hole
+        ImageDraw.Draw(inner).text((pad, pad), text, fill=255, font=f)
+        inner_a = cv2.erode(np.asarray(inner, np.float32) / 255.0, np.ones((2 * (outline_px - half) + 1,) * 2, np.uint8))
+    else:
+        inner_a = np.zeros((size[1], size[0]), np.float32)
+    shape = np.asarray(outer, np.float32) / 255.0
+    ring = np.clip(shape - inner_a, 0, 1)
+    halo = cv2.GaussianBlur(shape, (0, 0), max(glow_px, 0.3))
+    halo *= glow / max(float(halo.max()), 1e-6)
+    return np.maximum(ring, halo)
 
 
 def render_number(value: int, style: CellStyle, rng: np.random.Generator) -> np.ndarray:
@@ -369,7 +404,10 @@ def render_number_with_aspect(value: int, style: CellStyle, rng: np.random.Gener
         raise ValueError("render_number needs a style with a font; use render_handwritten for MNIST digits")
     if value not in CLASSES:
         raise ValueError(f"{value!r} is not one of the classes 0..36")
-    alpha, _ = text_alpha(str(value), style.font, style.text_px, style.bold_px)
+    if style.outline_px:
+        alpha = neon_alpha(str(value), style.font, style.text_px, style.outline_px, style.glow, style.glow_px)
+    else:
+        alpha, _ = text_alpha(str(value), style.font, style.text_px, style.bold_px)
     column = 0
     if style.column_factor > 0:
         column = round(_advance(style.font.path, style.text_px, "36") * style.column_factor) + 2 * style.bold_px

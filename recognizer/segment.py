@@ -291,10 +291,12 @@ def kept_spans(
     boxes: np.ndarray, group_of: np.ndarray, strong: np.ndarray, spans_: np.ndarray, other_axis: int, lined_up: np.ndarray
 ) -> list[tuple[int, int]]:
     """Sorted spans of the strong groups, and of the sparse ones with a member centred inside
-    one of the `lined_up` spans along the other axis."""
+    one of the `lined_up` spans along the other axis and shaped as a number at its own height (a
+    framed tile's bottom edge, 37 px wide and 11 high under a 24, is none: it made a row)."""
     if not strong.all() and len(lined_up):
         centres = boxes[:, other_axis] + boxes[:, other_axis + 2] / 2
         hits = ((lined_up[:, 0] <= centres[:, None]) & (centres[:, None] <= lined_up[:, 1])).any(axis=1)
+        hits &= boxes[:, 2] <= MAX_NUMBER_WIDTH * boxes[:, 3]
         strong = strong | (np.bincount(group_of[hits], minlength=len(strong)) > 0)
     return sorted((int(a), int(b)) for a, b in spans_[strong])
 
@@ -557,8 +559,8 @@ def aligned_apart_joined(spans: list[tuple[int, int]], numbers: np.ndarray,
     left, centred or right by their kind (a roulette history: red left, zero centred, black right).
     Columns of a table share their rows. In a few rows that may be chance: there they are joined
     only where the given shape has too few columns for them apart, and without one it is no call."""
-    if len(spans) < 2 or not row_spans or (len(row_spans) < 4 and not shape.cols):
-        return spans  # (a history of three numbers so far: its shape tells)
+    if len(spans) < 2 or not row_spans:
+        return spans
     cx, cy = numbers[:, 0] + numbers[:, 2] / 2, numbers[:, 1] + numbers[:, 3] / 2
     starts, ends = np.array(row_spans).T
     row_of = np.searchsorted(starts, cy, side="right") - 1

@@ -368,12 +368,32 @@ def history_column(filled: int, rows: int = 15) -> np.ndarray:
     return image
 
 
+def test_a_sparse_line_is_a_row_only_where_it_holds_a_number_shaped_mark():
+    # Roulette hot/cold tiles (a fresh gallery draw, JPEG q60): a framed tile's glowing frame left its
+    # bottom edge as a mark 37 px wide and 11 high, a pixel under its row and centred in a column. Lined
+    # up with that column, it made a row of its own, and the table read 11x20 (without a shape, every row
+    # after it shifted). A history's lone newest number, in a sparse row, still makes one.
+    from recognizer.segment import group_spans, kept_spans
+
+    rows = [(10 + 42 * r, 17) for r in range(4)]
+    glyphs = [(20 + 40 * c, y, 12, h) for y, h in rows for c in range(8)]
+    lined_up = np.array([(20 + 40 * c, 44 + 40 * c) for c in range(8)])
+    for extra, kept in (((221, 154, 37, 11), False), ((221, 180, 12, 17), True)):
+        boxes = np.array(glyphs + [extra])
+        line_of, sizes, spans = group_spans(boxes, 1, 0.5 * 17)
+        found = kept_spans(boxes, line_of, sizes >= 0.5 * np.median(sizes), spans, 0, lined_up)
+        assert len(found) == 4 + kept
+
+
 def test_one_column_of_numbers_aligned_by_their_kind_is_one_column_and_a_history_not_full_keeps_its_rows():
     assert find_grid(history_column(15)).shape == (15, 1)
     assert find_grid(history_column(9)).shape == (15, 1)  # six empty rows below, in the picture's margin
     assert find_grid(history_column(4), TableShape(rows=15, cols=1)).shape == (15, 1)
     with pytest.raises(SegmentationError, match="never hold a number in the same row.*--rows/--cols"):
         find_grid(history_column(4))  # four rows apart may be chance: no call without the shape
+    with pytest.raises(SegmentationError, match="never hold a number in the same row"):
+        find_grid(history_column(3))  # nor three (it was read as a 2x2 table, or 3x2)
+    assert find_grid(history_column(3), TableShape(rows=15, cols=1)).shape == (15, 1)
 
 
 def test_rows_made_taller_by_wrapped_labels_are_data_not_header():

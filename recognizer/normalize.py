@@ -61,6 +61,7 @@ DASH_PIECE = 0.5  # ink whose pieces are all less high than this many text heigh
 DASH_SPREAD = 1.3  # ... spread over more than this many, is a dashed outline, no number
 SHORT_INK = 0.8  # ink less high than this * the table's numbers' (of SHORT_SAMPLE or more) is odd for a number
 SHORT_SAMPLE = 8
+TALLER_INK = 1.3  # a reading on the text line's own ground whose ink is this many text heights high is not taken
 HOLLOW = 0.5  # a ring or frame covers at most this share of its box
 TALL_INK = 1.6  # ink this many times taller than the table's text is structure, never a digit
 ROUND_ASPECT = np.log(1.3)  # a ring, ball or chip is about as wide as high: within this (log) of 1
@@ -605,6 +606,10 @@ def reread_on_line_grounds(cells: np.ndarray, text_height: float, inputs: np.nda
         return inputs, has_ink, odd, heights
     found, found_ink, found_odd, found_heights = normalize_shrunk(cells[other], text_height,
                                                                   grounds[~np.isnan(grounds)])
+    # A ground that gives ink far higher than the text is the page around a tile, the tile taken for
+    # ink (a framed tile's bands fell on its frame, and its number read as a hole in it, surely 23).
+    taller = found_heights > TALLER_INK * text_height
+    found, found_ink = found[~taller[found_ink]], found_ink & ~taller
     if not found_ink.any():
         return inputs, has_ink, odd, heights
     per_crop = dict(zip(np.flatnonzero(has_ink).tolist(), inputs)) | dict(zip(other[found_ink].tolist(), found))

@@ -256,6 +256,21 @@ def test_a_piece_far_beside_a_centred_number_is_told():
     assert empty == [False, False] and odd == [False, False]
 
 
+def test_a_framed_tiles_number_is_not_read_as_a_hole_in_the_tile():
+    """A real crop (the gallery's hot/cold board, 11 px at 1.5x): a framed red tile with a 36. The bands
+    above and below the text line, where a number's own ground is looked for, fell on the glowing
+    frame: read on that ground, the whole tile was ink and the 36 a hole in it (a sure 23). Ink far
+    higher than the text is no number: the first reading, the 36, stands."""
+    from recognizer.normalize import normalize_table
+
+    crop = cv2.imread(str(Path(__file__).parent / "data" / "hot-tile-36-framed.png"), cv2.IMREAD_GRAYSCALE)
+    (x,), empty, odd = normalize_table(crop[None], text_height=18.0)
+    assert empty == [False] and odd == [False]
+    ys, xs = np.nonzero(x[..., 0] > 0.1)
+    box = x[ys.min() : ys.max() + 1, xs.min() : xs.max() + 1, 0]
+    assert (box > 0.5).mean() < 0.6  # strokes, not a filled tile (it was 0.9)
+
+
 def test_a_number_cut_short_by_an_ellipsis_is_told():
     """mini.css in a narrow table draws a 23 as "2…" (`text-overflow: ellipsis`): what is left reads
     as a 2 at full confidence, so the crop is marked cut short (the reader flags it)."""

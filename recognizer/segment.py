@@ -292,11 +292,12 @@ def kept_spans(
 ) -> list[tuple[int, int]]:
     """Sorted spans of the strong groups, and of the sparse ones with a member centred inside
     one of the `lined_up` spans along the other axis and shaped as a number at its own height (a
-    framed tile's bottom edge, 37 px wide and 11 high under a 24, is none: it made a row)."""
+    framed tile's bottom edge, 37 px wide and 11 high under a 24, is none: it made a row; nor is a
+    frame's side, 2 px wide and 34 high, beside a tile: it made a column)."""
     if not strong.all() and len(lined_up):
         centres = boxes[:, other_axis] + boxes[:, other_axis + 2] / 2
         hits = ((lined_up[:, 0] <= centres[:, None]) & (centres[:, None] <= lined_up[:, 1])).any(axis=1)
-        hits &= boxes[:, 2] <= MAX_NUMBER_WIDTH * boxes[:, 3]
+        hits &= (boxes[:, 2] <= MAX_NUMBER_WIDTH * boxes[:, 3]) & (boxes[:, 2] >= GLYPH_ASPECT[0] * boxes[:, 3])
         strong = strong | (np.bincount(group_of[hits], minlength=len(strong)) > 0)
     return sorted((int(a), int(b)) for a, b in spans_[strong])
 

@@ -372,13 +372,14 @@ def test_a_sparse_line_is_a_row_only_where_it_holds_a_number_shaped_mark():
     # Roulette hot/cold tiles (a fresh gallery draw, JPEG q60): a framed tile's glowing frame left its
     # bottom edge as a mark 37 px wide and 11 high, a pixel under its row and centred in a column. Lined
     # up with that column, it made a row of its own, and the table read 11x20 (without a shape, every row
-    # after it shifted). A history's lone newest number, in a sparse row, still makes one.
+    # after it shifted); nor a frame's side, 2 px wide (it made a column). A history's lone newest
+    # number, in a sparse row, still makes one.
     from recognizer.segment import group_spans, kept_spans
 
     rows = [(10 + 42 * r, 17) for r in range(4)]
     glyphs = [(20 + 40 * c, y, 12, h) for y, h in rows for c in range(8)]
     lined_up = np.array([(20 + 40 * c, 44 + 40 * c) for c in range(8)])
-    for extra, kept in (((221, 154, 37, 11), False), ((221, 180, 12, 17), True)):
+    for extra, kept in (((221, 154, 37, 11), False), ((221, 154, 2, 34), False), ((221, 180, 12, 17), True)):
         boxes = np.array(glyphs + [extra])
         line_of, sizes, spans = group_spans(boxes, 1, 0.5 * 17)
         found = kept_spans(boxes, line_of, sizes >= 0.5 * np.median(sizes), spans, 0, lined_up)

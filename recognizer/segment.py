@@ -412,13 +412,22 @@ def locate(image: np.ndarray, shape: TableShape | None = None, digit_gap: float 
     row_spans = data_rows(boxes, line_of, strong_rows, line_spans, lined_up_cols, shape, text_h)
     col_spans = data_columns(numbers, row_spans, line_spans[strong_rows], shape, text_h)
     right = data_side(boxes, col_spans, shape.skip_cols)
-    if len(right):
+    for _ in range(2):
+        if not len(right):
+            break
         # The rows again, from the data columns alone: a row label that wraps ("Round" over "1")
-        # makes lines of its own, which are no rows.
+        # makes lines of its own, which are no rows. Once more where the columns found from these
+        # rows move the header's bound: with the labels' lines taken for rows, the first data column
+        # could join the header, and a last row whose one number is in it be lost.
         line_of, line_sizes, line_spans = group_spans(right, 1, LINE_STEP * text_h)
         strong_rows = well_supported(line_sizes)
         row_spans = data_rows(right, line_of, strong_rows, line_spans, lined_up_cols, shape, text_h)
+        bound = col_spans[shape.skip_cols - 1][1] if shape.skip_cols and len(col_spans) >= shape.skip_cols else None
         col_spans = data_columns(numbers, row_spans, line_spans[strong_rows], shape, text_h)
+        wider = data_side(boxes, col_spans, shape.skip_cols)
+        if bound is None or len(col_spans) < shape.skip_cols or col_spans[shape.skip_cols - 1][1] >= bound:
+            break
+        right = wider
     height, width = image.shape[:2]
     rows, cols = shape.rows, shape.cols
     if cols is None and not shape.skip_cols and len(row_spans) - shape.skip_rows == 1:

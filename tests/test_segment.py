@@ -455,6 +455,19 @@ def test_an_empty_first_column_with_a_label_above_it_stays():
     assert unlabelled_dropped(spans, 1, {header, *data}, labels[:0]) == spans  # no header row to tell
 
 
+def test_wrapped_labels_lines_taken_for_rows_do_not_cost_the_last_row():
+    # UIkit's striped table at 1.25x (a fresh gallery draw's left part, JPEG): headers "SPIN" over "1",
+    # row labels "ROUND" over "1", and a last row holding one number. Located on a smaller copy, the
+    # labels' lines ("D" above a row's middle, its number below) first count as rows; the header's
+    # bound then took the first data column, the rows found again right of it lost the last row, and
+    # the header's second line became data row 1: the shape fitted, every row one down, silently.
+    image = cv2.imread(str(Path(__file__).parent / "data" / "uikit-wrapped-caps-labels-last-row-one-number.jpg"),
+                       cv2.IMREAD_GRAYSCALE)
+    grid = find_grid(image, TableShape(rows=8, cols=4, skip_rows=1, skip_cols=1))
+    assert grid.rows[0][0] > 100  # below the header's "1" line (y 62..94)
+    assert grid.rows[-1][0] < 1068 < grid.rows[-1][1]  # the last row's number: y 1068..1091
+
+
 def test_one_column_alone_reaches_across_the_picture_after_its_header():
     # A history column: its numbers sit left or right by their kind, and one the search for text
     # missed (a faint red number) must still be inside its cell, not beside it.

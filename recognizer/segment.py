@@ -185,6 +185,12 @@ def marks(mask: np.ndarray) -> tuple[np.ndarray, bool]:
     return boxes, int(small.sum()) >= HIDDEN_SHARE * len(boxes)
 
 
+def within(centres: np.ndarray, spans) -> np.ndarray:
+    """(N,) centres, (S, 2) spans (start, end) -> (N, S) whether each centre lies inside each span."""
+    bounds_ = np.asarray(spans, float).reshape(-1, 2)
+    return (bounds_[:, 0] <= centres[:, None]) & (centres[:, None] <= bounds_[:, 1])
+
+
 def glyph_shaped(w: np.ndarray, h: np.ndarray) -> np.ndarray:
     """Boxes of a digit's size and proportions (at least MIN_TEXT_HEIGHT high)."""
     return (h >= MIN_TEXT_HEIGHT) & (w >= GLYPH_ASPECT[0] * h) & (w <= GLYPH_ASPECT[1] * h)
@@ -197,9 +203,8 @@ def same_rows_and_more(finer: Layout, coarser: Layout, shape: TableShape) -> boo
     `finer`'s: rings a gap narrower than a digit gap apart, taken for one number's digits."""
     for fine, coarse, skip in ((finer.row_spans, coarser.row_spans, shape.skip_rows),
                                (finer.col_spans, coarser.col_spans, shape.skip_cols)):
-        centres = np.array([(a + b) / 2 for a, b in fine])
         bounds_ = np.asarray(coarse, float).reshape(-1, 2)
-        inside = (bounds_[:, 0] <= centres[:, None]) & (centres[:, None] <= bounds_[:, 1])  # (fine, coarse)
+        inside = within(np.array([(a + b) / 2 for a, b in fine]), bounds_)  # (fine, coarse)
         extra = int(np.argmax(inside.any(axis=1))) if inside.any() else len(fine)  # before the first coarse span
         held = inside[extra:]
         if not 0 <= extra <= skip or not held.any(axis=1).all() or not held.any(axis=0).all():
@@ -296,7 +301,7 @@ def kept_spans(
     frame's side, 2 px wide and 34 high, beside a tile: it made a column)."""
     if not strong.all() and len(lined_up):
         centres = boxes[:, other_axis] + boxes[:, other_axis + 2] / 2
-        hits = ((lined_up[:, 0] <= centres[:, None]) & (centres[:, None] <= lined_up[:, 1])).any(axis=1)
+        hits = within(centres, lined_up).any(axis=1)
         hits &= (boxes[:, 2] <= MAX_NUMBER_WIDTH * boxes[:, 3]) & (boxes[:, 2] >= GLYPH_ASPECT[0] * boxes[:, 3])
         strong = strong | (np.bincount(group_of[hits], minlength=len(strong)) > 0)
     return sorted((int(a), int(b)) for a, b in spans_[strong])
@@ -424,10 +429,9 @@ def locate(image: np.ndarray, shape: TableShape | None = None, digit_gap: float 
         row_spans = data_rows(right, line_of, strong_rows, line_spans, lined_up_cols, shape, text_h)
         bound = col_spans[shape.skip_cols - 1][1] if shape.skip_cols and len(col_spans) >= shape.skip_cols else None
         col_spans = data_columns(numbers, row_spans, line_spans[strong_rows], shape, text_h)
-        wider = data_side(boxes, col_spans, shape.skip_cols)
         if bound is None or len(col_spans) < shape.skip_cols or col_spans[shape.skip_cols - 1][1] >= bound:
             break
-        right = wider
+        right = data_side(boxes, col_spans, shape.skip_cols)
     height, width = image.shape[:2]
     rows, cols = shape.rows, shape.cols
     if cols is None and not shape.skip_cols and len(row_spans) - shape.skip_rows == 1:
@@ -534,8 +538,7 @@ def unlabelled_dropped(spans: list[tuple[int, int]], skip: int, found: set[tuple
     two pitches from the data), no data column (which, empty, left the table refused)."""
     if not skip or not len(labels) or len(spans) <= skip + 1:
         return spans
-    centres = labels[:, 0] + labels[:, 2] / 2
-    labelled = [bool(((a <= centres) & (centres <= b)).any()) for a, b in spans[skip:]]
+    labelled = within(labels[:, 0] + labels[:, 2] / 2, spans[skip:]).any(axis=0).tolist()
     if 2 * sum(labelled) < len(labelled):
         return spans  # no header row of column labels to tell
     out = list(spans)
@@ -555,11 +558,9 @@ def off_the_rows(spans: list[tuple[int, int]], numbers: np.ndarray, row_spans: l
     rows = np.asarray(row_spans, float)
     row = np.clip(np.searchsorted((rows[:-1, 1] + rows[1:, 0]) / 2, cy), 0, len(rows) - 1)
     off = np.abs(cy - rows[row].mean(axis=1)) >= OFF_LINE * text_h
-    out = np.zeros(len(spans), bool)
-    for i, (a, b) in enumerate(spans):
-        inside = (a <= cx) & (cx <= b)
-        out[i] = inside.any() and np.median(off[inside]) >= 0.5  # most of its numbers
-    return out
+    inside = within(cx, spans)  # (numbers, spans)
+    held, held_off = inside.sum(axis=0), (inside & off[:, None]).sum(axis=0)
+    return (held > 0) & (2 * held_off >= held)  # half or more of its numbers (their median)
 
 
 def aligned_apart_joined(spans: list[tuple[int, int]], numbers: np.ndarray,
@@ -786,6 +787,13 @@ def upscalable(image: np.ndarray) -> bool:
     return image.shape[0] <= 2 * SMALL_CELL * MAX_ROWS_AT_2X and image.shape[0] * image.shape[1] <= MAX_PIXELS_AT_2X
 
 
+def shrunk_fits(layout: Layout, scale: float, shape: TableShape) -> bool:
+    """Whether a layout found on a copy shrunk by `scale` stands: the expected shape, rows and columns
+    in order, text still MIN_SHRUNK_TEXT high there, and no data rows far lower than it (`short_rows`)."""
+    return layout.text_height * scale >= MIN_SHRUNK_TEXT and fits(layout, shape) and not short_rows(
+        layout, shape.skip_rows)
+
+
 def find_grid(image: np.ndarray, shape: TableShape | None = None) -> Grid:
     """Locate the table's rows and columns. Raises SegmentationError when no table is found
     or the found shape (after skipped header rows/columns) differs from the expected one."""
@@ -804,11 +812,8 @@ def find_grid(image: np.ndarray, shape: TableShape | None = None) -> Grid:
             located = locate_at(image, scale, shape)
         except SegmentationError:
             pass
-        if located:
-            found, expected = found_shape(located.row_spans, located.col_spans, shape)
-            if (located.text_height * scale < MIN_SHRUNK_TEXT or found != expected or not well_formed(located)
-                    or short_rows(located, shape.skip_rows)):
-                located = None
+        if located and not shrunk_fits(located, scale, shape):
+            located = None
     if located is None:
         try:
             located = locate(image, shape)
@@ -859,8 +864,7 @@ def find_grid(image: np.ndarray, shape: TableShape | None = None) -> Grid:
         while (scale := scale * 2) < 1:
             with contextlib.suppress(SegmentationError):
                 retry = locate_at(image, scale, shape)
-                if fits(retry, shape) and retry.text_height * scale >= MIN_SHRUNK_TEXT and not short_rows(
-                        retry, shape.skip_rows):
+                if shrunk_fits(retry, scale, shape):
                     located = retry
                     break
     if not shape.rows and len(located.col_spans) == shape.skip_cols + 1 and well_formed(located):

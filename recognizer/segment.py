@@ -67,7 +67,8 @@ SPLIT_GAP = 0.35  # two narrow spans closer than this * the columns' gap, ...
 SPLIT_WIDTH = 1.15  # ... together no wider than this * a column, are one column split in two
 APART_ROWS = 0.75  # two columns that never share a row, and fill this share of the rows together, are one ...
 APART_MIN_ROWS = 6  # ... where they hold numbers in at least this many rows (in four, it may be chance)
-SLIVER_WIDTH = 0.3  # a span narrower than this * the columns', that close to a neighbour, is a frame's side
+SLIVER_WIDTH = 0.3  # a span narrower than this * the columns', ...
+SLIVER_GAP = 0.75  # ... less than this * the columns' gap from a neighbour, is a frame's side
 HEADER_SLACK = 2  # pixels a first row's or column's crop keeps beyond its bound, towards the header
 BG_VOTES = 200  # about this many pixels of a crop vote for its background
 FEW_MARKS = 10  # a tenth of the expected cells or fewer: not the table yet, most likely
@@ -287,6 +288,21 @@ def group_spans(boxes: np.ndarray, axis: int, max_step: float) -> tuple[np.ndarr
     return group_of, np.diff(np.append(firsts, len(order))), np.stack([lo, hi], axis=1)
 
 
+def text_lines(boxes: np.ndarray, text_h: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """`group_spans` by y, each line's span that of its marks no thinner than a bare 1 where it has
+    any: a frame's side beside a tile (2 px wide, half as high again as the text) stretched the
+    first data row up to a header line, and that row was taken for the header's second line."""
+    line_of, sizes, spans = group_spans(boxes, 1, LINE_STEP * text_h)
+    thin = boxes[:, 2] < GLYPH_ASPECT[0] * boxes[:, 3]
+    if thin.any():
+        has = np.bincount(line_of[~thin], minlength=len(sizes)) > 0
+        lo, hi = np.full(len(sizes), np.iinfo(np.int64).max), np.full(len(sizes), np.iinfo(np.int64).min)
+        np.minimum.at(lo, line_of[~thin], boxes[~thin, 1])
+        np.maximum.at(hi, line_of[~thin], boxes[~thin, 1] + boxes[~thin, 3])
+        spans = np.where(has[:, None], np.stack([lo, hi], axis=1), spans)
+    return line_of, sizes, spans
+
+
 def well_supported(sizes: np.ndarray) -> np.ndarray:
     """Groups with at least MIN_SUPPORT * the median number of members."""
     return sizes >= MIN_SUPPORT * median(sizes)
@@ -407,7 +423,7 @@ def locate(image: np.ndarray, shape: TableShape | None = None, digit_gap: float 
     if len(boxes) == 0:
         raise NotATableError("no table found: the image has no text-like marks (is it blank or not a table?)")
     text_h = median(boxes[:, 3])
-    line_of, line_sizes, line_spans = group_spans(boxes, 1, LINE_STEP * text_h)
+    line_of, line_sizes, line_spans = text_lines(boxes, text_h)
     numbers = merge_numbers(boxes, line_of, digit_gap * text_h)
     _, column_sizes, column_spans = group_spans(numbers, 0, COLUMN_STEP * text_h)
     # A sparse row or column (a history that is not full yet) is kept when its numbers line
@@ -424,7 +440,7 @@ def locate(image: np.ndarray, shape: TableShape | None = None, digit_gap: float 
         # makes lines of its own, which are no rows. Once more where the columns found from these
         # rows move the header's bound: with the labels' lines taken for rows, the first data column
         # could join the header, and a last row whose one number is in it be lost.
-        line_of, line_sizes, line_spans = group_spans(right, 1, LINE_STEP * text_h)
+        line_of, line_sizes, line_spans = text_lines(right, text_h)
         strong_rows = well_supported(line_sizes)
         row_spans = data_rows(right, line_of, strong_rows, line_spans, lined_up_cols, shape, text_h)
         bound = col_spans[shape.skip_cols - 1][1] if shape.skip_cols and len(col_spans) >= shape.skip_cols else None
@@ -603,14 +619,15 @@ def aligned_apart_joined(spans: list[tuple[int, int]], numbers: np.ndarray,
 
 
 def slivers_dropped(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
-    """Columns without the slivers beside one: a span a fraction as wide as the columns, far closer
-    to a neighbour than columns lie to each other, is the side of a frame around that neighbour's
-    number (a hot number's highlight), found in enough rows to make a column of its own."""
+    """Columns without the slivers beside one: a span a fraction as wide as the columns, closer to
+    a neighbour than columns lie to each other, is the side of a frame around that neighbour's
+    number (a hot number's highlight), found in enough rows to make a column of its own. A column
+    of lone 1s is as narrow, but a whole column gap or more from both neighbours, however aligned."""
     if len(spans) < 4:
         return spans
     widths = np.array([b - a for a, b in spans])
     gaps = np.array([b0 - a1 for (_, a1), (b0, _) in itertools.pairwise(spans)], float)
-    near = np.minimum(np.append(gaps, np.inf), np.insert(gaps, 0, np.inf)) < SPLIT_GAP * median(gaps)
+    near = np.minimum(np.append(gaps, np.inf), np.insert(gaps, 0, np.inf)) < SLIVER_GAP * median(gaps)
     sliver = (widths < SLIVER_WIDTH * median(widths)) & near
     return [span for span, drop in zip(spans, sliver) if not drop]
 

@@ -357,6 +357,30 @@ def test_the_side_of_a_frame_beside_a_number_is_no_column():
     assert slivers_dropped(ones) == ones  # a column of 1s is narrow too, but a pitch from its neighbours
 
 
+def test_frame_sides_inside_a_column_gap_are_no_columns_nor_stretch_a_row():
+    # JPEG q50 at 10 px: of some framed tiles only the left side is left, 2 px wide, in enough rows
+    # to make a column, 14 px from the number it frames (a column gap is 33). With the shape given,
+    # two such columns pushed the first two data columns into the header; without it, one 16 px
+    # high stretched the first row up to the header, and the row was taken for its second line.
+    # Luminance as the reader takes it (libjpeg's own grey decoding leaves other frame pieces).
+    image = cv2.cvtColor(cv2.imread(str(Path(__file__).parent / "data" / "hot-cold-frame-sides-q50.jpg")),
+                         cv2.COLOR_BGR2GRAY)
+    spin_1, spin_2, round_1 = 95, 145, 43  # centres of the first two data columns and the first data row
+    for shape in (TableShape(rows=4, cols=10, skip_rows=1, skip_cols=1), TableShape(skip_rows=1, skip_cols=1)):
+        grid = find_grid(image, shape)
+        assert grid.shape == (4, 10)
+        (a0, b0), (a1, b1) = grid.cols[:2]
+        assert a0 < spin_1 < b0 and a1 < spin_2 < b1
+        assert grid.rows[0][0] < round_1 < grid.rows[0][1]
+    from recognizer.segment import slivers_dropped
+
+    columns = [(87 + 50 * i, 103 + 50 * i) for i in range(10)]
+    assert slivers_dropped(columns[:2] + [(170, 172)] + columns[2:]) == columns  # 17 and 14 px from its neighbours
+    assert slivers_dropped(columns + [(570, 572)]) == columns  # the last tile's right side, 18 px on
+    grey = cv2.imread(str(Path(__file__).parent / "data" / "hot-cold-frame-sides-q50.jpg"), cv2.IMREAD_GRAYSCALE)
+    assert find_grid(grey, TableShape(rows=4, cols=10, skip_rows=1, skip_cols=1)).cols[0][0] < spin_1
+
+
 def history_column(filled: int, rows: int = 15) -> np.ndarray:
     """A roulette history: one column, red numbers left, black ones right, `filled` rows of `rows`."""
     image = np.full((30 * rows, 110), 30, np.uint8)

@@ -87,7 +87,10 @@ MIN_RUN = 3  # steps at one pitch that make a run of data rows, not a header's l
 END_TOLERANCE = 0.3  # empty end cells are added when the margins differ by whole pitches, give or take this
 MAX_MARKS = 100_000  # a 200 x 200 table of two-digit numbers has 80,000 glyphs; more marks are no table
 CONTAINER_CHUNK = 1024  # boxes compared at a time when looking for outlines around glyphs
-HIDDEN_SHARE = 0.2  # glyph-shaped marks under SPECK_HEIGHT this many times the text's: numbers inside rings
+HIDDEN_SHARE = 0.2  # glyph-shaped marks under SPECK_HEIGHT this many times the text's: numbers inside rings ...
+RING_HEIGHT = 4.0  # ... as are marks holding nothing, from TALL_HEIGHT to this * the text high, ...
+RING_ROUND = np.log(1.33)  # ... and about as wide as high (up to this far from 1:1, in log): rings joined to theirs
+HIDDEN_INSIDE, HIDDEN_FUSED = "inside", "fused"  # `marks`: how numbers may be hidden in rings
 TIGHT_BAND = 0.12  # an empty band this wide (* text height) parts digit gaps from cell gaps
 
 
@@ -142,16 +145,18 @@ def text_boxes(mask: np.ndarray) -> np.ndarray:
     return marks(mask)[0]
 
 
-def marks(mask: np.ndarray) -> tuple[np.ndarray, bool]:
-    """`text_boxes`, and whether many glyph-shaped marks are far smaller than that "text": numbers
-    a pixel or two inside rings (SVG balls, chips with a rim). At this scale the edge mask joins
-    most rings to their numbers, so the rings are taken for the text, and the numbers that did
-    part from theirs, and any header text, are dropped as specks."""
+def marks(mask: np.ndarray) -> tuple[np.ndarray, str | None]:
+    """`text_boxes`, and whether numbers may be hidden in rings (SVG balls, chips with a rim) at
+    this scale, where the edge mask joins a ring a pixel or two off its number to it: HIDDEN_INSIDE,
+    many glyph-shaped marks are far smaller than the "text" (most rings joined theirs and were taken
+    for the text; the numbers that parted, and any header text, are dropped as specks), or
+    HIDDEN_FUSED, many marks as high as a cell and as wide, holding nothing, are left out as too
+    high (the numbers that parted are the text; the rest went with their rings)."""
     H, W = mask.shape
     _, _, stats = components(mask)
     boxes = raw = stats[1:, :4]
     if len(boxes) == 0:
-        return boxes, False
+        return boxes, None
     x, y, w, h = boxes.T
     wide = (w >= STRUCTURE_SPAN * W) & (w > STRUCTURE_ELONGATION * h)
     tall = (h >= STRUCTURE_SPAN * H) & (h > STRUCTURE_ELONGATION * w)
@@ -162,28 +167,31 @@ def marks(mask: np.ndarray) -> tuple[np.ndarray, bool]:
     if len(boxes) > MAX_MARKS:
         raise NotATableError(f"no table found: the image has {len(boxes):,} separate marks, far more than a table "
                                 "of numbers (is it a photo or noise?)")
-    outer = containers(boxes)
+    outer = holds = containers(boxes)
     if (~outer).any():
         # Once strokes are thick, a bold glyph's hole has an edge of its own, inside the glyph: the
         # glyph holds it as an outline holds a number, but is no higher than the marks that hold
         # nothing (text, and what outlines hold; its holes, where they are few).
-        outer &= boxes[:, 3] > OUTLINE_HEIGHT * median(boxes[~outer, 3])
-    boxes = boxes[~outer]
+        outer = outer & (boxes[:, 3] > OUTLINE_HEIGHT * median(boxes[~outer, 3]))
+    boxes, holds = boxes[~outer], holds[~outer]
     if len(boxes) == 0:
-        return boxes, False
+        return boxes, None
     # Text height from glyph-shaped components only: pieces of a gap network between cell
     # backgrounds are elongated and would drag the median.
     w, h = boxes[:, 2], boxes[:, 3]
     glyph_like = glyph_shaped(w, h)
     if not glyph_like.any():
-        return boxes[:0], False
+        return boxes[:0], None
     med_h = median(h[glyph_like])
     keep = (h >= SPECK_HEIGHT * med_h) & (h <= TALL_HEIGHT * med_h) & (w <= MAX_NUMBER_WIDTH * med_h)
+    rings = ~holds & (h > TALL_HEIGHT * med_h) & (h <= RING_HEIGHT * med_h) & (abs(np.log(w / h)) <= RING_ROUND)
     boxes = boxes[keep]
     if len(boxes) == 0:
-        return boxes, False
+        return boxes, None
     small = glyph_shaped(raw[:, 2], raw[:, 3]) & (raw[:, 3] < SPECK_HEIGHT * median(boxes[:, 3]))
-    return boxes, int(small.sum()) >= HIDDEN_SHARE * len(boxes)
+    if small.sum() >= HIDDEN_SHARE * len(boxes):
+        return boxes, HIDDEN_INSIDE
+    return boxes, HIDDEN_FUSED if rings.sum() >= HIDDEN_SHARE * len(boxes) else None
 
 
 def within(centres: np.ndarray, spans) -> np.ndarray:
@@ -409,7 +417,7 @@ class Layout(NamedTuple):
     row_spans: list[tuple[int, int]]
     col_spans: list[tuple[int, int]]
     text_height: float
-    hidden_text: bool = False  # `marks`: the text height may be rings', numbers and header too small for it
+    hidden_text: str | None = None  # `marks`: how numbers may be hidden in rings, if they may
 
 
 def locate(image: np.ndarray, shape: TableShape | None = None, digit_gap: float = DIGIT_GAP,
@@ -856,13 +864,18 @@ def find_grid(image: np.ndarray, shape: TableShape | None = None) -> Grid:
             retry = locate_at(image, 2, shape)
             if fits(retry, shape):
                 located, located_at = retry, 2.0
-    if located_at == 1 and located.hidden_text and well_formed(located) and upscalable(image):
-        # The rings were taken for the text (`marks`): at 2x they part from their numbers.
+    given = bool(shape.rows or shape.cols)
+    hidden = located.hidden_text
+    if located_at == 1 and (hidden == HIDDEN_INSIDE or hidden == HIDDEN_FUSED and not given) and well_formed(
+            located) and upscalable(image):
+        # Numbers joined to their rings (`marks`): at 2x they part. Where the rings were taken for the
+        # text, the text is then far less high. Where they were left out, the numbers missed left a
+        # grid of few cells or of wide ones: the shape, given, was not found (above); without it the
+        # grid at 2x has the same rows and columns, a wide one maybe parted in two.
         with contextlib.suppress(SegmentationError):
             retry = locate_at(image, 2, shape)
-            if retry.text_height < SPECK_HEIGHT * located.text_height and (
-                    fits(retry, shape) if shape.rows or shape.cols
-                    else well_formed(retry) and same_rows_and_more(retry, located, shape)):
+            if (hidden == HIDDEN_FUSED or retry.text_height < SPECK_HEIGHT * located.text_height) and (
+                    fits(retry, shape) if given else well_formed(retry) and same_rows_and_more(retry, located, shape)):
                 located, located_at = retry, 2.0
     if not fits(located, shape) and (tight := tight_digit_gap(image)) is not None:
         # Tight tables (browser-default `cellpadding=2`): neighbours closer than digits usually are.

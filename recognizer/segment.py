@@ -81,6 +81,7 @@ LABEL_GAP_RATIO = 1.5  # ... and this much closer to it than to the span after
 LINE_GAP_RATIO = 2.5  # ... (rows: a label's second line, under a word whose descenders narrow the gap)
 LABEL_WIDTH = 0.8  # ... and narrower than this * the data's spans (fewer digits) is a label's part
 WORD_WIDTH = 1.6  # ... or, whatever the gaps, wider than this * the data's spans (a word) is a label's part
+TWO_DIGITS = 2.0  # a span up to this * the text height wide holds numbers of two digits at most, no word
 WORD_SPACE = 0.7  # ... closer than this * text height (a word space, a line gap) belongs to it
 OFF_LINE = 0.4  # ... or, narrower, its marks this many text heights above or below the rows' middles (a wrapped label's)
 MIN_RUN = 3  # steps at one pitch that make a run of data rows, not a header's lines
@@ -601,9 +602,10 @@ def aligned_apart_joined(spans: list[tuple[int, int]], numbers: np.ndarray,
     row_of = np.searchsorted(starts, cy, side="right") - 1
     in_row = (row_of >= 0) & (cy <= ends[np.maximum(row_of, 0)])  # a label's line between rows is in none
     rows_in = [set(row_of[in_row & (a <= cx) & (cx <= b)].tolist()) for a, b in spans]
-    # Words (a label column) are never one of them.
+    # Words (a label column) are never one of them; two digits are, however narrow the others (a
+    # history's red and green columns of one digit each, beside its black of two).
     widths = np.array([b - a for a, b in spans])
-    numeric = (widths <= WORD_WIDTH * median(widths)).tolist()
+    numeric = ((widths <= WORD_WIDTH * median(widths)) | (widths <= TWO_DIGITS * median(numbers[:, 3]))).tolist()
     out, i = [], 0
     while i < len(spans):
         j, held = i + 1, set(rows_in[i]) if numeric[i] else set()

@@ -406,6 +406,19 @@ def history_column(filled: int, rows: int = 15) -> np.ndarray:
     return image
 
 
+def test_a_history_of_one_digit_reds_and_greens_beside_two_digit_blacks_is_one_column():
+    # Red numbers left, zero centred, black right (a fresh gallery draw): the reds and the green
+    # zeros all of one digit, so the blacks' span, two digits wide, was more than WORD_WIDTH times
+    # the spans' median, taken for words and never joined: three columns, 9x3, silently.
+    image = np.full((30 * 12, 104), 20, np.uint8)
+    history = ["20", "0", "7", "8", "2", "26", "1", "5", "0", "31"]
+    for r, value in enumerate(history):
+        x = 70 if len(value) == 2 or value in "82" else 44 if value == "0" else 6
+        cv2.putText(image, value, (x, 30 * r + 22), cv2.FONT_HERSHEY_SIMPLEX, 0.6, 230, 2, cv2.LINE_AA)
+    grid = find_grid(image)
+    assert grid.shape == (len(history), 1) or grid.shape == (12, 1)
+
+
 def test_a_sparse_line_is_a_row_only_where_it_holds_a_number_shaped_mark():
     # Roulette hot/cold tiles (a fresh gallery draw, JPEG q60): a framed tile's glowing frame left its
     # bottom edge as a mark 37 px wide and 11 high, a pixel under its row and centred in a column. Lined

@@ -45,6 +45,7 @@ MAX_ROWS_AT_2X = 100  # ... in images of at most this many such rows
 MAX_PIXELS_AT_2X = 4_000_000  # ... and pixels
 SHRUNK_ROW = 16  # rows expected at least twice this high are segmented on a copy halved (repeatedly) ...
 MIN_SHRUNK_TEXT = 8  # ... unless the text would then be less than this many pixels high
+MISSED_AT_FULL_SIZE = 1.5  # without a shape, a halved copy with this many times the marks is taken
 SHORT_ROW = 0.75  # ... or a data row's text there is less high than this * the text's
 SHRINK_PIXELS = 4_000_000  # without a shape, larger pictures are located on a copy halved to this size
 MIN_TEXT_CONTRAST = 30  # edge strengths below this are background noise / JPEG ringing
@@ -419,6 +420,7 @@ class Layout(NamedTuple):
     col_spans: list[tuple[int, int]]
     text_height: float
     hidden_text: str | None = None  # `marks`: how numbers may be hidden in rings, if they may
+    mark_count: int = 0  # the text marks found
 
 
 def locate(image: np.ndarray, shape: TableShape | None = None, digit_gap: float = DIGIT_GAP,
@@ -464,7 +466,7 @@ def locate(image: np.ndarray, shape: TableShape | None = None, digit_gap: float 
     if rows is None and not shape.skip_rows and len(col_spans) - shape.skip_cols == 1:
         rows = strip_length(row_spans, height)  # a history column, not full yet
     return Layout(ends_filled(row_spans, shape.skip_rows, rows, height),
-                  ends_filled(col_spans, shape.skip_cols, cols, width), text_h, hidden)
+                  ends_filled(col_spans, shape.skip_cols, cols, width), text_h, hidden, len(boxes))
 
 
 def strip_length(spans: list[tuple[int, int]], limit: int) -> int | None:
@@ -760,12 +762,12 @@ def locate_at(image: np.ndarray, scale: float, shape: TableShape | None = None, 
         resized = image
         for _ in range(round(np.log2(1 / scale))):
             resized = halve(resized)
-    row_spans, col_spans, text_h, hidden = locate(resized, shape, digit_gap, faint)
+    row_spans, col_spans, text_h, hidden, count = locate(resized, shape, digit_gap, faint)
 
     def back(spans_: list[tuple[int, int]]) -> list[tuple[int, int]]:
         return [(int(a / scale), int(np.ceil(b / scale))) for a, b in spans_]
 
-    return Layout(back(row_spans), back(col_spans), text_h / scale, hidden)
+    return Layout(back(row_spans), back(col_spans), text_h / scale, hidden, count)
 
 
 def tight_digit_gap(image: np.ndarray) -> float | None:
@@ -845,6 +847,14 @@ def find_grid(image: np.ndarray, shape: TableShape | None = None) -> Grid:
         try:
             located = locate(image, shape)
             small = image.shape[0] / len(located.row_spans) < SMALL_CELL
+            if not rows_hint and image.shape[0] / len(located.row_spans) >= 2 * SHRUNK_ROW:
+                # No shape, large text: a glow (neon) blurs its edges at full size, and numbers are
+                # missed there, a column's worth; on a halved copy the edges are sharp again.
+                with contextlib.suppress(SegmentationError):
+                    half = locate_at(image, 0.5, shape)
+                    if (half.mark_count >= MISSED_AT_FULL_SIZE * located.mark_count and well_formed(half)
+                            and half.text_height / 2 >= MIN_SHRUNK_TEXT):
+                        located, located_at = half, 0.5
         except SegmentationError:
             if not upscalable(image):
                 raise

@@ -395,6 +395,17 @@ def test_numbers_joined_to_touching_rings_are_looked_for_at_2x_without_a_shape()
     assert all(40 < b - a < 54 for a, b in grid.cols)  # a ball each (pitch 47)
 
 
+def test_large_neon_text_without_a_shape_is_located_on_a_halved_copy_where_it_finds_far_more():
+    # Neon numbers, 28 px at 1.25x, JPEG q50 (a fresh gallery draw): at full size the glow blurs the
+    # edges and 54 marks are found, a column's worth of numbers missed (8x14, read without a flag
+    # where its numbers were sure); halved, 117 marks and the whole board.
+    from recognizer.segment import locate, locate_at
+
+    image = cv2.cvtColor(cv2.imread(str(Path(__file__).parent / "data" / "neon-large-q50.jpg")), cv2.COLOR_BGR2GRAY)
+    assert locate_at(image, 0.5).mark_count >= 2 * locate(image).mark_count
+    assert find_grid(image).shape == (8, 15)
+
+
 def history_column(filled: int, rows: int = 15) -> np.ndarray:
     """A roulette history: one column, red numbers left, black ones right, `filled` rows of `rows`."""
     image = np.full((30 * rows, 110), 30, np.uint8)

@@ -846,14 +846,15 @@ def find_grid(image: np.ndarray, shape: TableShape | None = None) -> Grid:
     if located is None:
         try:
             located = locate(image, shape)
-            small = image.shape[0] / len(located.row_spans) < SMALL_CELL
-            if not rows_hint and image.shape[0] / len(located.row_spans) >= 2 * SHRUNK_ROW:
+            pitch = image.shape[0] / len(located.row_spans)
+            small = pitch < SMALL_CELL
+            if not rows_hint and pitch >= 2 * SHRUNK_ROW:
                 # No shape, large text: a glow (neon) blurs its edges at full size, and numbers are
                 # missed there, a column's worth; on a halved copy the edges are sharp again.
                 with contextlib.suppress(SegmentationError):
                     half = locate_at(image, 0.5, shape)
                     if (half.mark_count >= MISSED_AT_FULL_SIZE * located.mark_count and well_formed(half)
-                            and half.text_height / 2 >= MIN_SHRUNK_TEXT):
+                            and half.text_height * 0.5 >= MIN_SHRUNK_TEXT):
                         located, located_at = half, 0.5
         except SegmentationError:
             if not upscalable(image):

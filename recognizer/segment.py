@@ -17,9 +17,11 @@ How it works, and why:
    there are any, else at the midline; what a cell holds (or that it is empty) is decided
    later, per cell, by the normaliser. Overlapping spans mean no grid: refused, never read.
 Scale: with the shape given, rows 32 px or taller (high-DPI screenshots) are located on a
-copy halved by 2x2 block averaging, a quarter of the pixels; the full-size image decides
-whenever that copy leaves a doubt. Without a shape, pictures over 4 MP are located on a copy
-halved to that size first, with the same doubts. Rows under 20 px are located at 2x instead,
+copy halved by 2x2 block averaging (repeatedly, to rows of 16-32 px); the full-size image decides
+whenever that copy leaves a doubt, and copies halved fewer times where the full size leaves one
+too. Without a shape, pictures over 4 MP are located on a copy halved to that size first, with
+the same doubts, and large text on a halved copy too. A header found on a shrunk copy reaches as
+far as its glyphs do at full size. Rows under 20 px are located at 2x instead,
 in pictures of at most 4 MP. Memory: every pass is linear in the pixels; the search for
 outlines around glyphs compares boxes in chunks, and more marks than a table can hold
 (a photo's texture, noise) are refused before it.
@@ -47,6 +49,7 @@ SHRUNK_ROW = 16  # rows expected at least twice this high are segmented on a cop
 MIN_SHRUNK_TEXT = 8  # ... unless the text would then be less than this many pixels high
 MISSED_AT_FULL_SIZE = 1.5  # without a shape, a halved copy with this many times the marks is taken
 SHORT_ROW = 0.75  # ... or a data row's text there is less high than this * the text's
+HEADER_LINES = 4  # a header row higher than this many text heights holds more than a wrapped label
 SHRINK_PIXELS = 4_000_000  # without a shape, larger pictures are located on a copy halved to this size
 MIN_TEXT_CONTRAST = 30  # edge strengths below this are background noise / JPEG ringing
 MAX_TEXT_CONTRAST = 120  # cap on the Otsu threshold so faint anti-aliased text survives
@@ -246,6 +249,13 @@ def short_rows(layout: Layout, skip_rows: int) -> bool:
     rows, a few pixels high on a halved JPEG, taken for a row (and the first row merged into the
     header to make the count)."""
     return any(b - a < SHORT_ROW * layout.text_height for a, b in layout.row_spans[skip_rows:])
+
+
+def stripes_taken_for_rows(layout: Layout, skip_rows: int) -> bool:
+    """Whether a layout's rows are pieces of structure: a data row far less high than the text
+    (`short_rows`), or a header row higher than HEADER_LINES lines of it (real rows merged into it)."""
+    return short_rows(layout, skip_rows) or any(
+        b - a > HEADER_LINES * layout.text_height for a, b in layout.row_spans[:skip_rows])
 
 
 def rows_kept(finer: Layout, coarser: Layout) -> bool:
@@ -608,6 +618,11 @@ def aligned_apart_joined(spans: list[tuple[int, int]], numbers: np.ndarray,
     # history's red and green columns of one digit each, beside its black of two).
     widths = np.array([b - a for a, b in spans])
     numeric = ((widths <= WORD_WIDTH * median(widths)) | (widths <= TWO_DIGITS * median(numbers[:, 3]))).tolist()
+    # Nor is a number inside the words' span: a label's ("Round 1", its 1 a word space off, a column
+    # of one number, beside a first data column empty in that row alone).
+    words = [span for span, is_numeric in zip(spans, numeric) if not is_numeric]
+    numeric = [is_numeric and not any(a < wb and wa < b for wa, wb in words)
+               for (a, b), is_numeric in zip(spans, numeric)]
     out, i = [], 0
     while i < len(spans):
         j, held = i + 1, set(rows_in[i]) if numeric[i] else set()
@@ -816,6 +831,17 @@ def upscalable(image: np.ndarray) -> bool:
     return image.shape[0] <= 2 * SMALL_CELL * MAX_ROWS_AT_2X and image.shape[0] * image.shape[1] <= MAX_PIXELS_AT_2X
 
 
+def halved_for_large_text(image: np.ndarray, shape: TableShape) -> Layout | None:
+    """The layout on a copy halved once, where it is a grid of rows at least 2 * SHRUNK_ROW apart at
+    full size with text still MIN_SHRUNK_TEXT high there; else None."""
+    with contextlib.suppress(SegmentationError):
+        half = locate_at(image, 0.5, shape)
+        if (well_formed(half) and half.text_height * 0.5 >= MIN_SHRUNK_TEXT
+                and image.shape[0] >= 2 * SHRUNK_ROW * len(half.row_spans)):
+            return half
+    return None
+
+
 def shrunk_fits(layout: Layout, scale: float, shape: TableShape) -> bool:
     """Whether a layout found on a copy shrunk by `scale` stands: the expected shape, rows and columns
     in order, text still MIN_SHRUNK_TEXT high there, and no data rows far lower than it (`short_rows`)."""
@@ -829,7 +855,7 @@ def find_grid(image: np.ndarray, shape: TableShape | None = None) -> Grid:
     shape = shape or TableShape()
     rows_hint = image.shape[0] / (shape.rows + shape.skip_rows) if shape.rows else None
     located = None
-    scale, located_at = 1.0, 1.0
+    scale, located_at, shrunk_at = 1.0, 1.0, 1.0
     while rows_hint and rows_hint * scale >= 2 * SHRUNK_ROW:
         scale /= 2
     while not rows_hint and image.shape[0] * image.shape[1] * scale * scale > SHRINK_PIXELS:
@@ -843,7 +869,10 @@ def find_grid(image: np.ndarray, shape: TableShape | None = None) -> Grid:
             pass
         if located and not shrunk_fits(located, scale, shape):
             located = None
+        if located:
+            shrunk_at = scale
     if located is None:
+        error = None  # why the full size is no layout, if it is none
         try:
             located = locate(image, shape)
             pitch = image.shape[0] / len(located.row_spans)
@@ -851,26 +880,31 @@ def find_grid(image: np.ndarray, shape: TableShape | None = None) -> Grid:
             if not rows_hint and pitch >= 2 * SHRUNK_ROW:
                 # No shape, large text: a glow (neon) blurs its edges at full size, and numbers are
                 # missed there, a column's worth; on a halved copy the edges are sharp again.
-                with contextlib.suppress(SegmentationError):
-                    half = locate_at(image, 0.5, shape)
-                    if (half.mark_count >= MISSED_AT_FULL_SIZE * located.mark_count and well_formed(half)
-                            and half.text_height * 0.5 >= MIN_SHRUNK_TEXT):
-                        located, located_at = half, 0.5
-        except SegmentationError:
-            if not upscalable(image):
-                raise
-            small = True
+                half = halved_for_large_text(image, shape)
+                if half is not None and half.mark_count >= MISSED_AT_FULL_SIZE * located.mark_count:
+                    located, located_at, shrunk_at = half, 0.5, 0.5
+        except SegmentationError as exc:
+            error, small = exc, True
         if (small or (rows_hint and rows_hint < SMALL_CELL)) and upscalable(image):
             # In tiny cells the edge mask joins text to the grid lines: look again at 2x, unless only
             # 1x finds a grid (JPEG blocks at 2x join a dense table's numbers into one another).
             try:
                 at_2x = locate_at(image, 2, shape)
-            except SegmentationError:
-                if located is None:
-                    raise
+            except SegmentationError as exc:
                 at_2x = None
+                if located is None:
+                    error = exc
             if at_2x is not None and (located is None or well_formed(at_2x) or not well_formed(located)):
                 located, located_at = at_2x, 2.0
+        if not rows_hint and error is not None and (located is None or not well_formed(located)):
+            # ... or so many missed that the full size is no layout at all (the columns left never
+            # share a row), nor 2x a grid: the halved copy is taken if it is one. (Where the full
+            # size is a layout but no grid, numbers ran into each other: halved, they do more so.)
+            half = halved_for_large_text(image, shape)
+            if half is not None:
+                located, located_at, shrunk_at = half, 0.5, 0.5
+        if located is None:
+            raise error
     if not fits(located, shape) and located_at == 1 and upscalable(image):
         # Small text in rings or frames a few pixels off it: at 1x the ring and its number are one mark.
         with contextlib.suppress(SegmentationError):
@@ -879,6 +913,7 @@ def find_grid(image: np.ndarray, shape: TableShape | None = None) -> Grid:
                 located, located_at = retry, 2.0
     given = bool(shape.rows or shape.cols)
     hidden = located.hidden_text
+    header_missed = False  # the rings taken for the text at 1x, and more lines at 2x
     if located_at == 1 and (hidden == HIDDEN_INSIDE or hidden == HIDDEN_FUSED and not given) and well_formed(
             located) and upscalable(image):
         # Numbers joined to their rings (`marks`): at 2x they part. Where the rings were taken for the
@@ -887,9 +922,19 @@ def find_grid(image: np.ndarray, shape: TableShape | None = None) -> Grid:
         # grid at 2x has the same rows and columns, a wide one maybe parted in two.
         with contextlib.suppress(SegmentationError):
             retry = locate_at(image, 2, shape)
-            if (hidden == HIDDEN_FUSED or retry.text_height < SPECK_HEIGHT * located.text_height) and (
+            rings_for_text = hidden == HIDDEN_INSIDE and retry.text_height < SPECK_HEIGHT * located.text_height
+            header_missed = rings_for_text and (len(retry.row_spans) > len(located.row_spans)
+                                                or len(retry.col_spans) > len(located.col_spans))
+            if (hidden == HIDDEN_FUSED or rings_for_text) and (
                     fits(retry, shape) if given else well_formed(retry) and same_rows_and_more(retry, located, shape)):
                 located, located_at = retry, 2.0
+    if header_missed and located_at == 1 and not given and (shape.skip_rows or shape.skip_cols):
+        # The rings taken for the text, and at 2x more lines but no grid: the header's labels, no
+        # higher than the numbers inside the rings, were left out beside them as specks at 1x, and
+        # the first row and column of rings taken for the header (every value a row and a column over).
+        raise SegmentationError(
+            "numbers in rings, and a header expected: the header's labels could not be told from the first "
+            "row or column of rings; pass the table's shape (--rows/--cols, or rows/cols in config.yaml)")
     if not fits(located, shape) and (tight := tight_digit_gap(image)) is not None:
         # Tight tables (browser-default `cellpadding=2`): neighbours closer than digits usually are.
         retry = locate_at(image, located_at, shape, tight)
@@ -901,14 +946,15 @@ def find_grid(image: np.ndarray, shape: TableShape | None = None) -> Grid:
         retry = locate_at(image, located_at, shape, tight)
         if well_formed(retry) and header_parted(retry, located, shape.skip_cols):
             located = retry
-    if not fits(located, shape) and shape.rows and scale < 0.5:
+    if shape.rows and scale < 0.5 and (not fits(located, shape) or stripes_taken_for_rows(located, shape.skip_rows)):
         # Large round chips at 2x: at a quarter their rims merge with their numbers, at full size
-        # their stripes make marks of their own; in between the numbers stand apart.
+        # each white stripe of a rim is a mark as high as a digit, and the stripes make rows of their
+        # own (as many as the shape's, by chance); in between the numbers stand apart.
         while (scale := scale * 2) < 1:
             with contextlib.suppress(SegmentationError):
                 retry = locate_at(image, scale, shape)
                 if shrunk_fits(retry, scale, shape):
-                    located = retry
+                    located, shrunk_at = retry, scale
                     break
     if not shape.rows and len(located.col_spans) == shape.skip_cols + 1 and well_formed(located):
         # One column (a history), no shape to check it: a number fainter than the others (red on a
@@ -917,6 +963,8 @@ def find_grid(image: np.ndarray, shape: TableShape | None = None) -> Grid:
             retry = locate_at(image, located_at, shape, faint=True)
             if well_formed(retry) and len(retry.col_spans) == len(located.col_spans) and rows_kept(retry, located):
                 located = retry
+    if shrunk_at < 1 and well_formed(located):
+        located = header_ends(image, located, shape, shrunk_at)
     row_spans, col_spans, text_h = located.row_spans, located.col_spans, located.text_height
     found, expected = found_shape(row_spans, col_spans, shape)
     if not well_formed(located):
@@ -945,6 +993,31 @@ def find_grid(image: np.ndarray, shape: TableShape | None = None) -> Grid:
         # and wrapped lines merged, `header_merged`): sure enough to cut at.
         headed=(shape.skip_rows > 0, shape.skip_cols > 0),
     )
+
+
+def header_ends(image: np.ndarray, layout: Layout, shape: TableShape, scale: float) -> Layout:
+    """`layout`, found on a copy shrunk by `scale`, with its header's last column and row reaching as
+    far towards the data as the header's glyphs do at full size. Shrunk, a bold word's letters run
+    into a blob no glyph is as wide as, and only a label's number is left ("1" of "Round 1" wrapped
+    in two lines): the first column's cells then began in the word, and held its "d". Only the strip
+    between the header's span and the data's is looked at, a few percent of the pixels, for marks as
+    high as the text's letters."""
+    margin = int(np.ceil(2 / scale))  # how far a span found shrunk may be off at full size
+    rows, cols = list(layout.row_spans), list(layout.col_spans)
+    for spans, skip, across, axis in ((cols, shape.skip_cols, rows[shape.skip_rows :], 0),
+                                      (rows, shape.skip_rows, cols[shape.skip_cols :], 1)):
+        if not skip or len(spans) <= skip or not across:
+            continue
+        (start, end), data_start = spans[skip - 1], spans[skip][0]
+        lo, hi = across[0][0], across[-1][1]
+        strip = image[lo:hi, end : data_start - margin] if axis == 0 else image[end : data_start - margin, lo:hi]
+        if strip.shape[0] < 2 or strip.shape[1] < 2:
+            continue
+        boxes = text_boxes(text_mask(strip))
+        boxes = boxes[boxes[:, 3] >= SPECK_HEIGHT * layout.text_height]  # letters; not a chip's stripes
+        if len(boxes):
+            spans[skip - 1] = (start, max(end, end + int((boxes[:, axis] + boxes[:, axis + 2]).max())))
+    return layout._replace(row_spans=rows, col_spans=cols)
 
 
 def whole_column(cols: tuple[tuple[int, int], ...], rows: int, start: int, width: int) -> tuple[tuple[int, int], ...]:

@@ -1,5 +1,7 @@
 """TableReader contracts on a tiny untrained model, and accuracy of the shipped model on
 tables in fonts and looks kept out of training."""
+from pathlib import Path
+
 import cv2
 import numpy as np
 import pytest
@@ -234,3 +236,19 @@ def test_a_number_cut_short_by_an_ellipsis_is_flagged_however_sure_the_model_is(
     cut = table.cell(0, 1)
     assert cut.needs_review and cut.value != 23
     assert not any(c.needs_review for c in table if (c.row, c.col) != (0, 1))
+
+
+@pytest.mark.skipif(not DEFAULT_MODEL.exists(), reason="no shipped model yet")
+def test_a_row_labels_number_beside_an_empty_first_cell_is_not_joined_to_the_first_column():
+    """A real screenshot's first three columns (Foundation, 2x, JPEG), no shape: "Round 1"'s 1 lies a
+    word space from its word, a column of one number, and the first data column is empty in that row
+    alone. Never in the same row, together in every row, the two were joined as one column of numbers
+    aligned by their kind, and the joined column went to the header: every value one column over, 20x2,
+    none flagged. A number inside the words' span is a label's."""
+    from recognizer.predictor import default_reader
+
+    image = cv2.imread(str(Path(__file__).parent / "data" / "foundation-round-1-beside-an-empty-cell-2x.jpg"))
+    table = default_reader().read(image, TableShape(skip_rows=1, skip_cols=1))
+    assert (table.rows, table.cols) == (20, 3)
+    assert [row[0] for row in table.to_grid()] == [None, 32, 23, 25, 12, 16, 13, 12, 32, 7, None, 6, None, 32, 34,
+                                                   35, 9, 21, 2, 30]

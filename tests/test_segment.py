@@ -6,7 +6,7 @@ import pytest
 
 from recognizer.errors import SegmentationError
 from recognizer.normalize import normalize_cell
-from recognizer.segment import crop_cells, find_grid, fits, halves_joined, header_merged, locate_at
+from recognizer.segment import crop_cells, find_grid, fits, halves_joined, header_merged, locate, locate_at
 from recognizer.settings import TableShape
 from tests.tables import Look, cell_centre, random_values, render
 
@@ -329,6 +329,61 @@ def test_large_chips_at_2x_are_located_at_half_size_when_a_quarter_and_the_full_
     grid = find_grid(image, shape)
     assert grid.shape == (4, 6)
     assert all(120 < b - a < 140 for a, b in grid.rows + grid.cols)  # a chip each (pitch 129)
+
+
+def test_large_chips_whose_stripes_make_as_many_rows_at_full_size_are_located_at_half_size():
+    # Casino chips 130 px across under word headers (2x, JPEG q50, three columns of a real screenshot): rows
+    # of 130 px are first located at an eighth, too small for the text; at full size the rims' white
+    # stripes make rows of their own, 23 px high, and by chance the shape's six. Halved once, the numbers
+    # stand apart and give the chips' rows.
+    image = cv2.imread(str(Path(__file__).parent / "data" / "casino-chips-2x-stripe-rows-q50.jpg"),
+                       cv2.IMREAD_GRAYSCALE)
+    shape = TableShape(rows=6, cols=3, skip_rows=1, skip_cols=1)
+    assert fits(locate_at(image, 1, shape), shape)  # the stripes' rows
+    grid = find_grid(image, shape)
+    assert grid.shape == (6, 3)
+    assert all(100 < b - a < 140 for a, b in grid.rows + grid.cols)  # a chip each (pitch 134)
+
+
+def test_a_header_found_on_a_shrunk_copy_reaches_as_far_as_its_words_do_at_full_size():
+    # Bootstrap at 1.5x, 24 px text, row labels "Round 1" wrapped onto two lines (a real screenshot's
+    # corner): rows of 115 px are located at a quarter, where the bold word's letters run into a blob
+    # no glyph is as wide as; only the "1" under it was left, the header column ended there, and the
+    # first column's cells held the word's "d" (flagged, 10 of 200). The header's end is taken from
+    # its glyphs at full size.
+    image = cv2.imread(str(Path(__file__).parent / "data" / "bootstrap-wrapped-round-labels-1.5x.png"),
+                       cv2.IMREAD_GRAYSCALE)
+    shape = TableShape(rows=3, cols=4, skip_rows=1, skip_cols=1)
+    assert locate_at(image, 0.25, shape).col_spans[0][1] < 60  # the "1" alone
+    grid = find_grid(image, shape)
+    assert grid.shape == (3, 4)
+    assert grid.cols[0][0] > 120  # after "Round", which ends at x = 120
+
+
+def test_large_neon_text_that_is_no_grid_at_full_size_is_located_halved_without_a_shape():
+    # Neon board, 23 px at 2x, JPEG q85, word headers (six columns of a real screenshot): at full size
+    # the glow blurs the numbers' edges, so many are missed that the columns left never share a row,
+    # which without a shape is refused as a history of ambiguous columns. On a halved copy the edges
+    # are sharp: all 36 numbers, 6 rows and 6 columns after the header.
+    image = cv2.imread(str(Path(__file__).parent / "data" / "neon-2x-columns-apart-at-full-size.jpg"),
+                       cv2.IMREAD_GRAYSCALE)
+    shape = TableShape(skip_rows=1, skip_cols=1)
+    with pytest.raises(SegmentationError):
+        locate(image, shape)
+    assert find_grid(image, shape).shape == (6, 6)
+
+
+def test_numbers_in_rings_under_a_header_too_small_to_tell_are_refused_without_a_shape():
+    # SVG balls at 1.25x, 11 px text in thick rings, column numbers above and "Round N" beside (a real
+    # screenshot's left part): at full size the rings are the text, the labels specks beside them, and
+    # the first row and column of rings were taken for the header, every value a row and a column over
+    # (9x8 of 10x8, none flagged). 2x parts numbers from rings but joins the labels' words to their
+    # numbers; with no layout of the numbers themselves, it is refused and the shape asked for.
+    image = cv2.imread(str(Path(__file__).parent / "data" / "svg-balls-word-labels-1.25x.jpg"), cv2.IMREAD_GRAYSCALE)
+    with pytest.raises(SegmentationError, match="pass the table's shape"):
+        find_grid(image, TableShape(skip_rows=1, skip_cols=1))
+    grid = find_grid(image, TableShape(rows=10, cols=8, skip_rows=1, skip_cols=1))
+    assert grid.rows[0][1] < 70  # the first row of rings, under the header
 
 
 def test_the_striped_edges_of_a_row_of_chips_are_no_grid_lines_and_a_rule_is():

@@ -57,13 +57,17 @@ APART_GAP = 0.45  # a piece of any height this far beside the rest (segment.DIGI
 RIM_OFF = 1.0  # ... centred this many text heights or more from the crop's middle, the rest within CENTRED, ...
 CENTRED = 0.5
 BAR_WIDTH = 0.35  # ... and no bar (narrower than this * its height: a seven-segment 1), makes the crop odd
-DASH_PIECE = 0.5  # ink whose pieces are all less high than this many text heights, ...
-DASH_SPREAD = 1.3  # ... spread over more than this many, is a dashed outline, no number
+DASH_PIECE = 0.5  # one piece of ink alone less high than this many text heights is a dash, no number ...
+SHORT_DASH = 0.65  # ... and pieces less high than this, ...
+DASH_SPREAD = 1.1  # ... spread over more than this many (a number is one high), are a dashed outline
 SHORT_INK = 0.8  # ink less high than this * the table's numbers' (of SHORT_SAMPLE or more) is odd for a number
 SHORT_SAMPLE = 8
-TALLER_INK = 1.3  # a reading on the text line's own ground whose ink is this many text heights high is not taken
+TALLER_INK = 1.3  # a reading on the text line's own ground whose ink is this many text heights high ...
+WIDER_INK = 2.5  # ... or this many wide (segment.MAX_NUMBER_WIDTH) is not taken
 HOLLOW = 0.5  # a ring or frame covers at most this share of its box
 TALL_INK = 1.6  # ink this many times taller than the table's text is structure, never a digit
+FLAT_INK = (1.0, 0.25)  # a piece this many text heights wide or more and less than this high is no digit's (a
+# pill's or chip's edge over or under its number, an underline); a digit's bar is half a text height wide
 ROUND_ASPECT = np.log(1.3)  # a ring, ball or chip is about as wide as high: within this (log) of 1
 OFF_CENTRE = 0.25  # a number further than this many text heights from its ring's middle lost a part
 INNER_HEIGHT = (0.25, 1.05)  # a ring is taller than what it holds, at most 4x: (min, max) inner/outer height
@@ -163,8 +167,9 @@ def ink_components(ink: np.ndarray, text_height: float | None = None) -> tuple[n
     the kept components' ink (found once patches of shine are gone, `near_cores`), and each crop's
     ink box (N, 4) as y0, y1, x0, x1 (y1 == 0: no ink, the cell is empty). With the table's
     `text_height` (in these crops' pixels), ink much taller than the table's text is not part of
-    a number (an arc of a chip's rim or ring that the background's gradient broke open), nor is
-    ink outside the ring that holds the number (`outside_rings`), nor dots and dashes alone;
+    a number (an arc of a chip's rim or ring that the background's gradient broke open), nor a
+    piece far wider than high (a pill's edge over its number, an underline), nor is ink outside the
+    ring that holds the number (`outside_rings`), nor dots and dashes alone;
     specks are judged against the text, not the crop (small text in tall cells). Training crops
     come without it: these only drop ink no number has, or keep strokes a number has. Also, per
     crop, whether what it holds is odd for a number (only with the text height): cut short by an
@@ -204,7 +209,8 @@ def ink_components(ink: np.ndarray, text_height: float | None = None) -> tuple[n
     shapes = big_enough & ~at_edge & ~(touches & (line_like | off_centre)) & ~rule
     candidates = shapes.copy()
     if text_height:
-        candidates &= bh <= TALL_INK * text_height
+        flat = (bw >= FLAT_INK[0] * text_height) & (bh < FLAT_INK[1] * text_height)
+        candidates &= (bh <= TALL_INK * text_height) & ~flat
     weak = faint(ink, crop_labels, candidates)
     candidates &= ~weak
     if text_height:
@@ -291,8 +297,8 @@ def apart_from_number(crop: np.ndarray, x: np.ndarray, w: np.ndarray, h: np.ndar
 
 def dashed_outline(crop: np.ndarray, y: np.ndarray, h: np.ndarray, kept: np.ndarray, n: int,
                    text_height: float) -> np.ndarray:
-    """Kept components of the crops whose ink is only short pieces spread far higher than the text,
-    or one short piece alone: the dashes of an empty place's dashed ring (a ball or a pill not drawn
+    """Kept components of the crops whose ink is only short pieces spread higher than a number, or
+    one short piece alone: the dashes of an empty place's dashed ring (a ball or a pill not drawn
     yet), whose arcs either side read as an 11, or the one of them left inside the crop, read as a
     1; a dash standing for no number. A number's ink is a text height high, and holds a piece of
     some height (a seven-segment digit's segments are half of it, and no digit is one of them)."""
@@ -305,7 +311,8 @@ def dashed_outline(crop: np.ndarray, y: np.ndarray, h: np.ndarray, kept: np.ndar
     np.minimum.at(top, crop[idx], y[idx])
     np.maximum.at(bottom, crop[idx], (y + h)[idx])
     alone = np.bincount(crop[idx], minlength=n) == 1
-    dashed = (tallest < DASH_PIECE * text_height) & ((bottom - top > DASH_SPREAD * text_height) | alone)
+    short = tallest < SHORT_DASH * text_height
+    dashed = ((tallest < DASH_PIECE * text_height) & alone) | (short & (bottom - top > DASH_SPREAD * text_height))
     out[idx] = dashed[crop[idx]]
     return out
 
@@ -566,7 +573,7 @@ def normalize_stack(cells: np.ndarray, text_height: float | None = None) -> tupl
         return np.zeros((0, INPUT_SIZE, INPUT_SIZE), np.float32), np.zeros(n, bool), np.zeros(n, bool)
     cells = shrink(cells, text_height)
     text_height = text_height and text_height * cells.shape[1] / h  # shrinking halves crops
-    inputs, has_ink, odd, heights = normalize_shrunk(cells, text_height)
+    inputs, has_ink, odd, heights, _ = normalize_shrunk(cells, text_height)
     if text_height:
         inputs, has_ink, odd, heights = reread_on_line_grounds(cells, text_height, inputs, has_ink, odd, heights)
         # Far less high than the table's other numbers: one dash of an empty place's dashed ring
@@ -604,11 +611,15 @@ def reread_on_line_grounds(cells: np.ndarray, text_height: float, inputs: np.nda
     other = doubtful[~np.isnan(grounds)]
     if len(other) == 0:
         return inputs, has_ink, odd, heights
-    found, found_ink, found_odd, found_heights = normalize_shrunk(cells[other], text_height,
-                                                                  grounds[~np.isnan(grounds)])
+    found, found_ink, found_odd, found_heights, found_widths = normalize_shrunk(cells[other], text_height,
+                                                                                grounds[~np.isnan(grounds)])
     # A ground that gives ink far higher than the text is the page around a tile, the tile taken for
-    # ink (a framed tile's bands fell on its frame, and its number read as a hole in it, surely 23).
-    taller = found_heights > TALLER_INK * text_height
+    # ink (a framed tile's bands fell on its frame, and its number read as a hole in it, surely 23);
+    # far wider, where the first reading found ink, the felt around a pill, the pill taken for ink
+    # (the bands fell on its edges). (Where it found none, that reading stands: a crop with a pill
+    # in it is not empty, and what is read in it is flagged.)
+    wider = (found_widths > WIDER_INK * text_height) & has_ink[other]
+    taller = (found_heights > TALLER_INK * text_height) | wider
     found, found_ink = found[~taller[found_ink]], found_ink & ~taller
     if not found_ink.any():
         return inputs, has_ink, odd, heights
@@ -622,11 +633,11 @@ def reread_on_line_grounds(cells: np.ndarray, text_height: float, inputs: np.nda
 
 
 def normalize_shrunk(cells: np.ndarray, text_height: float | None, levels: np.ndarray | None = None
-                     ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+                     ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """`normalize_stack` on crops already shrunk (`text_height` in their pixels), on their own or the
-    given background levels; with each crop's ink height (0: none) besides."""
+    given background levels; with each crop's ink height and width (0: none) besides."""
     per_mosaic = max(1, MOSAIC_ROWS // (cells.shape[1] + 1))
-    inputs, has_ink, odds, heights = [], [], [], []
+    inputs, has_ink, odds, heights, widths = [], [], [], [], []
     for start in range(0, len(cells), per_mosaic):
         ink = ink_maps(cells[start : start + per_mosaic], None if levels is None else levels[start : start + per_mosaic])
         mask, boxes, odd = ink_components(ink, text_height)
@@ -635,7 +646,8 @@ def normalize_shrunk(cells: np.ndarray, text_height: float | None, levels: np.nd
         has_ink.append(has)
         odds.append(odd)
         heights.append(np.where(has, boxes[:, 1] - boxes[:, 0], 0))
-    return np.concatenate(inputs), np.concatenate(has_ink), np.concatenate(odds), np.concatenate(heights)
+        widths.append(np.where(has, boxes[:, 3] - boxes[:, 2], 0))
+    return tuple(np.concatenate(parts) for parts in (inputs, has_ink, odds, heights, widths))
 
 
 def normalize_cell(cell: np.ndarray) -> np.ndarray | None:

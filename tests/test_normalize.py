@@ -375,6 +375,33 @@ def test_a_seven_segment_digits_stacked_pieces_are_kept_and_a_short_piece_beside
     assert boxes[0, 3] >= 22 and boxes[1, 3] <= 15
 
 
+def test_a_pills_edge_beside_its_number_is_no_part_of_it():
+    """Real crops (red pills on green felt, 12 px at 1.25x, JPEG quality 50): the pill's highlit top
+    edge or its shadowed bottom, a few pixels from the number, is a piece three text heights wide and
+    two pixels high. Kept, it made the ink box four times as wide as high, the number squeezed into
+    its middle, read 35 or 36 (flagged). Left out, the number fills the model's input. So it does
+    where the bands a number's own ground is looked for on fall on the pill's edges and find the
+    felt: on the felt, the pill is ink, far wider than a number, and that reading is not taken."""
+    from recognizer.normalize import INK_BOX, normalize_table
+
+    for names, text_height in ((("felt-pill-12-q50.png", "felt-pill-14-q50.png"), 13.0), (("felt-pill-23-q50.png",), 16.0)):
+        inputs, empty, _ = normalize_table(crops_of(*names), text_height=text_height)
+        assert not any(empty)
+        for x in inputs[..., 0]:
+            rows = np.flatnonzero(x.max(axis=1) > 0.3)
+            assert rows[-1] - rows[0] + 1 >= 0.6 * INK_BOX  # a two-digit number's height, not a sliver's
+
+
+def test_a_faint_dashed_ring_is_empty():
+    """A real crop (SVG balls at 1.25x, 11 px, JPEG q85): a place not drawn yet, a light grey dashed
+    circle three text heights across, of which two dashes on its right side are left, 0.55 text
+    heights high and 1.2 apart, higher than any number's ink: read as a sure 1 before, empty now."""
+    from recognizer.normalize import normalize_table
+
+    _, empty, _ = normalize_table(crops_of("svg-ball-faint-dashed-empty.png"), text_height=11.0)
+    assert empty == [True]
+
+
 def test_an_empty_places_dashed_ring_is_empty_and_seven_segment_pieces_are_a_number():
     """A real crop (SVG balls at 2x, JPEG quality 75): a place not drawn yet, a dashed grey circle.
     What is left of it inside the crop, two arcs of short dashes, read as an 11 (flagged): ink of

@@ -26,6 +26,11 @@ LOOKS = [
 ]
 
 
+def screenshot(name: str) -> np.ndarray:
+    """A real screenshot from tests/data, in grey."""
+    return cv2.imread(str(Path(__file__).parent / "data" / name), cv2.IMREAD_GRAYSCALE)
+
+
 def check_cells(image, grid, values):
     """Each found cell holds ink exactly where the table has a number."""
     crops = crop_cells(image, grid)
@@ -313,7 +318,7 @@ def test_rings_closer_than_a_digit_gap_are_no_number_and_their_numbers_make_the_
     # Outlined rings at 1x, 11 px text, a real screenshot's corner (4 rows of 8): the rings are 6 px apart,
     # closer than a digit gap at their height, so at 1x each row is one wide "number" and the table one
     # column. At 2x the numbers part from their rings, one per ring.
-    image = cv2.imread(str(Path(__file__).parent / "data" / "rings-close-11px.png"), cv2.IMREAD_GRAYSCALE)
+    image = screenshot("rings-close-11px.png")
     grid = find_grid(image)
     assert grid.shape == (4, 8)
     assert all(b - a < 40 for a, b in grid.cols)  # a ring each (pitch 34)
@@ -323,7 +328,7 @@ def test_large_chips_at_2x_are_located_at_half_size_when_a_quarter_and_the_full_
     # Casino chips 130 px across (a 2x screenshot's corner, JPEG): with the shape given, rows of 130 px
     # are first located at a quarter, where the chips' rims merge with their numbers, then at full size,
     # where each white stripe of a rim is a mark as high as a digit. At half size the numbers stand apart.
-    image = cv2.imread(str(Path(__file__).parent / "data" / "casino-chips-large-2x.jpg"), cv2.IMREAD_GRAYSCALE)
+    image = screenshot("casino-chips-large-2x.jpg")
     shape = TableShape(rows=4, cols=6)
     assert not fits(locate_at(image, 0.25, shape), shape) and not fits(locate_at(image, 1, shape), shape)
     grid = find_grid(image, shape)
@@ -336,8 +341,7 @@ def test_large_chips_whose_stripes_make_as_many_rows_at_full_size_are_located_at
     # of 130 px are first located at an eighth, too small for the text; at full size the rims' white
     # stripes make rows of their own, 23 px high, and by chance the shape's six. Halved once, the numbers
     # stand apart and give the chips' rows.
-    image = cv2.imread(str(Path(__file__).parent / "data" / "casino-chips-2x-stripe-rows-q50.jpg"),
-                       cv2.IMREAD_GRAYSCALE)
+    image = screenshot("casino-chips-2x-stripe-rows-q50.jpg")
     shape = TableShape(rows=6, cols=3, skip_rows=1, skip_cols=1)
     assert fits(locate_at(image, 1, shape), shape)  # the stripes' rows
     grid = find_grid(image, shape)
@@ -351,8 +355,7 @@ def test_a_header_found_on_a_shrunk_copy_reaches_as_far_as_its_words_do_at_full_
     # no glyph is as wide as; only the "1" under it was left, the header column ended there, and the
     # first column's cells held the word's "d" (flagged, 10 of 200). The header's end is taken from
     # its glyphs at full size.
-    image = cv2.imread(str(Path(__file__).parent / "data" / "bootstrap-wrapped-round-labels-1.5x.png"),
-                       cv2.IMREAD_GRAYSCALE)
+    image = screenshot("bootstrap-wrapped-round-labels-1.5x.png")
     shape = TableShape(rows=3, cols=4, skip_rows=1, skip_cols=1)
     assert locate_at(image, 0.25, shape).col_spans[0][1] < 60  # the "1" alone
     grid = find_grid(image, shape)
@@ -365,8 +368,7 @@ def test_large_neon_text_that_is_no_grid_at_full_size_is_located_halved_without_
     # the glow blurs the numbers' edges, so many are missed that the columns left never share a row,
     # which without a shape is refused as a history of ambiguous columns. On a halved copy the edges
     # are sharp: all 36 numbers, 6 rows and 6 columns after the header.
-    image = cv2.imread(str(Path(__file__).parent / "data" / "neon-2x-columns-apart-at-full-size.jpg"),
-                       cv2.IMREAD_GRAYSCALE)
+    image = screenshot("neon-2x-columns-apart-at-full-size.jpg")
     shape = TableShape(skip_rows=1, skip_cols=1)
     with pytest.raises(SegmentationError):
         locate(image, shape)
@@ -379,7 +381,7 @@ def test_numbers_in_rings_under_a_header_too_small_to_tell_are_refused_without_a
     # the first row and column of rings were taken for the header, every value a row and a column over
     # (9x8 of 10x8, none flagged). 2x parts numbers from rings but joins the labels' words to their
     # numbers; with no layout of the numbers themselves, it is refused and the shape asked for.
-    image = cv2.imread(str(Path(__file__).parent / "data" / "svg-balls-word-labels-1.25x.jpg"), cv2.IMREAD_GRAYSCALE)
+    image = screenshot("svg-balls-word-labels-1.25x.jpg")
     with pytest.raises(SegmentationError, match="pass the table's shape"):
         find_grid(image, TableShape(skip_rows=1, skip_cols=1))
     grid = find_grid(image, TableShape(rows=10, cols=8, skip_rows=1, skip_cols=1))
@@ -432,7 +434,7 @@ def test_frame_sides_inside_a_column_gap_are_no_columns_nor_stretch_a_row():
     columns = [(87 + 50 * i, 103 + 50 * i) for i in range(10)]
     assert slivers_dropped(columns[:2] + [(170, 172)] + columns[2:]) == columns  # 17 and 14 px from its neighbours
     assert slivers_dropped(columns + [(570, 572)]) == columns  # the last tile's right side, 18 px on
-    grey = cv2.imread(str(Path(__file__).parent / "data" / "hot-cold-frame-sides-q50.jpg"), cv2.IMREAD_GRAYSCALE)
+    grey = screenshot("hot-cold-frame-sides-q50.jpg")
     assert find_grid(grey, TableShape(rows=4, cols=10, skip_rows=1, skip_cols=1)).cols[0][0] < spin_1
 
 
@@ -528,7 +530,7 @@ def test_a_row_labels_number_a_word_space_from_the_first_column_does_not_join_th
     # Browser-default cells ("Round 1" then "9", a space apart), a real screenshot's left part: at the
     # usual digit gap the label's "1" and the first column's numbers are one number, and without a
     # shape that column would silently join the header. Its numbers are in the first column's cells.
-    image = cv2.imread(str(Path(__file__).parent / "data" / "browser-default-round-labels.png"), cv2.IMREAD_GRAYSCALE)
+    image = screenshot("browser-default-round-labels.png")
     grid = find_grid(image, TableShape(skip_rows=1, skip_cols=1))
     assert grid.shape == (6, 3)
     first = grid.box(0, 0)
@@ -542,7 +544,7 @@ def test_a_wrapped_row_labels_last_letter_above_its_number_is_no_data_column():
     # its own, 28 px from the labels' numbers (no word space): without a shape it became the first
     # data column, and the table was refused ("data column 1 looks like header labels"). Its marks sit
     # above the rows' middles (the data's numbers make the rows), so it is the label's.
-    image = cv2.imread(str(Path(__file__).parent / "data" / "tachyons-wrapped-round-labels.png"), cv2.IMREAD_GRAYSCALE)
+    image = screenshot("tachyons-wrapped-round-labels.png")
     grid = find_grid(image, TableShape(skip_rows=1, skip_cols=1))
     assert grid.shape == (5, 5)
     first = grid.box(0, 0)
@@ -554,7 +556,7 @@ def test_the_row_labels_wide_cell_is_no_empty_data_column():
     # "Round" too wide a mark for a number and dropped, its number two pitches from the first data
     # column. The gap was filled with an empty column, and the table refused without a shape ("data
     # column 1 is empty right after the header"); the header row labels every column but that one.
-    image = cv2.imread(str(Path(__file__).parent / "data" / "chota-left-aligned-round-labels.png"), cv2.IMREAD_GRAYSCALE)
+    image = screenshot("chota-left-aligned-round-labels.png")
     grid = find_grid(image, TableShape(skip_rows=1, skip_cols=1))
     assert grid.shape == (3, 4)
     first = grid.box(0, 0)
@@ -578,8 +580,7 @@ def test_wrapped_labels_lines_taken_for_rows_do_not_cost_the_last_row():
     # labels' lines ("D" above a row's middle, its number below) first count as rows; the header's
     # bound then took the first data column, the rows found again right of it lost the last row, and
     # the header's second line became data row 1: the shape fitted, every row one down, silently.
-    image = cv2.imread(str(Path(__file__).parent / "data" / "uikit-wrapped-caps-labels-last-row-one-number.jpg"),
-                       cv2.IMREAD_GRAYSCALE)
+    image = screenshot("uikit-wrapped-caps-labels-last-row-one-number.jpg")
     grid = find_grid(image, TableShape(rows=8, cols=4, skip_rows=1, skip_cols=1))
     assert grid.rows[0][0] > 100  # below the header's "1" line (y 62..94)
     assert grid.rows[-1][0] < 1068 < grid.rows[-1][1]  # the last row's number: y 1068..1091

@@ -51,6 +51,8 @@ ELLIPSIS_DOT = 0.25  # an ellipsis's dots are at most this many text heights wid
 ELLIPSIS_LINE = 0.12  # ... their bottoms this close to the number's, ...
 ELLIPSIS_REACH = 1.6  # ... and all of them within this of its right edge (an ellipsis is about 1.3 text heights wide)
 TINY_INK = 0.35  # with the text height known, a crop's ink holds a piece at least this many text heights long
+SEGMENT_GAP = 0.1  # ... or two, one over the other, this many text heights apart (a seven-segment 1's halves) ...
+SEGMENT_WIDTH = 0.5  # ... each at most this many times as wide as high
 END_PIECE = 0.7  # a piece at either end of a crop's ink less high than this * its tallest, ...
 END_GAP = 0.15  # ... this many text heights or more beside the rest, is no digit of the number
 APART_GAP = 0.45  # a piece of any height this far beside the rest (segment.DIGIT_GAP parts numbers so), ...
@@ -224,6 +226,7 @@ def ink_components(ink: np.ndarray, text_height: float | None = None) -> tuple[n
         # Dots and dashes alone (an empty place's dashed outline) are no number: a crop's ink needs a
         # piece of some size, as every digit has.
         sized = kept & (np.maximum(bw, bh) >= TINY_INK * text_height)
+        sized |= stacked_bar(crop, x, y, bw, bh, kept & ~np.isin(crop, crop[sized]), text_height)
         kept &= np.isin(crop, crop[sized])
     odd = np.zeros(n, bool)
     if text_height:
@@ -244,6 +247,24 @@ def ink_components(ink: np.ndarray, text_height: float | None = None) -> tuple[n
         off = np.abs(boxes[:, 2] + boxes[:, 3] - ring_centre2) > 2 * OFF_CENTRE * text_height
         odd |= (ink_h > 0) & (ring_centre2 >= 0) & off
     return mask, boxes, odd
+
+
+def stacked_bar(crop: np.ndarray, x: np.ndarray, y: np.ndarray, w: np.ndarray, h: np.ndarray, short: np.ndarray,
+                text_height: float) -> np.ndarray:
+    """Per component: whether it and another `short` one of its crop, both bars (far narrower than
+    high: not an 8's two holes), one above the other, overlapping across and at most SEGMENT_GAP text
+    heights (a pixel at least) apart, make a bar TINY_INK text heights long: a seven-segment 1 at
+    small sizes is two short segments, each a dash alone."""
+    out = np.zeros(len(x), bool)
+    gap = max(1.0, SEGMENT_GAP * text_height)
+    bars = short & (w <= SEGMENT_WIDTH * h)
+    for c in np.unique(crop[bars]):  # few crops: those whose kept pieces are all short
+        ids = np.flatnonzero(bars & (crop == c))
+        i, j = (a.ravel() for a in np.meshgrid(ids, ids, indexing="ij"))
+        pair = ((x[i] < x[j] + w[j]) & (x[j] < x[i] + w[i]) & (y[j] - (y[i] + h[i]) >= 0)
+                & (y[j] - (y[i] + h[i]) <= gap) & (y[j] + h[j] - y[i] >= TINY_INK * text_height))
+        out[i[pair]] = out[j[pair]] = True
+    return out
 
 
 def apart_from_number(crop: np.ndarray, x: np.ndarray, w: np.ndarray, h: np.ndarray, kept: np.ndarray, n: int,

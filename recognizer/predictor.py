@@ -25,6 +25,7 @@ from recognizer.table import Box, Cell, Table
 
 DOUBTED_BELOW = 0.9  # a confidence under this is a mark the model does not know
 UNREADABLE_SHARE = 0.5  # a picture most of whose marks are doubted is refused as no table
+LABEL_RUN = 5  # leading values counting up one by one: header labels taken for data, not data
 
 
 class TableReader:
@@ -159,16 +160,30 @@ def check_no_header_left(table: Table, shape: TableShape | None = None) -> None:
         # Labels ("Round 1".."Round 4") whose word's last letter joins the number ("d1" read 21): the last
         # digits still count. By chance, 4 values in a row do so once in a thousand lines; 8, never.
         last_digits = [v % 10 for v in values]
-        counting |= len(values) >= 4 and last_digits == [(last_digits[0] + k) % 10 for k in range(len(values))]
+        counting |= len(values) >= 4 and last_digits == [(last_digits[0] + k) % 10 for k in range(len(values))] \
+            and labels_step(list(enumerate(values)))
         # ... and so they do where one of them was misread, doubtfully ("Round 1"'s "d1" read 12 at 0.58):
         # the sure ones, each at its own place.
         sure = [(k, v) for k, (v, doubt) in enumerate(zip(line, flags)) if v is not None and not doubt]
-        counting |= len(sure) >= 4 and len({(v - k) % 10 for k, v in sure}) == 1
+        counting |= len(sure) >= 4 and len({(v - k) % 10 for k, v in sure}) == 1 and labels_step(sure)
+        # ... and so do labels ("S1".."S12", the "S" read as a 3) whose later ones were misread: a run of
+        # LABEL_RUN values in a row, each one more than the last, from the first. Data does so once in
+        # a million lines.
+        run = next((k for k in range(1, len(values)) if values[k] != values[k - 1] + 1), len(values))
+        counting |= run >= LABEL_RUN
         if counting or len(set(values)) == 1 or sum(flags) * 2 > len(values):
             raise HeaderTakenForData(
                 f"data {what} {index + 1} looks like header labels ({', '.join(map(str, values[:4]))}, ...), "
                 "not data: pass --rows/--cols (and --skip-rows/--skip-cols), or rows/cols in the table's config",
                 what, index, counting)
+
+
+def labels_step(placed: list[tuple[int, int]]) -> bool:
+    """Whether values at their places (`(place, value)`, in order) whose last digits count step as labels
+    do: one more per place, the word's letter read as the same tens digit, except where the units
+    wrap past 9 ("d9" read 29, then "10"). Data whose last digits count by chance (18, 19, 0, 31: one
+    line in a thousand of four) does not."""
+    return all(v - u == k - j or u % 10 + k - j >= 10 for (j, u), (k, v) in zip(placed, placed[1:]))
 
 
 def header_retry_shape(exc: HeaderTakenForData, table: Table, shape: TableShape | None) -> TableShape | None:

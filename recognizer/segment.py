@@ -62,6 +62,7 @@ SPECK_HEIGHT = 0.6  # digits share one height: components shorter than this * me
 TALL_HEIGHT = 1.6  # ... taller ones are structure (gap pieces, cell edges)
 CONTAINED_HEIGHT = 0.8  # a box holding a box less than this high is an outline around it ...
 OUTLINE_HEIGHT = 1.15  # ... and higher than this * the marks that hold none (a glyph around its hole is not)
+FEW_FOR_HOLES = 16  # where fewer marks hold none, those measured are also held by none (not holes)
 MAX_NUMBER_WIDTH = 2.5  # a two-digit number is at most this * its height wide
 DIGIT_GAP = 0.45  # digits closer than this * text height belong to one number
 LINE_STEP = 0.5  # number centres further apart than this * text height start a new row ...
@@ -172,12 +173,17 @@ def marks(mask: np.ndarray) -> tuple[np.ndarray, str | None]:
     if len(boxes) > MAX_MARKS:
         raise NotATableError(f"no table found: the image has {len(boxes):,} separate marks, far more than a table "
                                 "of numbers (is it a photo or noise?)")
-    outer = holds = containers(boxes)
+    outer, held = containers(boxes)
+    holds = outer
     if (~outer).any():
         # Once strokes are thick, a bold glyph's hole has an edge of its own, inside the glyph: the
         # glyph holds it as an outline holds a number, but is no higher than the marks that hold
-        # nothing (text, and what outlines hold; its holes, where they are few).
-        outer = outer & (boxes[:, 3] > OUTLINE_HEIGHT * median(boxes[~outer, 3]))
+        # nothing (text, and what outlines hold). In a strip of a few bold numbers ("12 6 29 8")
+        # the holes are as many as the rest, and are left out of that measure; in a table the
+        # marks without holes outvote them (and a holed glyph dropped there loses no line).
+        free = ~outer & ~held
+        few = np.count_nonzero(~outer) < FEW_FOR_HOLES and free.any()
+        outer = outer & (boxes[:, 3] > OUTLINE_HEIGHT * median(boxes[free if few else ~outer, 3]))
     boxes, holds = boxes[~outer], holds[~outer]
     if len(boxes) == 0:
         return boxes, None
@@ -230,18 +236,19 @@ def same_rows_and_more(finer: Layout, coarser: Layout, shape: TableShape) -> boo
 
 
 def header_parted(finer: Layout, coarser: Layout, skip_cols: int) -> bool:
-    """Whether `finer` is `coarser` with one data column more, parted from its header columns: the
-    same rows, the same data columns after the new first one, and that one inside the header, a
-    data pitch before the next (not the tens of a label "10" parted from its units)."""
+    """Whether `finer` is `coarser` with data columns more, parted from its header columns: the same
+    rows, the same data columns after the new ones, and those inside the header, each a data pitch
+    before the next (not the tens of a label "10" parted from its units). One more: a label's number
+    parted from the first data column's; several: a tight table's first columns run into its labels."""
     data = coarser.col_spans[skip_cols:]
-    if (len(finer.row_spans) != len(coarser.row_spans) or len(finer.col_spans) != len(coarser.col_spans) + 1
-            or len(data) < 2):
+    extra = len(finer.col_spans) - len(coarser.col_spans)
+    if len(finer.row_spans) != len(coarser.row_spans) or extra < 1 or len(data) < 2:
         return False
     centres = np.array([(a + b) / 2 for a, b in finer.col_spans[skip_cols:]])
-    pitch = median(np.diff(centres[1:]))
-    return (finer.col_spans[skip_cols][1] <= coarser.col_spans[skip_cols - 1][1]
-            and abs(centres[1] - centres[0] - pitch) <= PITCH_TOLERANCE * pitch
-            and all(a <= c <= b for (a, b), c in zip(data, centres[1:])))
+    pitch = median(np.diff(centres[extra:]))
+    return (finer.col_spans[skip_cols + extra - 1][1] <= coarser.col_spans[skip_cols - 1][1]
+            and all(abs(step - pitch) <= PITCH_TOLERANCE * pitch for step in np.diff(centres[:extra + 1]))
+            and all(a <= c <= b for (a, b), c in zip(data, centres[extra:])))
 
 
 def short_rows(layout: Layout, skip_rows: int) -> bool:
@@ -265,9 +272,10 @@ def rows_kept(finer: Layout, coarser: Layout) -> bool:
         ((a <= centres) & (centres <= b)).sum() == 1 for a, b in coarser.row_spans)
 
 
-def containers(boxes: np.ndarray) -> np.ndarray:
+def containers(boxes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Boxes with a smaller box's centre inside: the outline of a cell background around its
-    number, or a bold glyph around its hole's edge (a digit's holes hold no other component).
+    number, or a bold glyph around its hole's edge (a digit's holes hold no other component);
+    and the boxes so held.
 
     Boxes are taken in order of their left edge, CONTAINER_CHUNK at a time, against only the
     centres that lie within the chunk's horizontal reach: memory stays at CONTAINER_CHUNK^2
@@ -276,7 +284,7 @@ def containers(boxes: np.ndarray) -> np.ndarray:
     cx2, cy2 = 2 * x + w, 2 * y + h  # doubled centres: integer arithmetic, exact
     by_centre = np.argsort(cx2, kind="stable")
     sorted_cx2 = cx2[by_centre]
-    out = np.zeros(len(boxes), bool)
+    out, held = np.zeros(len(boxes), bool), np.zeros(len(boxes), bool)
     by_left = np.argsort(x, kind="stable")
     for start in range(0, len(boxes), CONTAINER_CHUNK):
         outer = by_left[start : start + CONTAINER_CHUNK]
@@ -288,7 +296,8 @@ def containers(boxes: np.ndarray) -> np.ndarray:
             icx2, icy2, ih = cx2[inner][None, :], cy2[inner][None, :], h[inner][None, :]
             inside = (2 * X < icx2) & (icx2 < 2 * (X + W)) & (2 * Y < icy2) & (icy2 < 2 * (Y + H)) & (ih < CONTAINED_HEIGHT * H)
             out[outer] |= inside.any(axis=1)
-    return out
+            held[inner] |= inside.any(axis=0)
+    return out, held
 
 
 def group_spans(boxes: np.ndarray, axis: int, max_step: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -431,6 +440,7 @@ class Layout(NamedTuple):
     text_height: float
     hidden_text: str | None = None  # `marks`: how numbers may be hidden in rings, if they may
     mark_count: int = 0  # the text marks found
+    filled: tuple[int, int] = (0, 0)  # rows, columns added at the data's ends (`ends_filled`): empty cells nothing marks
 
 
 def locate(image: np.ndarray, shape: TableShape | None = None, digit_gap: float = DIGIT_GAP,
@@ -475,8 +485,10 @@ def locate(image: np.ndarray, shape: TableShape | None = None, digit_gap: float 
         cols = strip_length(col_spans, width)
     if rows is None and not shape.skip_rows and len(col_spans) - shape.skip_cols == 1:
         rows = strip_length(row_spans, height)  # a history column, not full yet
-    return Layout(ends_filled(row_spans, shape.skip_rows, rows, height),
-                  ends_filled(col_spans, shape.skip_cols, cols, width), text_h, hidden, len(boxes))
+    filled_rows = ends_filled(row_spans, shape.skip_rows, rows, height)
+    filled_cols = ends_filled(col_spans, shape.skip_cols, cols, width)
+    added = (len(filled_rows) - len(row_spans), len(filled_cols) - len(col_spans))
+    return Layout(filled_rows, filled_cols, text_h, hidden, len(boxes), added)
 
 
 def strip_length(spans: list[tuple[int, int]], limit: int) -> int | None:
@@ -777,12 +789,12 @@ def locate_at(image: np.ndarray, scale: float, shape: TableShape | None = None, 
         resized = image
         for _ in range(round(np.log2(1 / scale))):
             resized = halve(resized)
-    row_spans, col_spans, text_h, hidden, count = locate(resized, shape, digit_gap, faint)
+    row_spans, col_spans, text_h, hidden, count, filled = locate(resized, shape, digit_gap, faint)
 
     def back(spans_: list[tuple[int, int]]) -> list[tuple[int, int]]:
         return [(int(a / scale), int(np.ceil(b / scale))) for a, b in spans_]
 
-    return Layout(back(row_spans), back(col_spans), text_h / scale, hidden, count)
+    return Layout(back(row_spans), back(col_spans), text_h / scale, hidden, count, filled)
 
 
 def tight_digit_gap(image: np.ndarray) -> float | None:
@@ -844,9 +856,13 @@ def halved_for_large_text(image: np.ndarray, shape: TableShape) -> Layout | None
 
 def shrunk_fits(layout: Layout, scale: float, shape: TableShape) -> bool:
     """Whether a layout found on a copy shrunk by `scale` stands: the expected shape, rows and columns
-    in order, text still MIN_SHRUNK_TEXT high there, and no data rows far lower than it (`short_rows`)."""
-    return layout.text_height * scale >= MIN_SHRUNK_TEXT and fits(layout, shape) and not short_rows(
-        layout, shape.skip_rows)
+    in order, text still MIN_SHRUNK_TEXT high there, no data rows far lower than it (`short_rows`),
+    and, after header rows or columns, none of the data's lines made up at its ends (`ends_filled`):
+    a caption lost on the copy leaves the first data row in the header and one filled in after the
+    last, every row one over. (A strip's empty end cells, after no header columns, stand.)"""
+    filled_after_header = (shape.skip_rows > 0 and layout.filled[0] > 0) or (shape.skip_cols > 0 and layout.filled[1] > 0)
+    return (layout.text_height * scale >= MIN_SHRUNK_TEXT and fits(layout, shape)
+            and not short_rows(layout, shape.skip_rows) and not filled_after_header)
 
 
 def find_grid(image: np.ndarray, shape: TableShape | None = None) -> Grid:
@@ -879,9 +895,12 @@ def find_grid(image: np.ndarray, shape: TableShape | None = None) -> Grid:
             small = pitch < SMALL_CELL
             if not rows_hint and pitch >= 2 * SHRUNK_ROW:
                 # No shape, large text: a glow (neon) blurs its edges at full size, and numbers are
-                # missed there, a column's worth; on a halved copy the edges are sharp again.
+                # missed there, a column's worth; on a halved copy the edges are sharp again. Large
+                # chips: at full size their rims' stripes make rows (`stripes_taken_for_rows`), halved not.
                 half = halved_for_large_text(image, shape)
-                if half is not None and half.mark_count >= MISSED_AT_FULL_SIZE * located.mark_count:
+                if half is not None and (half.mark_count >= MISSED_AT_FULL_SIZE * located.mark_count or (
+                        stripes_taken_for_rows(located, shape.skip_rows)
+                        and not stripes_taken_for_rows(half, shape.skip_rows))):
                     located, located_at, shrunk_at = half, 0.5, 0.5
         except SegmentationError as exc:
             error, small = exc, True

@@ -418,6 +418,17 @@ def test_an_empty_places_dashed_ring_is_empty_and_seven_segment_pieces_are_a_num
     assert empty == [False]
 
 
+def test_a_small_seven_segment_1_is_a_number_not_two_dashes():
+    """A real crop (the LED board at 1x, 12 px): a dim 1, two segments 5 px high a pixel apart, each
+    shorter than the piece a number's ink needs (TINY_INK of the table's 15 px text): the cell was
+    read empty, the 1 lost without a flag. One above the other, so close, they are one bar."""
+    from recognizer.normalize import normalize_table
+
+    (x,), empty, _ = normalize_table(crops_of("led-1-two-short-segments.png"), text_height=15.0)
+    rows = np.flatnonzero(x[..., 0].max(axis=1) > 0.3)
+    assert empty == [False] and rows[-1] - rows[0] > 15  # the whole bar, both segments
+
+
 def test_a_small_framed_tiles_number_is_read_on_the_tile():
     """A real crop (a hot/cold board at 11 px, 1x): a 35 on a dark tile inside an amber frame. The
     margins vote frame and glow for background, so the tile is ink and the number holes in it; the

@@ -165,6 +165,17 @@ def test_a_header_taken_for_data_is_refused_not_shifted():
     with pytest.raises(SegmentationError, match="column 1 looks like header labels"):
         check_no_header_left(table_of(misread, flagged={(0, 0)}))
     check_no_header_left(table_of(misread))  # were it sure, the column would not count
+    chance = data[:4].copy()
+    chance[:, 0] = [18, 19, 0, 31]  # data whose last digits count (a fresh gallery draw, Bulma): no labels
+    check_no_header_left(table_of(chance))
+    wrapped = chance.copy()
+    wrapped[:, 0] = [28, 29, 10, 11]  # "Round 8".."Round 11": the tens change where the units wrap
+    with pytest.raises(SegmentationError, match="column 1 looks like header labels"):
+        check_no_header_left(table_of(wrapped))
+    caption_above = data.copy()
+    caption_above[0, :] = [31, 32, 33, 34, 35, 36, 31, 18, 33]  # "S1".."S9" (the "S" a 3), a caption skipped
+    with pytest.raises(SegmentationError, match="row 1 looks like header labels"):
+        check_no_header_left(table_of(caption_above))
     letters = table_of(data, flagged={(0, c) for c in range(9)})  # letters A..I: unreadable
     with pytest.raises(SegmentationError, match="row 1"):
         check_no_header_left(letters)

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 
 import cv2
 import numpy as np
 
 from recognizer.cellboxes import arrange, check_inside, crop_boxes
+from recognizer.chips import Chips, chip_crops, faces_text_height, find_chips
 from recognizer.errors import (
     HeaderTakenForData,
     InputImageError,
@@ -47,7 +49,16 @@ class TableReader:
              refuse_unreadable: bool = True) -> Table:
         """Read one table image. Refuses (SegmentationError) an image that is no table, and, unless
         `refuse_unreadable` is False (labelling a new look), one most of whose marks are unreadable."""
-        grid, inputs, empty, odd = prepare(self._check(image, source), shape)
+        image = self._check(image, source)
+        try:
+            grid, inputs, empty, odd = prepare(image, shape)
+        except SegmentationError:
+            # No grid of the text's marks, the shape given: a table of chips, their rims' stripes
+            # taken for text? Read chip by chip, if they lie on a lattice of that shape.
+            luma = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
+            if (chips := find_chips(luma, shape or TableShape())) is None:
+                raise
+            return self._read_chips(luma, chips, source, refuse_unreadable)
         rows, cols = grid.shape
         boxes = [grid.box(r, c) for r in range(rows) for c in range(cols)]
         cells = self._classify(inputs, empty, boxes, cols, odd)
@@ -66,7 +77,32 @@ class TableReader:
                     return self.read(image, retry, source)
                 except SegmentationError:
                     raise exc from None
+        if table.flagged:
+            table = self._checked_by_chips(image, table, shape or TableShape())
         return table
+
+    def _checked_by_chips(self, image: np.ndarray, table: Table, shape: TableShape) -> Table:
+        """`table` read once more chip by chip, if its picture is a lattice of chips of its shape
+        (`find_chips`): a cell the first reading flagged takes the second's where that one is sure (a
+        chip's stripes beside its number are masked off there), and a cell both read surely but
+        differently is flagged. Only where something was flagged: the circles cost more than the rest."""
+        luma = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
+        chips = find_chips(luma, TableShape(rows=table.rows, cols=table.cols, skip_rows=shape.skip_rows,
+                                            skip_cols=shape.skip_cols))
+        if chips is None:
+            return table
+        other = self._read_chips(luma, chips, table.source, refuse_unreadable=False)
+        cells, taken, disputed = [], 0, 0
+        for first, second in zip(table, other):
+            if first.needs_review and not second.needs_review:
+                cells.append(second)
+                taken += 1
+            elif not first.needs_review and not second.needs_review and first.value != second.value:
+                cells.append(replace(first, needs_review=True))
+                disputed += 1
+            else:
+                cells.append(first)
+        return replace(table, cells=tuple(cells), meta={**table.meta, "chips": {"taken": taken, "disputed": disputed}})
 
     def read_boxes(self, image: np.ndarray, boxes: Sequence[Box], shape: TableShape, source: str = "", *,
                    refuse_unreadable: bool = True) -> Table:
@@ -81,6 +117,17 @@ class TableReader:
         inputs, empty = normalize_batch(crop_boxes(luma, ordered))
         cells = self._classify(inputs, empty, ordered, shape.cols)
         table = Table(shape.rows, shape.cols, tuple(cells), source=source, meta={"cell_boxes": "page"})
+        check_is_table(table, refuse_unreadable)
+        return table
+
+    def _read_chips(self, luma: np.ndarray, chips: Chips, source: str, refuse_unreadable: bool) -> Table:
+        """A table of chips (`find_chips`), each read on its face (`chip_crops`), with the same model
+        and refusal rules as `read`."""
+        faces = chip_crops(luma, chips)
+        inputs, empty, odd = normalize_table(faces, faces_text_height(faces))
+        boxes = [chips.box(i) for i in range(chips.rows * chips.cols)]
+        cells = self._classify(inputs, empty, boxes, chips.cols, odd)
+        table = Table(chips.rows, chips.cols, tuple(cells), source=source, meta={"cell_boxes": "chips"})
         check_is_table(table, refuse_unreadable)
         return table
 

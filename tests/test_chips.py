@@ -1,0 +1,100 @@
+import json
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from recognizer.chips import chip_crops, faces_text_height, find_chips, lattice_lines
+from recognizer.errors import SegmentationError
+from recognizer.predictor import prepare
+from recognizer.settings import DEFAULT_MODEL, TableShape
+
+DATA = Path(__file__).parent / "data"
+
+
+def test_a_lattices_lines_are_its_chips_medians_with_empty_lines_filled_in_at_its_pitch():
+    # Three columns of chips at a 40 px pitch, a column of empty places (no chip found) between the
+    # second and the third, a pixel or two of jitter.
+    xs = np.array([20, 21, 19, 60, 61, 59, 141, 140, 139, 181], float)
+    assert lattice_lines(xs, radius=14) == pytest.approx([20, 60, 100, 140, 181], abs=1)
+    # Steps of one and a half pitches (a header's circle, or two lattices) are no lattice.
+    assert lattice_lines(np.array([20, 60, 120, 160], float), radius=14) is None
+
+
+def test_no_lattice_is_found_without_the_shape_or_where_there_are_no_chips():
+    page = np.full((300, 400), 240, np.uint8)
+    cv2.putText(page, "12  7  30", (20, 150), cv2.FONT_HERSHEY_SIMPLEX, 1.0, 0, 2)
+    assert find_chips(page, TableShape(rows=4, cols=6)) is None
+    assert find_chips(page, TableShape()) is None
+
+
+def test_chip_faces_hold_the_number_and_none_of_the_rim():
+    """Casino chips drawn with a striped rim and an inner ring: the face crop keeps the number and
+    paints everything from the ring outwards the face's own level."""
+    page = np.full((3 * 60, 4 * 60), 30, np.uint8)
+    for r in range(3):
+        for c in range(4):
+            centre = (30 + 60 * c, 30 + 60 * r)
+            cv2.circle(page, centre, 25, 200, -1)  # the rim's white
+            for a in range(0, 360, 45):  # its dark stripes
+                cv2.ellipse(page, centre, (25, 25), 0, a, a + 22, 90, -1)
+            cv2.circle(page, centre, 19, 120, -1)  # the face
+            cv2.circle(page, centre, 16, 230, 1)  # the inner ring
+            cv2.putText(page, str(10 + r * 4 + c), (centre[0] - 11, centre[1] + 6), cv2.FONT_HERSHEY_SIMPLEX, 0.5,
+                        255, 1, cv2.LINE_AA)
+    chips = find_chips(page, TableShape(rows=3, cols=4))
+    assert chips is not None and chips.rows == 3 and chips.cols == 4
+    assert np.abs(chips.centres - [(30 + 60 * c, 30 + 60 * r) for r in range(3) for c in range(4)]).max() <= 2
+    faces = chip_crops(page, chips)
+    size = faces.shape[1]
+    yy, xx = np.mgrid[:size, :size] - size // 2
+    ring = np.abs(np.hypot(xx, yy) - 16) <= 1
+    assert (faces[:, ring] < 200).all()  # the inner ring is gone ...
+    assert (faces.reshape(len(faces), -1).max(axis=1) >= 200).all()  # ... the number is not
+    assert 6 <= faces_text_height(faces) <= 14
+
+
+@pytest.mark.skipif(not DEFAULT_MODEL.exists(), reason="no shipped model yet")
+def test_small_casino_chips_are_read_chip_by_chip_where_their_marks_make_no_grid():
+    """A real screenshot (the gallery's casino chips, 8x15, 11 px at 1.25x, JPEG q75): the rims'
+    stripes join the numbers' inner rings, and the marks make no grid (refused as no table, with
+    the shape given). Found as circles on a lattice of that shape and read on their faces, the
+    cells are right or flagged."""
+    from recognizer.imageio import read_image
+    from recognizer.predictor import default_reader
+
+    image = read_image(DATA / "casino-chips-small-1.25x-q75.jpg", 50_000_000)
+    shape = TableShape(rows=8, cols=15, skip_rows=1, skip_cols=1)
+    with pytest.raises(SegmentationError):
+        prepare(image, shape)
+    table = default_reader().read(image, shape)
+    truth = json.loads((DATA / "casino-chips-small-1.25x-q75.json").read_text())
+    assert table.meta["cell_boxes"] == "chips"
+    wrong = [c for c in table if c.value != truth[c.row][c.col]]
+    assert len(wrong) <= 3 and all(c.needs_review for c in wrong)
+    assert sum(c.needs_review for c in table) <= 6
+    with pytest.raises(SegmentationError):  # without the shape, no lattice to look for: refused as before
+        default_reader().read(image, TableShape(skip_rows=1, skip_cols=1))
+
+
+@pytest.mark.skipif(not DEFAULT_MODEL.exists(), reason="no shipped model yet")
+def test_cells_flagged_among_chips_are_read_again_on_their_faces(monkeypatch):
+    """A real screenshot (casino chips, 8x15, 15 px at 1x): the marks make a grid, but a quarter of
+    the cells hold a stripe of the rim beside the number and are flagged. Read again chip by chip,
+    those cells are read on their faces; where both readings are sure they agree."""
+    import recognizer.predictor as predictor
+    from recognizer.imageio import read_image
+
+    image = read_image(DATA / "casino-chips-15px-1x-flagged.png", 50_000_000)
+    shape = TableShape(rows=8, cols=15, skip_rows=1, skip_cols=1)
+    truth = json.loads((DATA / "casino-chips-15px-1x-flagged.json").read_text())
+    reader = predictor.default_reader()
+    monkeypatch.setattr(predictor.TableReader, "_checked_by_chips", lambda self, image, table, shape: table)
+    first = reader.read(image, shape)
+    monkeypatch.undo()
+    assert len(first.flagged) >= 12  # the first reading alone
+    table = reader.read(image, shape)
+    wrong = [c for c in table if c.value != truth[c.row][c.col]]
+    assert all(c.needs_review for c in wrong) and len(table.flagged) <= 2
+    assert table.meta["chips"]["taken"] >= 10

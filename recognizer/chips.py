@@ -84,15 +84,23 @@ def find_chips(luma: np.ndarray, shape: TableShape) -> Chips | None:
         return None
     radius = median(circles[:, 2])
     # The chips' size known, a second look for circles of that size alone finds many the first
-    # missed (at small sizes a chip's outline competes there with its face's edge and its ring).
+    # missed (at small sizes a chip's outline competes there with its face's edge and its ring),
+    # and fewer that are none (between four large chips, their arcs make a circle of a kind). It
+    # alone, else both together, must make the lattice.
     again = hough(blurred, 2 * (1 - SAME_RADIUS) * radius, (1 - SAME_RADIUS) * radius, (1 + SAME_RADIUS) * radius)
-    circles = np.concatenate([circles, again])
-    circles = circles[np.abs(circles[:, 2] - radius) <= SAME_RADIUS * radius]
-    if len(circles) < MIN_CHIPS:
-        return None
-    ys, xs = lattice_lines(circles[:, 1], radius), lattice_lines(circles[:, 0], radius)
-    if ys is None or xs is None or (len(ys), len(xs)) != (shape.rows, shape.cols):
-        return None
+    for circles in again, np.concatenate([circles, again]):
+        circles = circles[np.abs(circles[:, 2] - radius) <= SAME_RADIUS * radius]
+        if len(circles) < MIN_CHIPS:
+            continue
+        ys, xs = lattice_lines(circles[:, 1], radius), lattice_lines(circles[:, 0], radius)
+        if (ys is not None and xs is not None and (len(ys), len(xs)) == (shape.rows, shape.cols)
+                and (chips := on_lattice(luma, circles, radius, ys, xs)) is not None):
+            return chips
+    return None
+
+
+def on_lattice(luma: np.ndarray, circles: np.ndarray, radius: float, ys: list[float], xs: list[float]) -> Chips | None:
+    """The chips at a lattice's places (`ys` x `xs`), or None where too few of them hold a circle found."""
     places = np.array([(x, y) for y in ys for x in xs])
     # Each place takes its own circle's centre where one was found: a lattice's line is a median,
     # and a face is masked a few pixels from its number.
@@ -102,7 +110,7 @@ def find_chips(luma: np.ndarray, shape: TableShape) -> Chips | None:
     if at_place.sum() < FOUND_SHARE * len(places):
         return None
     centres = np.where(at_place[:, None], circles[nearest, :2], places)
-    return Chips(*centred(luma, centres, radius), shape.rows, shape.cols)
+    return Chips(*centred(luma, centres, radius), len(ys), len(xs))
 
 
 def hough(image: np.ndarray, apart: float, smallest: float, largest: float) -> np.ndarray:

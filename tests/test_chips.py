@@ -98,3 +98,18 @@ def test_cells_flagged_among_chips_are_read_again_on_their_faces(monkeypatch):
     wrong = [c for c in table if c.value != truth[c.row][c.col]]
     assert all(c.needs_review for c in wrong) and len(table.flagged) <= 2
     assert table.meta["chips"]["taken"] >= 10
+
+
+def test_circles_between_large_chips_make_no_lattice_lines():
+    """The corner of a real screenshot (casino chips at 2x, JPEG q50, saved again at q85): 7x7 chips
+    of 62 px under word headers. The first look for circles, over a wide range of radii, also finds
+    some between four chips (their arcs) and on the rims' inner rings: rows half a pitch apart, no
+    lattice, and the cells flagged among stripes were never read again. The second look, at the
+    chips' own size, makes the lattice alone."""
+    from recognizer.imageio import read_image
+
+    luma = cv2.cvtColor(read_image(DATA / "casino-chips-2x-corner-q50-resaved-q85.jpg", 50_000_000), cv2.COLOR_BGR2GRAY)
+    chips = find_chips(luma, TableShape(rows=7, cols=7, skip_rows=1, skip_cols=1))
+    assert chips is not None
+    steps = np.diff(chips.centres.reshape(7, 7, 2), axis=0)[..., 1]
+    assert np.abs(steps - 80).max() <= 3  # a chip's row every 80 px

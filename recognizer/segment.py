@@ -64,6 +64,7 @@ CONTAINED_HEIGHT = 0.8  # a box holding a box less than this high is an outline 
 OUTLINE_HEIGHT = 1.15  # ... and higher than this * the marks that hold none (a glyph around its hole is not)
 FEW_FOR_HOLES = 16  # where fewer marks hold none, those measured are also held by none (not holes)
 MAX_NUMBER_WIDTH = 2.5  # a two-digit number is at most this * its height wide
+FEW_WIDE = 10  # a column with at most 1/this of its numbers wider is a column of numbers, not of words
 DIGIT_GAP = 0.45  # digits closer than this * text height belong to one number
 LINE_STEP = 0.5  # number centres further apart than this * text height start a new row ...
 COLUMN_STEP = 0.6  # ... or a new column (left/right alignment moves centres by < 0.4)
@@ -216,17 +217,20 @@ def glyph_shaped(w: np.ndarray, h: np.ndarray) -> np.ndarray:
     return (h >= MIN_TEXT_HEIGHT) & (w >= GLYPH_ASPECT[0] * h) & (w <= GLYPH_ASPECT[1] * h)
 
 
-def same_rows_and_more(finer: Layout, coarser: Layout, shape: TableShape) -> bool:
+def same_rows_and_more(finer: Layout, coarser: Layout, shape: TableShape, after: bool = False) -> bool:
     """Whether `finer` holds the rows and columns of `coarser`, each of those once, plus at most the
-    header's before them (a header `coarser` missed): numbers seen apart from their rings lie in
-    the rings' rows and columns. A span of `coarser` far wider than a number may hold several of
-    `finer`'s: rings a gap narrower than a digit gap apart, taken for one number's digits."""
+    header's before them (a header `coarser` missed) and, `after`, any after them (a last row whose
+    numbers all went with their rings): numbers seen apart from their rings lie in the rings' rows
+    and columns. A span of `coarser` far wider than a number may hold several of `finer`'s: rings a
+    gap narrower than a digit gap apart, taken for one number's digits."""
     for fine, coarse, skip in ((finer.row_spans, coarser.row_spans, shape.skip_rows),
                                (finer.col_spans, coarser.col_spans, shape.skip_cols)):
         bounds_ = np.asarray(coarse, float).reshape(-1, 2)
         inside = within(np.array([(a + b) / 2 for a, b in fine]), bounds_)  # (fine, coarse)
         extra = int(np.argmax(inside.any(axis=1))) if inside.any() else len(fine)  # before the first coarse span
         held = inside[extra:]
+        if after and held.any():
+            held = held[: len(held) - int(np.argmax(held.any(axis=1)[::-1]))]  # less those after the last
         if not 0 <= extra <= skip or not held.any(axis=1).all() or not held.any(axis=0).all():
             return False
         wide = bounds_[:, 1] - bounds_[:, 0] > MAX_NUMBER_WIDTH * coarser.text_height
@@ -330,6 +334,24 @@ def text_lines(boxes: np.ndarray, text_h: float) -> tuple[np.ndarray, np.ndarray
         np.maximum.at(hi, line_of[~thin], boxes[~thin, 1] + boxes[~thin, 3])
         spans = np.where(has[:, None], np.stack([lo, hi], axis=1), spans)
     return line_of, sizes, spans
+
+
+def number_columns(numbers: np.ndarray, text_h: float, skip_cols: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """`group_spans` by x; after header columns, a column a few of whose numbers (a tenth at most)
+    are wider than two digits can be has the span of the others: in a tight table a label's number
+    ("Round 14") runs into the first data column's in a row or two, that column's span reached back
+    into the labels, and, far wider than the others, it was taken for a word of the header (every
+    value a column over). (Where many are, numbers run together all over a tight table: as before.)"""
+    column_of, sizes, spans = group_spans(numbers, 0, COLUMN_STEP * text_h)
+    wide = numbers[:, 2] > MAX_NUMBER_WIDTH * text_h
+    if not skip_cols or not wide.any():
+        return column_of, sizes, spans
+    few = np.bincount(column_of[wide], minlength=len(sizes)) * FEW_WIDE <= sizes
+    lo, hi = np.full(len(sizes), np.iinfo(np.int64).max), np.full(len(sizes), np.iinfo(np.int64).min)
+    np.minimum.at(lo, column_of[~wide], numbers[~wide, 0])
+    np.maximum.at(hi, column_of[~wide], numbers[~wide, 0] + numbers[~wide, 2])
+    narrowed = few & (np.bincount(column_of[~wide], minlength=len(sizes)) > 0)
+    return column_of, sizes, np.where(narrowed[:, None], np.stack([lo, hi], axis=1), spans)
 
 
 def well_supported(sizes: np.ndarray) -> np.ndarray:
@@ -570,7 +592,7 @@ def data_columns(numbers: np.ndarray, row_spans: list[tuple[int, int]], lined_up
         labels, numbers = numbers[~below], numbers[below]
         if len(numbers) == 0:
             raise NotATableError("no table found: nothing but header lines")
-    column_of, column_sizes, column_spans = group_spans(numbers, 0, COLUMN_STEP * text_h)
+    column_of, column_sizes, column_spans = number_columns(numbers, text_h, shape.skip_cols)
     spans = kept_spans(numbers, column_of, well_supported(column_sizes), column_spans, 1, lined_up_rows)
     # Halves first: a seven-segment column's 1s, apart from their column's other digits, are no slivers.
     found = aligned_apart_joined(slivers_dropped(halves_joined(spans)), numbers, row_spans, shape)
@@ -924,6 +946,14 @@ def find_grid(image: np.ndarray, shape: TableShape | None = None) -> Grid:
                 located, located_at, shrunk_at = half, 0.5, 0.5
         if located is None:
             raise error
+        if (not rows_hint and located_at == 1 and well_formed(located)
+                and stripes_taken_for_rows(located, shape.skip_rows) and upscalable(image)):
+            # No shape, and a header row far higher than the text: data rows merged into it (small
+            # framed tiles at 1x, their frames' sides joining the lines). At 2x the lines part.
+            with contextlib.suppress(SegmentationError):
+                retry = locate_at(image, 2, shape)
+                if well_formed(retry) and not stripes_taken_for_rows(retry, shape.skip_rows):
+                    located, located_at = retry, 2.0
     if not fits(located, shape) and located_at == 1 and upscalable(image):
         # Small text in rings or frames a few pixels off it: at 1x the ring and its number are one mark.
         with contextlib.suppress(SegmentationError):
@@ -945,7 +975,8 @@ def find_grid(image: np.ndarray, shape: TableShape | None = None) -> Grid:
             header_missed = rings_for_text and (len(retry.row_spans) > len(located.row_spans)
                                                 or len(retry.col_spans) > len(located.col_spans))
             if (hidden == HIDDEN_FUSED or rings_for_text) and (
-                    fits(retry, shape) if given else well_formed(retry) and same_rows_and_more(retry, located, shape)):
+                    fits(retry, shape) if given else well_formed(retry) and same_rows_and_more(
+                        retry, located, shape, after=hidden == HIDDEN_FUSED)):
                 located, located_at = retry, 2.0
     if header_missed and located_at == 1 and not given and (shape.skip_rows or shape.skip_cols):
         # The rings taken for the text, and at 2x more lines but no grid: the header's labels, no

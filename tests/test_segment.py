@@ -682,3 +682,38 @@ def test_a_bold_strips_holes_do_not_make_its_numbers_outlines():
     for grid in find_grid(image), find_grid(image, TableShape(rows=1, cols=10)):
         assert grid.shape == (1, 10)
         assert all(a < x < b for (a, b), x in zip(grid.cols, (44, 117, 187, 262)))  # the numbers' middles
+
+
+def test_a_label_number_run_into_the_first_data_column_does_not_make_it_a_word():
+    """Browser-default, 12 px, "Round 1".."Round 20" a few pixels before a left-aligned first column
+    (a real screenshot, no shape given): in two rows the label's 14 and 17 run into the data's number
+    at the usual digit gap, three digits wide. The first data column's span reached back into the
+    labels, and, far wider than the others, was taken for a word of the header: 20x14, every value
+    a column over. Its span is that of the numbers two digits can be."""
+    grid = find_grid(screenshot("browser-default-round-labels-run-into-data.png"), TableShape(skip_rows=1, skip_cols=1))
+    assert grid.shape == (20, 15)
+    assert grid.cols[0][0] <= 59 and grid.cols[0][1] >= 73  # the first data column, "22 12 32 17 ..."
+
+
+def test_without_a_shape_a_header_row_that_swallowed_data_rows_is_looked_at_2x():
+    """A hot/cold board at 10 px, 1x (a real screenshot): the framed tiles' sides join the header's
+    letters to the first two data rows, one "header" row five text heights high (18x15 without a
+    shape, 300 cells shifted). At 2x the lines part."""
+    grid = find_grid(screenshot("hot-cold-10px-header-row-merged.png"), TableShape(skip_rows=1, skip_cols=1))
+    assert grid.shape == (20, 15)
+
+
+def test_without_a_shape_a_last_row_lost_with_its_rings_is_found_at_2x():
+    """SVG balls at 1.5x, 12 px (a real screenshot): at full size the numbers went with their rings
+    and the last row was lost whole (two columns joined, too): a grid of 7x12 that looked well formed.
+    At 2x every row and column is there, the 1x ones and one more after them."""
+    grid = find_grid(screenshot("svg-balls-1.5x-last-row-fused.png"), TableShape(skip_rows=1, skip_cols=1))
+    assert grid.shape == (8, 15)
+
+
+def test_a_tight_tables_numbers_run_together_everywhere_keep_their_columns_spans():
+    """Browser-default at 1.5x, numbers 1..20 over the columns, no row labels (a real screenshot, no
+    shape given): neighbours run together in many rows. Spans are narrowed to their two-digit
+    numbers only after header columns, where a few run into labels: here they stay as they were."""
+    grid = find_grid(screenshot("browser-default-tight-numbers-header-1.5x.png"), TableShape(skip_rows=1))
+    assert grid.shape == (10, 20)

@@ -1018,9 +1018,12 @@ def find_grid(image: np.ndarray, shape: TableShape | None = None) -> Grid:
     row_spans, col_spans, text_h = located.row_spans, located.col_spans, located.text_height
     found, expected = found_shape(row_spans, col_spans, shape)
     if not well_formed(located):
+        chips = "" if shape.rows and shape.cols else (
+            "; if it is a board of chips, pass its shape (--rows/--cols, or rows/cols in config.yaml) and they are "
+            "read chip by chip")
         raise NotATableError("no grid of cells found: the marks do not line up in rows and columns; if this is a "
-                                "table, its numbers run into each other: capture it at a larger size "
-                                "(browser.device_scale_factor)")
+                             "table, its numbers run into each other: capture it at a larger size "
+                             "(browser.device_scale_factor)" + chips)
     if found != expected or min(found) < 1:
         few = found[0] * found[1] * FEW_MARKS <= expected[0] * expected[1]
         raise SegmentationError(

@@ -74,7 +74,8 @@ def test_small_casino_chips_are_read_chip_by_chip_where_their_marks_make_no_grid
     wrong = [c for c in table if c.value != truth[c.row][c.col]]
     assert len(wrong) <= 3 and all(c.needs_review for c in wrong)
     assert sum(c.needs_review for c in table) <= 6
-    with pytest.raises(SegmentationError):  # without the shape, no lattice to look for: refused as before
+    # Without the shape, no lattice to look for: refused as before, with the hint to pass the shape.
+    with pytest.raises(SegmentationError, match=r"board of chips, pass its shape \(--rows/--cols"):
         default_reader().read(image, TableShape(skip_rows=1, skip_cols=1))
 
 

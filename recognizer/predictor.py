@@ -28,6 +28,7 @@ from recognizer.table import Box, Cell, Table
 DOUBTED_BELOW = 0.9  # a confidence under this is a mark the model does not know
 UNREADABLE_SHARE = 0.5  # a picture most of whose marks are doubted is refused as no table
 LABEL_RUN = 5  # leading values counting up one by one: header labels taken for data, not data
+CHIPS_AGREE = 0.9  # a table read again chip by chip agrees on this share of the cells both readings are sure of
 
 
 class TableReader:
@@ -83,15 +84,21 @@ class TableReader:
 
     def _checked_by_chips(self, image: np.ndarray, table: Table, shape: TableShape) -> Table:
         """`table` read once more chip by chip, if its picture is a lattice of chips of its shape
-        (`find_chips`): a cell the first reading flagged takes the second's where that one is sure (a
-        chip's stripes beside its number are masked off there), and a cell both read surely but
-        differently is flagged. Only where something was flagged: the circles cost more than the rest."""
+        (`find_chips`) and the two agree on nearly every cell both are sure of: a cell the first reading
+        flagged takes the second's where that one is sure (a chip's stripes beside its number are
+        masked off there), and a cell both read surely but differently is flagged. Only where
+        something was flagged: the circles cost more than the rest."""
         luma = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
         chips = find_chips(luma, TableShape(rows=table.rows, cols=table.cols, skip_rows=shape.skip_rows,
                                             skip_cols=shape.skip_cols))
         if chips is None:
             return table
         other = self._read_chips(luma, chips, table.source, refuse_unreadable=False)
+        both_sure = [(a.value, b.value) for a, b in zip(table, other) if not a.needs_review and not b.needs_review]
+        if sum(a == b for a, b in both_sure) < CHIPS_AGREE * len(both_sure):
+            # Circles of a lattice that are no chips (a hot/cold board's framed tiles at 11 px): the
+            # two readings disagree all over, and the chips' is not taken for anything.
+            return table
         cells, taken, disputed = [], 0, 0
         for first, second in zip(table, other):
             if first.needs_review and not second.needs_review:

@@ -114,3 +114,32 @@ def test_circles_between_large_chips_make_no_lattice_lines():
     assert chips is not None
     steps = np.diff(chips.centres.reshape(7, 7, 2), axis=0)[..., 1]
     assert np.abs(steps - 80).max() <= 3  # a chip's row every 80 px
+
+
+def test_framed_square_tiles_are_no_lattice_of_chips():
+    """A real screenshot (a hot/cold board, 4x10, 11 px at 1.5x): the transform finds circles in a
+    third of the framed tiles, on a lattice of the board's shape. Read chip by chip, 9 of its 40
+    cells were wrong and sure; too few places hold a circle for chips (FOUND_SHARE)."""
+    luma = cv2.cvtColor(cv2.imread(str(DATA / "hot-cold-framed-tiles-11px-1.5x.png")), cv2.COLOR_BGR2GRAY)
+    assert find_chips(luma, TableShape(rows=4, cols=10, skip_rows=1)) is None
+
+
+@pytest.mark.skipif(not DEFAULT_MODEL.exists(), reason="no shipped model yet")
+def test_a_chip_reading_that_disagrees_all_over_is_not_taken_for_anything(monkeypatch):
+    """The framed tiles above, their false lattice let through (FOUND_SHARE lowered), and a cell of
+    the reading from the marks flagged: the chip reading disagrees on many cells both are sure of,
+    so no cell takes it and none is flagged on its word."""
+    from dataclasses import replace
+
+    import recognizer.chips as chips
+    from recognizer.imageio import read_image
+    from recognizer.predictor import default_reader
+
+    image = read_image(DATA / "hot-cold-framed-tiles-11px-1.5x.png", 50_000_000)
+    shape = TableShape(rows=4, cols=10, skip_rows=1)
+    reader = default_reader()
+    table = reader.read(image, shape)
+    table = table.with_cell(replace(table.cell(0, 0), needs_review=True))
+    monkeypatch.setattr(chips, "FOUND_SHARE", 0.25)
+    assert find_chips(cv2.cvtColor(image, cv2.COLOR_BGR2GRAY), shape) is not None  # the false lattice
+    assert reader._checked_by_chips(image, table, shape) is table

@@ -226,8 +226,10 @@ def ink_components(ink: np.ndarray, text_height: float | None = None) -> tuple[n
         # Dots and dashes alone (an empty place's dashed outline) are no number: a crop's ink needs a
         # piece of some size, as every digit has.
         sized = kept & (np.maximum(bw, bh) >= TINY_INK * text_height)
-        sized |= stacked_bar(crop, x, y, bw, bh, kept & ~np.isin(crop, crop[sized]), text_height)
-        kept &= np.isin(crop, crop[sized])
+        lone = kept & (np.bincount(crop[sized], minlength=n) == 0)[crop]  # in crops with no piece of size
+        if lone.any():
+            sized |= stacked_bar(crop, x, y, bw, bh, lone, text_height)
+        kept &= (np.bincount(crop[sized], minlength=n) > 0)[crop]
     odd = np.zeros(n, bool)
     if text_height:
         dots, odd = ellipsis_after(crop, x, y, bw, bh, area, kept, n, text_height)

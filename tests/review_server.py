@@ -20,8 +20,11 @@ class Served:
 @contextmanager
 def serving(args: list[str], wait_s: float = 10) -> Iterator[Served]:
     """Start `args` (a `robot review` command line) and wait for the line that gives its page. On
-    leaving, SIGINT stops it as Ctrl-C does; its exit code and the rest of its stderr are then set."""
-    process = subprocess.Popen(args, stderr=subprocess.PIPE, text=True)
+    leaving, SIGINT stops it as Ctrl-C does; its exit code and the rest of its stderr are then set.
+    The child starts with SIGINT's default action, as from a terminal: a suite started as a shell's
+    background job (`cmd &`) has SIGINT ignored, and children inherit that."""
+    process = subprocess.Popen(args, stderr=subprocess.PIPE, text=True,
+                               preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     served = None
     try:
         lines = []

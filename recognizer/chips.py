@@ -44,10 +44,12 @@ class Chips:
     rows: int
     cols: int
 
-    def box(self, i: int) -> Box:
+    def box(self, i: int, height: int, width: int) -> Box:
+        """Chip `i`'s square, inside a `height` x `width` picture (a chip at its edge is cut there)."""
         x, y = self.centres[i]
-        r = self.radius
-        return Box(int(round(x - r)), int(round(y - r)), int(round(2 * r)), int(round(2 * r)))
+        x0, y0 = max(0, int(round(x - self.radius))), max(0, int(round(y - self.radius)))
+        x1, y1 = min(width, int(round(x + self.radius))), min(height, int(round(y + self.radius)))
+        return Box(x0, y0, max(1, x1 - x0), max(1, y1 - y0))
 
 
 def lattice_lines(positions: np.ndarray, radius: float) -> list[float] | None:

@@ -132,7 +132,7 @@ class TableReader:
         and refusal rules as `read`."""
         faces = chip_crops(luma, chips)
         inputs, empty, odd = normalize_table(faces, faces_text_height(faces))
-        boxes = [chips.box(i) for i in range(chips.rows * chips.cols)]
+        boxes = [chips.box(i, *luma.shape) for i in range(chips.rows * chips.cols)]
         cells = self._classify(inputs, empty, boxes, chips.cols, odd)
         table = Table(chips.rows, chips.cols, tuple(cells), source=source, meta={"cell_boxes": "chips"})
         check_is_table(table, refuse_unreadable)

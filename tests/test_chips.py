@@ -143,3 +143,11 @@ def test_a_chip_reading_that_disagrees_all_over_is_not_taken_for_anything(monkey
     monkeypatch.setattr(chips, "FOUND_SHARE", 0.25)
     assert find_chips(cv2.cvtColor(image, cv2.COLOR_BGR2GRAY), shape) is not None  # the false lattice
     assert reader._checked_by_chips(image, table, shape) is table
+
+
+def test_a_chip_at_the_pictures_edge_has_its_box_inside_the_picture():
+    from recognizer.chips import Chips
+
+    chips = Chips(np.array([[5.0, 30.0], [60.0, 30.0]]), 14.0, 1, 2)
+    assert chips.box(0, 50, 70).as_list() == [0, 16, 19, 28]  # cut at the left edge
+    assert chips.box(1, 50, 70).as_list() == [46, 16, 24, 28]  # and at the right

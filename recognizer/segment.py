@@ -328,12 +328,18 @@ def text_lines(boxes: np.ndarray, text_h: float) -> tuple[np.ndarray, np.ndarray
     line_of, sizes, spans = group_spans(boxes, 1, LINE_STEP * text_h)
     thin = boxes[:, 2] < GLYPH_ASPECT[0] * boxes[:, 3]
     if thin.any():
-        has = np.bincount(line_of[~thin], minlength=len(sizes)) > 0
-        lo, hi = np.full(len(sizes), np.iinfo(np.int64).max), np.full(len(sizes), np.iinfo(np.int64).min)
-        np.minimum.at(lo, line_of[~thin], boxes[~thin, 1])
-        np.maximum.at(hi, line_of[~thin], boxes[~thin, 1] + boxes[~thin, 3])
-        spans = np.where(has[:, None], np.stack([lo, hi], axis=1), spans)
+        members, has = member_spans(boxes, line_of, ~thin, len(sizes), 1)
+        spans = np.where(has[:, None], members, spans)
     return line_of, sizes, spans
+
+
+def member_spans(boxes: np.ndarray, group_of: np.ndarray, members: np.ndarray, groups: int, axis: int
+                 ) -> tuple[np.ndarray, np.ndarray]:
+    """Each group's (start, end) span along `axis` over its `members` boxes only, and whether it has any."""
+    lo, hi = np.full(groups, np.iinfo(np.int64).max), np.full(groups, np.iinfo(np.int64).min)
+    np.minimum.at(lo, group_of[members], boxes[members, axis])
+    np.maximum.at(hi, group_of[members], boxes[members, axis] + boxes[members, axis + 2])
+    return np.stack([lo, hi], axis=1), np.bincount(group_of[members], minlength=groups) > 0
 
 
 def number_columns(numbers: np.ndarray, text_h: float, skip_cols: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -347,11 +353,8 @@ def number_columns(numbers: np.ndarray, text_h: float, skip_cols: int) -> tuple[
     if not skip_cols or not wide.any():
         return column_of, sizes, spans
     few = np.bincount(column_of[wide], minlength=len(sizes)) * FEW_WIDE <= sizes
-    lo, hi = np.full(len(sizes), np.iinfo(np.int64).max), np.full(len(sizes), np.iinfo(np.int64).min)
-    np.minimum.at(lo, column_of[~wide], numbers[~wide, 0])
-    np.maximum.at(hi, column_of[~wide], numbers[~wide, 0] + numbers[~wide, 2])
-    narrowed = few & (np.bincount(column_of[~wide], minlength=len(sizes)) > 0)
-    return column_of, sizes, np.where(narrowed[:, None], np.stack([lo, hi], axis=1), spans)
+    narrow, has = member_spans(numbers, column_of, ~wide, len(sizes), 0)
+    return column_of, sizes, np.where((few & has)[:, None], narrow, spans)
 
 
 def well_supported(sizes: np.ndarray) -> np.ndarray:

@@ -115,6 +115,8 @@ def test_font_split_keeps_held_out_families_out_of_training(fonts):
     assert synth.DEMO_FAMILIES <= train  # the demo site's fonts must be learnt
     # Seven-segment digits are learnt; DSEG7 Classic is kept back (the gallery's LED board, the walkthrough).
     assert "DSEG7Modern" in train and not any(f.family.startswith(("DSEG7Classic", "DSEG14")) for f in fonts)
+    # Pixel fonts too (98.css's own is the gallery's, never trained on); Unifont's extra builds repeat its digits.
+    assert {"DotGothic16", "unifont"} <= train and not any(f.family.startswith("unifont_") for f in fonts)
 
 
 def test_missing_fonts_fail_before_generating(tmp_path):
@@ -157,6 +159,23 @@ def test_neon_numbers_are_hollow_outlines_in_a_glow(fonts):
     assert inside.sum() > 50 and 0.2 < float(np.median(glowing[inside])) < 0.9  # the shadow shows through
     beyond = ~cv2.dilate((glowing > 0.9).astype(np.uint8), np.ones((5, 5), np.uint8)).astype(bool) & ~inside
     assert (glowing[beyond] > 0.1).sum() > 200  # the glow reaches out beyond the outline
+
+
+def test_pixel_numbers_are_whole_pixels_magnified_in_blocks(fonts):
+    # A pixel font (98.css's) or text drawn without anti-aliasing: every pixel ink or not, and magnified
+    # 2x each one a 2x2 block; the anti-aliased drawing has grey edges.
+    sans = next(f for f in fonts if f.path.name == "DejaVuSans.ttf")
+    smooth, _ = synth.text_alpha("36", sans, 22)
+    blocky = synth.pixel_alpha("36", sans, 22, 2.0)
+    assert ((smooth > 0.05) & (smooth < 0.95)).sum() > 20
+    assert set(np.unique(blocky)) == {0.0, 1.0}
+    assert np.array_equal(blocky, np.repeat(np.repeat(blocky[::2, ::2], 2, axis=0), 2, axis=1))
+    sampler = synth.StyleSampler(fonts, synth.TRAIN_LOOKS)
+    rng = np.random.default_rng(7)
+    styles = [sampler.sample(rng) for _ in range(600)]
+    pixel = [s for s in styles if s.pixel_scale]
+    assert 10 <= len(pixel) <= 60 and all(s.font is not None and not s.outline_px for s in pixel)
+    assert all(normalize_cell(synth.render_number(23, s, rng)) is not None for s in pixel[:10])
 
 
 def test_render_number_is_pure_given_rng(fonts):

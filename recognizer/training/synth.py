@@ -33,7 +33,9 @@ FONT_SUFFIXES = (".ttf", ".otf")
 # fonts, and its DSEG7 Classic family, kept back as a seven-segment look the model has not seen
 # (the looks gallery's LED board, the fine-tuning walkthrough). The other seven-segment families
 # are trained on: a model that never saw segment digits reads them confidently wrong.
-EXCLUDED_FAMILY = re.compile(r"^(DSEG14|DSEGWeather|DSEG7Classic|STIX|cm[a-z]+\d|LastResort|DejaVuMath)", re.IGNORECASE)
+# GNU Unifont's extra planes and its Japanese build repeat (or lack) its digits.
+EXCLUDED_FAMILY = re.compile(r"^(DSEG14|DSEGWeather|DSEG7Classic|STIX|cm[a-z]+\d|LastResort|DejaVuMath|unifont_)",
+                             re.IGNORECASE)
 # Hairline weights: nobody sets a table of numbers in them, and at 12 px they all but vanish.
 EXCLUDED_WEIGHT = re.compile(r"(Hairline|Thin|ExtraLight)", re.IGNORECASE)
 # Families kept out of training so the test set measures generalisation to unseen fonts.
@@ -221,6 +223,7 @@ class CellStyle:
     outline_px: int = 0  # > 0: the number is a hollow outline this wide (a neon board's text stroke) ...
     glow: float = 0.0  # ... in a glow of its shape (text shadows), at most this share of the text's colour ...
     glow_px: float = 0.0  # ... spread this far (Gaussian sigma, device pixels)
+    pixel_scale: float = 0.0  # > 0: drawn without anti-aliasing at text_px / pixel_scale, magnified by it (a pixel font)
 
 
 @dataclass(frozen=True)
@@ -256,11 +259,16 @@ class StyleRanges:
     chip_rim_alpha: tuple[float, float] = (0.0, 0.8)
     chip_rim_px: tuple[int, int] = (1, 3)
     chip_gap_px: tuple[int, int] = (1, 8)  # what the crop shows beyond the chip
-    neon_chance: float = 0.04  # the number a hollow outline in a glow (neon roulette boards)
+    neon_chance: float = 0.06  # the number a hollow outline in a glow (neon roulette boards)
     neon_stroke_em: tuple[float, float] = (0.04, 0.1)  # outline width, in text sizes (at least a pixel)
     neon_glow: tuple[float, float] = (0.4, 0.9)
     neon_glow_em: tuple[float, float] = (0.06, 0.25)
     min_contrast: int = 90  # fg vs bg, max channel difference, so every cell is readable
+    # Pixel fonts (a Windows 98 theme, a retro page) and text drawn without anti-aliasing: glyphs of
+    # whole pixels, square corners and stair-step curves, magnified in blocks by the screen's pixel ratio.
+    pixel_chance: float = 0.05
+    pixel_px: tuple[int, int] = (9, 14)  # the unmagnified size
+    pixel_scales: tuple[float, ...] = (1.0, 1.0, 1.25, 1.5, 2.0, 3.0)
 
 
 def _pick(rng: np.random.Generator, options: Sequence):
@@ -342,7 +350,12 @@ class StyleSampler:
             noise_sigma=float(rng.uniform(*r.noise_sigma)) if rng.random() < r.noise_chance else 0.0,
             look=look.name,
         )
-        if not chip and rng.random() < r.neon_chance:
+        if not chip and font is not None and rng.random() < r.pixel_chance:
+            scale = float(_pick(rng, r.pixel_scales))
+            px = round(int(rng.integers(r.pixel_px[0], r.pixel_px[1] + 1)) * scale)
+            chip = dict(pixel_scale=scale, text_px=px, pad_x=round(px * rng.uniform(*r.pad_x_em)),
+                        pad_y=round(px * rng.uniform(*r.pad_y_em)), bold_px=0, blur_sigma=0.0, rescale=1.0)
+        elif not chip and rng.random() < r.neon_chance:
             chip = dict(outline_px=max(1, round(text_px * rng.uniform(*r.neon_stroke_em))),
                         glow=float(rng.uniform(*r.neon_glow)), glow_px=float(text_px * rng.uniform(*r.neon_glow_em)),
                         bold_px=0)
@@ -359,6 +372,21 @@ def text_alpha(text: str, font: FontFace, size_px: int, bold_px: int = 0) -> tup
     img = Image.new("L", (max(1, width + 2), ascent + descent + 2 * bold_px + 2), 0)
     ImageDraw.Draw(img).text((1 + bold_px, 1 + bold_px), text, fill=255, font=f, stroke_width=bold_px, stroke_fill=255)
     return np.asarray(img, np.float32) / 255.0, width
+
+
+def pixel_alpha(text: str, font: FontFace, size_px: int, scale: float) -> np.ndarray:
+    """Ink coverage of `text` drawn with no anti-aliasing (every pixel ink or not) at `size_px / scale`,
+    magnified by `scale`: whole blocks where it is whole, blocks of uneven width with soft edges where not."""
+    f = _truetype(font.path, max(6, round(size_px / scale)))
+    ascent, descent = f.getmetrics()
+    img = Image.new("L", (int(np.ceil(f.getlength(text))) + 2, ascent + descent + 2), 0)
+    draw = ImageDraw.Draw(img)
+    draw.fontmode = "1"
+    draw.text((1, 1), text, fill=255, font=f)
+    small = np.asarray(img, np.float32) / 255.0
+    size = (max(1, round(small.shape[1] * scale)), max(1, round(small.shape[0] * scale)))
+    exact = abs(scale - round(scale)) < 1e-6
+    return cv2.resize(small, size, interpolation=cv2.INTER_NEAREST if exact else cv2.INTER_LINEAR)
 
 
 def neon_alpha(text: str, font: FontFace, size_px: int, outline_px: int, glow: float, glow_px: float) -> np.ndarray:
@@ -406,6 +434,8 @@ def render_number_with_aspect(value: int, style: CellStyle, rng: np.random.Gener
         raise ValueError(f"{value!r} is not one of the classes 0..36")
     if style.outline_px:
         alpha = neon_alpha(str(value), style.font, style.text_px, style.outline_px, style.glow, style.glow_px)
+    elif style.pixel_scale:
+        alpha = pixel_alpha(str(value), style.font, style.text_px, style.pixel_scale)
     else:
         alpha, _ = text_alpha(str(value), style.font, style.text_px, style.bold_px)
     column = 0

@@ -87,6 +87,7 @@ LABEL_GAP_RATIO = 1.5  # ... and this much closer to it than to the span after
 LINE_GAP_RATIO = 2.5  # ... (rows: a label's second line, under a word whose descenders narrow the gap)
 LABEL_WIDTH = 0.8  # ... and narrower than this * the data's spans (fewer digits) is a label's part
 WORD_WIDTH = 1.6  # ... or, whatever the gaps, wider than this * the data's spans (a word) is a label's part
+TWO_DIGITS_WIDE = 1.0  # ink this many text heights wide holds two digits (one is at most 0.75)
 TWO_DIGITS = 2.0  # a span up to this * the text height wide holds numbers of two digits at most, no word
 WORD_SPACE = 0.7  # ... closer than this * text height (a word space, a line gap) belongs to it
 OFF_LINE = 0.4  # ... or, narrower, its marks this many text heights above or below the rows' middles (a wrapped label's)
@@ -170,7 +171,7 @@ def marks(mask: np.ndarray) -> tuple[np.ndarray, str | None]:
     frame = (w >= STRUCTURE_SPAN * W) & (h >= STRUCTURE_SPAN * H)
     at_edge = (x == 0) | (y == 0) | (x + w == W) | (y + h == H)
     sliver = at_edge & ((w < GLYPH_ASPECT[0] * h) | (h < GLYPH_ASPECT[0] * w))  # cut-off border
-    boxes = boxes[~(wide | tall | frame | sliver)]
+    boxes = boxes[~(wide | tall | frame | sliver | scroll_arrows(boxes, wide))]
     if len(boxes) > MAX_MARKS:
         raise NotATableError(f"no table found: the image has {len(boxes):,} separate marks, far more than a table "
                                 "of numbers (is it a photo or noise?)")
@@ -204,6 +205,22 @@ def marks(mask: np.ndarray) -> tuple[np.ndarray, str | None]:
     if small.sum() >= HIDDEN_SHARE * len(boxes):
         return boxes, HIDDEN_INSIDE
     return boxes, HIDDEN_FUSED if rings.sum() >= HIDDEN_SHARE * len(boxes) else None
+
+
+def scroll_arrows(boxes: np.ndarray, wide: np.ndarray) -> np.ndarray:
+    """Per box, whether it sits at an end of a `wide` bar, in line with it and no further from it than
+    the bar is high (and a few pixels): a scroll bar's arrow buttons beside its thumb, under a table
+    too wide for its box, which made a row of marks. Text is never in line with a rule."""
+    arrows = np.zeros(len(boxes), bool)
+    x, y, w, h = boxes.T
+    cy = y + h / 2
+    for bx, by, bw, bh in boxes[wide & (boxes[:, 3] >= 3)]:
+        reach = bh + 4
+        level = (cy >= by) & (cy <= by + bh) & (h <= 2 * bh)
+        before = (x + w <= bx) & (x + w >= bx - reach)
+        after = (x >= bx + bw) & (x <= bx + bw + reach)
+        arrows |= level & (before | after)
+    return arrows
 
 
 def within(centres: np.ndarray, spans) -> np.ndarray:
@@ -1083,6 +1100,43 @@ def whole_column(cols: tuple[tuple[int, int], ...], rows: int, start: int, width
     a highlighted row, fainter than the white ones) are still in their cells, read or flagged, not
     left out. (One cell is no column: a lone mark keeps its bounds.)"""
     return cols if len(cols) != 1 or rows < 2 else ((start, width),)
+
+
+def cut_by_the_edge(image: np.ndarray, grid: Grid) -> np.ndarray:
+    """Per cell (row-major), whether its number may go on beyond the picture's left or right edge: a
+    table cut off by the screenshot (an element wider than the window) shows the first digits of its
+    last column's numbers, "30" as a whole 3, read surely. Where the first or last column reaches
+    the edge and most of its numbers touch it (or end a digit gap from it), none of them two digits
+    wide, those are; a table with no side padding touches the edge with its two-digit numbers whole."""
+    H, W = image.shape[:2]
+    rows, cols = grid.shape
+    cut = np.zeros(rows * cols, bool)
+    th = grid.text_height
+    for c, at_edge in ((cols - 1, grid.cols[-1][1] >= W - 1), (0, grid.cols[0][0] <= 0)):
+        if not at_edge:
+            continue
+        x0, x1 = grid.cols[c]
+        inks = []  # (cell, left, right, height) of the ink of each cell holding a number
+        for r, (y0, y1) in enumerate(grid.rows):
+            strip = image[y0:y1, x0:x1]
+            if strip.size == 0:
+                continue
+            _, _, stats = components(text_mask(strip))
+            glyphs = stats[1:][(stats[1:, 3] >= SPECK_HEIGHT * th) & (stats[1:, 3] <= TALL_HEIGHT * th)]
+            if len(glyphs):
+                inks.append((r * cols + c, int(glyphs[:, 0].min()), int((glyphs[:, 0] + glyphs[:, 2]).max()),
+                             int(glyphs[:, 3].max())))
+        if not inks:
+            continue
+        # The digits' own height, not the grid's text height (measured where the grid was found).
+        height = median(np.array([h for *_, h in inks]))
+        reach = DIGIT_GAP * height  # the cut may fall between a number's digits
+        limit = x1 - x0 - 1
+        touching = [(i, lft, rgt) for i, lft, rgt, _ in inks if (rgt >= limit - reach if c == cols - 1 else lft <= reach)]
+        whole = any(rgt - lft >= TWO_DIGITS_WIDE * height for _, lft, rgt in touching)
+        if len(touching) >= 2 and 2 * len(touching) >= len(inks) and not whole:
+            cut[[i for i, *_ in touching]] = True
+    return cut
 
 
 def crop_cells(image: np.ndarray, grid: Grid) -> np.ndarray:

@@ -80,6 +80,29 @@ def test_small_casino_chips_are_read_chip_by_chip_where_their_marks_make_no_grid
 
 
 @pytest.mark.skipif(not DEFAULT_MODEL.exists(), reason="no shipped model yet")
+def test_a_first_column_of_chips_misread_beside_their_labels_is_read_on_the_faces(monkeypatch):
+    """A real screenshot's corner (casino chips at 2x, JPEG, "Round 1".."Round 6" close to the first
+    column), no shape given: the labels' numbers join the first column's cells, most of which read
+    doubtfully, so that column looked like a header's and the table was refused. The picture is a
+    lattice of chips of the found shape: read on their faces, the column is data."""
+    import recognizer.predictor as predictor
+    from recognizer.errors import HeaderTakenForData
+    from recognizer.imageio import read_image
+
+    image = read_image(DATA / "casino-chips-round-labels-joined-2x-q70.jpg", 50_000_000)
+    shape = TableShape(skip_rows=1, skip_cols=1)
+    reader = predictor.default_reader()
+    monkeypatch.setattr(predictor.TableReader, "_checked_by_chips", lambda self, image, table, shape: table)
+    with pytest.raises(HeaderTakenForData, match="data column 1 looks like header labels"):
+        reader.read(image, shape)
+    monkeypatch.undo()
+    table = reader.read(image, shape)
+    truth = [[29, 6, 2, 14], [3, 1, 15, 6], [14, 6, 33, 4], [12, 21, 27, 15], [25, 8, 33, 17], [22, 26, 21, 1]]
+    assert (table.rows, table.cols) == (6, 4) and table.meta["chips"]["taken"] >= 3
+    assert all(c.value == truth[c.row][c.col] or c.needs_review for c in table)
+
+
+@pytest.mark.skipif(not DEFAULT_MODEL.exists(), reason="no shipped model yet")
 def test_cells_flagged_among_chips_are_read_again_on_their_faces(monkeypatch):
     """A real screenshot (casino chips, 8x15, 15 px at 1x): the marks make a grid, but a quarter of
     the cells hold a stripe of the rim beside the number and are flagged. Read again chip by chip,

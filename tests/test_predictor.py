@@ -172,6 +172,11 @@ def test_a_header_taken_for_data_is_refused_not_shifted():
     wrapped[:, 0] = [28, 29, 10, 11]  # "Round 8".."Round 11": the tens change where the units wrap
     with pytest.raises(SegmentationError, match="column 1 looks like header labels"):
         check_no_header_left(table_of(wrapped))
+    some_joined = np.vstack([data, data[:4]])
+    some_joined[:, 0] = [1, 12, 13, 14, 15, 16, 7, 18, 9, 10]  # "Round 2".."Round 6", "Round 8": the d read as a 1
+    with pytest.raises(SegmentationError, match="column 1 looks like header labels"):
+        check_no_header_left(table_of(some_joined, flagged={(2, 0), (3, 0)}))
+    check_no_header_left(table_of(some_joined[:5], flagged={(2, 0), (3, 0)}))  # three sure ones: no telling
     caption_above = data.copy()
     caption_above[0, :] = [31, 32, 33, 34, 35, 36, 31, 18, 33]  # "S1".."S9" (the "S" a 3), a caption skipped
     with pytest.raises(SegmentationError, match="row 1 looks like header labels"):
@@ -263,3 +268,19 @@ def test_a_row_labels_number_beside_an_empty_first_cell_is_not_joined_to_the_fir
     assert (table.rows, table.cols) == (20, 3)
     assert [row[0] for row in table.to_grid()] == [None, 32, 23, 25, 12, 16, 13, 12, 32, 7, None, 6, None, 32, 34,
                                                    35, 9, 21, 2, 30]
+
+
+@pytest.mark.skipif(not DEFAULT_MODEL.exists(), reason="no shipped model yet")
+def test_row_labels_whose_word_joined_some_numbers_are_read_as_the_header():
+    """GitHub's markdown table at 1.25x, JPEG (a real screenshot's first five columns), no shape:
+    "Round" and its number a word space apart make two columns, and the numbers read 1, 12, 13, 14,
+    15, 16, 7, 18, 9, 10 (the d joined to some): their last digits count, they do not step as labels
+    do, and the labels' column was read as data, every value a column over (10x6). Eight sure values
+    counting so are labels whatever their tens."""
+    from recognizer.predictor import default_reader
+
+    image = cv2.imread(str(Path(__file__).parent / "data" / "github-markdown-round-labels-1.25x-q60.jpg"))
+    table = default_reader().read(image, TableShape(skip_rows=1, skip_cols=1))
+    assert (table.rows, table.cols) == (10, 5)
+    assert table.to_grid()[0] == [36, 32, 1, 25, 26]
+    assert [row[0] for row in table.to_grid()] == [36, 7, 6, None, 32, 22, 21, 18, 6, 34]

@@ -717,3 +717,30 @@ def test_a_tight_tables_numbers_run_together_everywhere_keep_their_columns_spans
     numbers only after header columns, where a few run into labels: here they stay as they were."""
     grid = find_grid(screenshot("browser-default-tight-numbers-header-1.5x.png"), TableShape(skip_rows=1))
     assert grid.shape == (10, 20)
+
+
+def test_a_scroll_bars_arrows_under_a_table_make_no_row():
+    """mini.css dark at 1.5x (a real screenshot, no shape given): the table is wider than its box, and
+    under it Chromium draws a scroll bar, its two arrow buttons glyph-shaped marks in line with the
+    thumb. The right one, under the last column, made a fifth data row (one flagged cell, the rest
+    empty). Marks at the ends of a bar and in line with it are the bar's."""
+    grid = find_grid(screenshot("mini-dark-scroll-bar-1.5x.png"), TableShape(skip_rows=1, skip_cols=1))
+    assert grid.shape == (4, 10)
+
+
+def test_numbers_cut_off_by_the_pictures_edge_are_told_from_numbers_that_touch_it():
+    """Bootswatch's Lux theme at 1.25x, the table wider than the window (a real screenshot's right
+    part): the element screenshot ends at the viewport, and of the last column only the first digits
+    show, "30" as a whole 3 touching the edge. Those cells may go on beyond the picture. Cut a pixel
+    after a whole column instead, its two-digit numbers touch the edge whole: nothing is cut."""
+    from recognizer.segment import cut_by_the_edge
+
+    image = screenshot("bootswatch-lux-cut-at-the-right-edge-1.25x.jpg")  # grey, as the reader segments
+    grid = find_grid(image, TableShape(skip_rows=1))
+    assert grid.shape == (10, 5)
+    cut = cut_by_the_edge(image, grid).reshape(10, 5)
+    assert cut[:, 4].sum() >= 8 and not cut[:, :4].any()
+    whole = image[:, :352]  # the fourth column's widest numbers end at x = 351
+    grid = find_grid(whole, TableShape(skip_rows=1))
+    assert grid.shape == (10, 4) and grid.cols[-1][1] >= whole.shape[1] - 1
+    assert not cut_by_the_edge(whole, grid).any()

@@ -12,7 +12,7 @@ from __future__ import annotations
 import argparse
 import json
 import tempfile
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import cv2
@@ -36,6 +36,16 @@ FONTS_READY_JS = ("const done = arguments[arguments.length - 1]; "
 OVERFLOW_JS = ("const r = arguments[0].getBoundingClientRect(); "
                "return [Math.ceil(r.right + scrollX) - innerWidth, Math.ceil(r.bottom + scrollY) - innerHeight];")
 
+# Data cells whose number the page cuts short (a table squeezed into its box, `text-overflow: ellipsis`
+# drawing "2…"): what no reader, person or program, can read from the picture. [[row, col], ...] of
+# the last `cols` cells of each body row of a <table id=board>; other boards cut nothing.
+CUT_CELLS_JS = ("const board = arguments[0], cols = arguments[1], cut = [];"
+                "if (board.tagName !== 'TABLE' || !board.tBodies.length) return cut;"
+                "Array.from(board.tBodies[0].rows).forEach((tr, r) => {"
+                "  Array.from(tr.cells).slice(-cols).forEach((td, c) => {"
+                "    if (td.scrollWidth > td.clientWidth + 1) cut.push([r, c]); }); });"
+                "return cut;")
+
 
 @dataclass(frozen=True)
 class Picture:
@@ -51,6 +61,7 @@ class Picture:
     text_px: int
     dpr: float
     jpeg_quality: int | None  # None: PNG
+    cut: list[list[int]] = field(default_factory=list)  # data cells the page cut short (CUT_CELLS_JS)
 
 
 def plan(looks: list[Look], per_look: int, seed: int) -> list[tuple[Look, int, Variant, float, int | None]]:
@@ -81,7 +92,7 @@ def render(looks: list[Look], per_look: int, seed: int, out: Path) -> list[Pictu
                     page.write_text(page_html(look, v), encoding="utf-8")
                     driver.get(page.as_uri())
                     driver.execute_async_script(FONTS_READY_JS)
-                    png = board_png(driver)
+                    png, cut = board_png(driver, v.cols)
                     name = f"{look.name}/{k}.{'png' if quality is None else 'jpg'}"
                     if quality is None:
                         write_bytes_atomic(out / name, png)
@@ -91,24 +102,25 @@ def render(looks: list[Look], per_look: int, seed: int, out: Path) -> list[Pictu
                         write_bytes_atomic(out / name, jpg.tobytes())
                     pictures.append(Picture(look.name, name, [list(r) for r in v.values], v.rows, v.cols,
                                             v.skip_rows, v.skip_cols, v.col_header.value, v.row_header.value,
-                                            v.text_px, dpr, quality))
+                                            v.text_px, dpr, quality, cut))
     pictures.sort(key=lambda p: (p.look, p.file))
     with atomic_open(out / "manifest.json") as stream:
         json.dump({"seed": seed, "per_look": per_look, "pictures": [asdict(p) for p in pictures]}, stream, indent=1)
     return pictures
 
 
-def board_png(driver) -> bytes:
-    """The `#board` element's screenshot, whole: a board taller or wider than the window (a 20 x 15
-    table of wrapped labels at 24 px) is shot in a window grown to hold it, then the window is put back."""
+def board_png(driver, cols: int) -> tuple[bytes, list[list[int]]]:
+    """The `#board` element's screenshot, whole, and the data cells cut short in it (of `cols` a row):
+    a board taller or wider than the window (a 20 x 15 table of wrapped labels at 24 px) is shot in a
+    window grown to hold it, then the window is put back."""
     board = driver.find_element("id", "board")
     over_x, over_y = driver.execute_script(OVERFLOW_JS, board)
     if over_x <= 0 and over_y <= 0:
-        return board.screenshot_as_png
+        return board.screenshot_as_png, driver.execute_script(CUT_CELLS_JS, board, cols)
     size = driver.get_window_size()
     driver.set_window_size(size["width"] + max(0, over_x) + 16, size["height"] + max(0, over_y) + 16)
     try:
-        return board.screenshot_as_png
+        return board.screenshot_as_png, driver.execute_script(CUT_CELLS_JS, board, cols)
     finally:
         driver.set_window_size(size["width"], size["height"])
 

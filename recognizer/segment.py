@@ -1108,7 +1108,7 @@ def cut_by_the_edge(image: np.ndarray, grid: Grid) -> np.ndarray:
     last column's numbers, "30" as a whole 3, read surely. Where the first or last column reaches
     the edge and most of its numbers touch it (or end a digit gap from it), none of them two digits
     wide, those are; a table with no side padding touches the edge with its two-digit numbers whole."""
-    H, W = image.shape[:2]
+    W = image.shape[1]
     rows, cols = grid.shape
     cut = np.zeros(rows * cols, bool)
     th = grid.text_height

@@ -114,13 +114,17 @@ def board_png(driver, cols: int) -> tuple[bytes, list[list[int]]]:
     a board taller or wider than the window (a 20 x 15 table of wrapped labels at 24 px) is shot in a
     window grown to hold it, then the window is put back."""
     board = driver.find_element("id", "board")
+
+    def shot() -> tuple[bytes, list[list[int]]]:  # the cut cells measured in the layout that was shot
+        return board.screenshot_as_png, driver.execute_script(CUT_CELLS_JS, board, cols)
+
     over_x, over_y = driver.execute_script(OVERFLOW_JS, board)
     if over_x <= 0 and over_y <= 0:
-        return board.screenshot_as_png, driver.execute_script(CUT_CELLS_JS, board, cols)
+        return shot()
     size = driver.get_window_size()
     driver.set_window_size(size["width"] + max(0, over_x) + 16, size["height"] + max(0, over_y) + 16)
     try:
-        return board.screenshot_as_png, driver.execute_script(CUT_CELLS_JS, board, cols)
+        return shot()
     finally:
         driver.set_window_size(size["width"], size["height"])
 

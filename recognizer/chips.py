@@ -1,9 +1,10 @@
 """Tables drawn as chips (casino chips with striped rims, balls, rings): the chips found as circles on
-a lattice, and each read inside its face only. With the shape given, where the text's marks make no
-grid (at small sizes a rim's white stripes are marks as high as the number's digits, they join its
-inner ring, and rows and columns of stripes run through the numbers'), and where a reading from the
-marks flagged cells. Circles are found on the chips' outlines instead (OpenCV's Hough transform),
-and the rim is masked off before normalising: what is left is the number on its face."""
+a lattice, and each read inside its face only. Where the text's marks make no grid (at small sizes a
+rim's white stripes are marks as high as the number's digits, they join its inner ring, and rows and
+columns of stripes run through the numbers'), and where a reading from the marks flagged cells.
+Circles are found on the chips' outlines instead (OpenCV's Hough transform), at the pitch the shape
+gives or, without one, at each pitch in turn, and the rim is masked off before normalising: what is
+left is the number on its face."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -16,7 +17,7 @@ from recognizer.normalize import ink_components, ink_maps
 from recognizer.settings import TableShape
 from recognizer.table import Box
 
-CHIP_RADIUS = (0.25, 0.55)  # a chip's radius, as a share of the pitch the shape gives the picture
+CHIP_RADIUS = (0.25, 0.55)  # a chip's radius, as a share of the lattice's pitch
 MIN_APART = 0.6  # circles found this many such pitches apart or more (one per chip: not its face's too)
 MIN_CHIPS = 4  # fewer circles of one size than this are no lattice of chips
 SAME_RADIUS = 0.15  # the chips: circles within this share of the circles' median radius
@@ -32,6 +33,9 @@ CENTRE_SHIFT = 3  # a chip's centre is looked for this many pixels each way from
 CENTRE_ROUNDS = 2  # ... and the outline's radius with it, this many times
 OUTLINE_SAMPLES = 32  # points on a chip's outline where its edge strength is measured
 BLUR = 3  # median blur before the transform (pixels; 0: none)
+LARGEST_PITCH, SMALLEST_PITCH = 160, 16  # no shape: the pitches looked at (pixels; 28 px text at 2x: 125) ...
+PITCH_STEP = 1.5  # ... each this much smaller than the last (a pitch finds chips of radius 0.25-0.55 of it)
+PICTURE_SHARE = 0.5  # no shape: a lattice of chips covers this share of the picture at least
 MAX_PIXELS = 8_000_000  # larger pictures are not looked at as chips: the transform's time and memory grow with them
 
 
@@ -73,14 +77,42 @@ def lattice_lines(positions: np.ndarray, radius: float) -> list[float] | None:
 
 
 def find_chips(luma: np.ndarray, shape: TableShape) -> Chips | None:
-    """The chips of a `shape.rows` x `shape.cols` table (the shape must be given: the circles are
-    looked for at its pitch), or None where no lattice of that shape is found: too few circles of
-    one size, uneven steps, another count of rows or columns (a whole empty row at an end cannot be
-    told from none, so it is refused)."""
-    if not (shape.rows and shape.cols) or luma.size > MAX_PIXELS:
+    """The chips of a `shape.rows` x `shape.cols` table, looked for at the pitch that shape gives the
+    picture, or None where no lattice of that shape is found: too few circles of one size, uneven
+    steps, another count of rows or columns (a whole empty row at an end cannot be told from none,
+    so it is refused). Without the shape, the lattice is looked for at every pitch (`any_chips`)."""
+    if luma.size > MAX_PIXELS:
         return None
     blurred = cv2.medianBlur(luma, BLUR) if BLUR else luma
+    if not (shape.rows and shape.cols):
+        return any_chips(luma, blurred)
     pitch = min(luma.shape[0] / (shape.rows + shape.skip_rows), luma.shape[1] / (shape.cols + shape.skip_cols))
+    found = lattice_at(luma, blurred, pitch, (shape.rows, shape.cols))
+    return found[0] if found else None
+
+
+def any_chips(luma: np.ndarray, blurred: np.ndarray) -> Chips | None:
+    """The chips of a table of any shape: the lattice found at pitches from the largest down, the
+    one with the most circles at its places (then the larger: a chip's face is a circle too, at the
+    same places), where its chips cover PICTURE_SHARE of the picture or more (a few circles of a
+    photo or of a table's zeros on a lattice of a kind cover a corner of it)."""
+    best, pitch = None, min(*luma.shape, LARGEST_PITCH)
+    while pitch >= SMALLEST_PITCH:
+        if (found := lattice_at(luma, blurred, pitch)) and (best is None or (found[1], found[0].radius) > (
+                best[1], best[0].radius)):
+            best = found
+        pitch /= PITCH_STEP
+    if best is None:
+        return None
+    chips = best[0]
+    (x0, y0), (x1, y1) = chips.centres.min(axis=0) - chips.radius, chips.centres.max(axis=0) + chips.radius
+    return chips if (x1 - x0) * (y1 - y0) >= PICTURE_SHARE * luma.size else None
+
+
+def lattice_at(luma: np.ndarray, blurred: np.ndarray, pitch: float,
+               shape: tuple[int, int] | None = None) -> tuple[Chips, int] | None:
+    """The lattice of chips whose pitch is about `pitch` (of `shape` rows x cols, if given), and how
+    many of its places hold a circle found; None where there is none."""
     circles = hough(blurred, MIN_APART * pitch, CHIP_RADIUS[0] * pitch, CHIP_RADIUS[1] * pitch)
     if len(circles) == 0:
         return None
@@ -95,14 +127,16 @@ def find_chips(luma: np.ndarray, shape: TableShape) -> Chips | None:
         if len(circles) < MIN_CHIPS:
             continue
         ys, xs = lattice_lines(circles[:, 1], radius), lattice_lines(circles[:, 0], radius)
-        if (ys is not None and xs is not None and (len(ys), len(xs)) == (shape.rows, shape.cols)
-                and (chips := on_lattice(luma, circles, radius, ys, xs)) is not None):
-            return chips
+        if (ys is not None and xs is not None and (shape is None or (len(ys), len(xs)) == shape)
+                and (found := on_lattice(luma, circles, radius, ys, xs)) is not None):
+            return found
     return None
 
 
-def on_lattice(luma: np.ndarray, circles: np.ndarray, radius: float, ys: list[float], xs: list[float]) -> Chips | None:
-    """The chips at a lattice's places (`ys` x `xs`), or None where too few of them hold a circle found."""
+def on_lattice(luma: np.ndarray, circles: np.ndarray, radius: float, ys: list[float],
+               xs: list[float]) -> tuple[Chips, int] | None:
+    """The chips at a lattice's places (`ys` x `xs`) and how many hold a circle found, or None where
+    too few of them do."""
     places = np.array([(x, y) for y in ys for x in xs])
     # Each place takes its own circle's centre where one was found: a lattice's line is a median,
     # and a face is masked a few pixels from its number.
@@ -112,7 +146,7 @@ def on_lattice(luma: np.ndarray, circles: np.ndarray, radius: float, ys: list[fl
     if at_place.sum() < FOUND_SHARE * len(places):
         return None
     centres = np.where(at_place[:, None], circles[nearest, :2], places)
-    return Chips(*centred(luma, centres, radius), len(ys), len(xs))
+    return Chips(*centred(luma, centres, radius), len(ys), len(xs)), int(at_place.sum())
 
 
 def hough(image: np.ndarray, apart: float, smallest: float, largest: float) -> np.ndarray:

@@ -55,12 +55,15 @@ class TableReader:
         try:
             grid, inputs, empty, odd = prepare(image, shape)
         except SegmentationError:
-            # No grid of the text's marks, the shape given: a table of chips, their rims' stripes
-            # taken for text? Read chip by chip, if they lie on a lattice of that shape.
+            # No grid of the text's marks: a table of chips, their rims' stripes taken for text? Read
+            # chip by chip, if they lie on a lattice (of the shape, if given).
             luma = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
             if (chips := find_chips(luma, shape or TableShape())) is None:
                 raise
-            return self._read_chips(luma, chips, source, refuse_unreadable)
+            table = self._read_chips(luma, chips, source, refuse_unreadable)
+            if refuse_unreadable and not (shape and shape.rows and shape.cols):
+                check_no_header_left(table, shape)  # labels drawn as chips would be read as data
+            return table
         rows, cols = grid.shape
         boxes = [grid.box(r, c) for r in range(rows) for c in range(cols)]
         cells = self._classify(inputs, empty, boxes, cols, odd)

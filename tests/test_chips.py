@@ -22,11 +22,33 @@ def test_a_lattices_lines_are_its_chips_medians_with_empty_lines_filled_in_at_it
     assert lattice_lines(np.array([20, 60, 120, 160], float), radius=14) is None
 
 
-def test_no_lattice_is_found_without_the_shape_or_where_there_are_no_chips():
+def test_no_lattice_is_found_where_there_are_no_chips():
     page = np.full((300, 400), 240, np.uint8)
     cv2.putText(page, "12  7  30", (20, 150), cv2.FONT_HERSHEY_SIMPLEX, 1.0, 0, 2)
     assert find_chips(page, TableShape(rows=4, cols=6)) is None
     assert find_chips(page, TableShape()) is None
+
+
+def test_without_the_shape_the_lattice_is_found_at_its_own_pitch_where_it_covers_the_picture():
+    """Outlined circles at a 60 px pitch, 3x4, a header's words above them: found without a shape,
+    at the chips' own size (not their faces', a circle at the same places). The same circles in a
+    corner of a picture four times as large are no table of chips."""
+    page = np.full((40 + 3 * 60, 4 * 60), 30, np.uint8)
+    cv2.putText(page, "Spin  Round", (10, 28), cv2.FONT_HERSHEY_SIMPLEX, 0.8, 200, 2)
+    for r in range(3):
+        for c in range(4):
+            centre = (30 + 60 * c, 70 + 60 * r)
+            cv2.circle(page, centre, 25, 200, 3)
+            cv2.circle(page, centre, 17, 120, -1)  # the face
+            cv2.putText(page, str(10 + r * 4 + c), (centre[0] - 11, centre[1] + 6), cv2.FONT_HERSHEY_SIMPLEX, 0.5,
+                        255, 1, cv2.LINE_AA)
+    chips = find_chips(page, TableShape(skip_rows=1))
+    assert chips is not None and (chips.rows, chips.cols) == (3, 4)
+    assert 23 <= chips.radius <= 28  # the outline (25 px, 3 thick), not the face (17 px)
+    assert np.abs(chips.centres - [(30 + 60 * c, 70 + 60 * r) for r in range(3) for c in range(4)]).max() <= 2
+    corner = np.full((2 * page.shape[0], 2 * page.shape[1]), 30, np.uint8)
+    corner[: page.shape[0], : page.shape[1]] = page
+    assert find_chips(corner, TableShape()) is None
 
 
 def test_chip_faces_hold_the_number_and_none_of_the_rim():
@@ -74,9 +96,30 @@ def test_small_casino_chips_are_read_chip_by_chip_where_their_marks_make_no_grid
     wrong = [c for c in table if c.value != truth[c.row][c.col]]
     assert len(wrong) <= 3 and all(c.needs_review for c in wrong)
     assert sum(c.needs_review for c in table) <= 6
-    # Without the shape, no lattice to look for: refused as before, with the hint to pass the shape.
-    with pytest.raises(SegmentationError, match=r"board of chips, pass its shape \(--rows/--cols"):
-        default_reader().read(image, TableShape(skip_rows=1, skip_cols=1))
+    # Without the shape, the lattice is looked for at every pitch: the same chips, the same reading.
+    alone = default_reader().read(image, TableShape(skip_rows=1, skip_cols=1))
+    assert (alone.rows, alone.cols) == (8, 15) and alone.meta["cell_boxes"] == "chips"
+    assert alone.to_grid() == table.to_grid()
+
+
+@pytest.mark.skipif(not DEFAULT_MODEL.exists(), reason="no shipped model yet")
+def test_chips_whose_labels_cannot_be_told_from_them_are_read_as_chips_without_the_shape():
+    """A real screenshot (the gallery's casino chips, 10x20, 12 px at 1x, "Round N" row labels and
+    column numbers): without a shape, the marks take the rims for the text, and the header's labels
+    cannot be told from the first row and column of chips (refused, not shifted). The chips found on a
+    lattice at their own pitch, the header is no circle: every cell read, right or flagged."""
+    from recognizer.imageio import read_image
+    from recognizer.predictor import default_reader
+
+    image = read_image(DATA / "casino-chips-12px-1x-round-labels.png", 50_000_000)
+    shape = TableShape(skip_rows=1, skip_cols=1)
+    with pytest.raises(SegmentationError, match="header's labels could not be told"):
+        prepare(image, shape)
+    table = default_reader().read(image, shape)
+    truth = json.loads((DATA / "casino-chips-12px-1x-round-labels.json").read_text())
+    assert (table.rows, table.cols) == (10, 20) and table.meta["cell_boxes"] == "chips"
+    wrong = [c for c in table if c.value != truth[c.row][c.col]]
+    assert all(c.needs_review for c in wrong) and len(wrong) <= 2
 
 
 @pytest.mark.skipif(not DEFAULT_MODEL.exists(), reason="no shipped model yet")

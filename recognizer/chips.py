@@ -7,7 +7,7 @@ gives or, without one, at each pitch in turn, and the rim is masked off before n
 left is the number on its face."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import cv2
 import numpy as np
@@ -36,6 +36,8 @@ BLUR = 3  # median blur before the transform (pixels; 0: none)
 LARGEST_PITCH, SMALLEST_PITCH = 160, 16  # no shape: the pitches looked at (pixels; 28 px text at 2x: 125) ...
 PITCH_STEP = 1.5  # ... each this much smaller than the last (a pitch finds chips of radius 0.25-0.55 of it)
 PICTURE_SHARE = 0.5  # no shape: a lattice of chips covers this share of the picture at least
+SEARCH_PITCH = 64  # no shape: a larger pitch is looked at in the picture shrunk to this one (the transform
+# at 40-90 px radii over a photo's edges takes seconds), and the lattice found there again at full size
 MAX_PIXELS = 8_000_000  # larger pictures are not looked at as chips: the transform's time and memory grow with them
 
 
@@ -98,15 +100,31 @@ def any_chips(luma: np.ndarray, blurred: np.ndarray) -> Chips | None:
     photo or of a table's zeros on a lattice of a kind cover a corner of it)."""
     best, pitch = None, min(*luma.shape, LARGEST_PITCH)
     while pitch >= SMALLEST_PITCH:
-        if (found := lattice_at(luma, blurred, pitch)) and (best is None or (found[1], found[0].radius) > (
+        if (found := shrunk_lattice_at(luma, blurred, pitch)) and (best is None or (found[1], found[0].radius) > (
                 best[1], best[0].radius)):
-            best = found
+            best = found + (pitch,)
         pitch /= PITCH_STEP
     if best is None:
         return None
-    chips = best[0]
+    chips, _, pitch = best
+    if pitch > SEARCH_PITCH and (full := lattice_at(luma, blurred, pitch)):
+        chips = full[0]
     (x0, y0), (x1, y1) = chips.centres.min(axis=0) - chips.radius, chips.centres.max(axis=0) + chips.radius
     return chips if (x1 - x0) * (y1 - y0) >= PICTURE_SHARE * luma.size else None
+
+
+def shrunk_lattice_at(luma: np.ndarray, blurred: np.ndarray, pitch: float) -> tuple[Chips, int] | None:
+    """`lattice_at` a pitch above SEARCH_PITCH in the picture shrunk to that pitch, its chips given
+    in the full picture's pixels."""
+    if pitch <= SEARCH_PITCH:
+        return lattice_at(luma, blurred, pitch)
+    scale = SEARCH_PITCH / pitch
+    small = cv2.resize(luma, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+    if (found := lattice_at(small, cv2.medianBlur(small, BLUR) if BLUR else small, SEARCH_PITCH)) is None:
+        return None
+    chips, matched = found
+    # A shrunk pixel's centre is at (i + 0.5) / scale - 0.5 of the full picture's.
+    return replace(chips, centres=(chips.centres + 0.5) / scale - 0.5, radius=chips.radius / scale), matched
 
 
 def lattice_at(luma: np.ndarray, blurred: np.ndarray, pitch: float,

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Self
 
 from recognizer.errors import FolderBusy
+from recognizer.model import second_opinion_path
 from recognizer.settings import ModelSettings, TableShape
 from recognizer.table import Table, table_from_dict, table_to_dict
 from tablebot.files import output_error
@@ -47,10 +48,12 @@ def file_sha256(path: Path) -> str:
 
 def fingerprint(settings: ModelSettings, shape: TableShape) -> str:
     """What the outcome of one picture depends on besides its bytes: the model (its .keras and the
-    .tflite and .json beside it, which inference and calibration use), the thresholds, the shape."""
+    .tflite and .json beside it, which inference and calibration use, and its second opinion's),
+    the thresholds, the shape."""
     model = Path(settings.path)
-    files = {p.suffix: file_sha256(p) if p.is_file() else "" for p in
-             (model, model.with_suffix(".tflite"), model.with_suffix(".json"))}
+    second = second_opinion_path(model)
+    files = {p.name.removeprefix(model.stem): file_sha256(p) if p.is_file() else "" for m in (model, second)
+             for p in (m, m.with_suffix(".tflite"), m.with_suffix(".json"))}
     parts = {"version": VERSION, "model": files, "review_threshold": settings.review_threshold,
              "max_pixels": settings.max_pixels, **shape.model_dump()}
     return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()

@@ -87,6 +87,11 @@ def tflite_path(model_path: Path) -> Path:
     return Path(model_path).with_suffix(".tflite")
 
 
+def second_opinion_path(model_path: Path) -> Path:
+    """Where a model's second opinion sits, if it has one: MODEL.second.keras beside MODEL.keras."""
+    return Path(model_path).with_name(Path(model_path).stem + ".second.keras")
+
+
 def _sha256(path: Path) -> str:
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 

@@ -21,7 +21,7 @@ from recognizer.errors import (
 from recognizer.imageio import to_bgr
 from recognizer.labels import index_to_value
 from recognizer.normalize import normalize_batch, normalize_table
-from recognizer.segment import Grid, crop_cells, cut_by_the_edge, find_grid
+from recognizer.segment import Grid, crop_cells, cut_by_the_edge, find_grid, run_into_the_first_column
 from recognizer.settings import ModelSettings, TableShape
 from recognizer.table import Box, Cell, Table
 
@@ -35,17 +35,20 @@ CHIPS_AGREE = 0.9  # a table read again chip by chip agrees on this share of the
 class TableReader:
     """Reads table images with one loaded model. Create once per process (`from_settings`)."""
 
-    def __init__(self, classifier, settings: ModelSettings):
+    def __init__(self, classifier, settings: ModelSettings, second=None):
         self.classifier = classifier
         self.settings = settings
+        self.second = second  # the model's second opinion (MODEL.second.keras), or None
 
     @classmethod
     def from_settings(cls, settings: ModelSettings) -> "TableReader":
-        from recognizer.model import (
-            load_classifier,  # the model loads here, once per process
+        from recognizer.model import (  # the models load here, once per process
+            load_classifier,
+            second_opinion_path,
         )
 
-        return cls(load_classifier(Path(settings.path)), settings)
+        second = second_opinion_path(Path(settings.path))
+        return cls(load_classifier(Path(settings.path)), settings, load_classifier(second) if second.is_file() else None)
 
     def read(self, image: np.ndarray, shape: TableShape | None = None, source: str = "", *,
              refuse_unreadable: bool = True) -> Table:
@@ -154,9 +157,19 @@ class TableReader:
         What is odd for a number (`odd`: cut short by an ellipsis, far less high than the table's other
         numbers, beside its ring's middle) is flagged whatever the model's confidence."""
         probs = self.classifier.predict_proba(inputs)
-        best = [index_to_value(i) for i in probs.argmax(axis=1).tolist()]
-        conf = probs.max(axis=1).tolist()
+        index, conf = probs.argmax(axis=1), probs.max(axis=1)
         threshold = self.settings.review_threshold
+        if self.second is not None:
+            # A second model, trained apart, is unsure elsewhere: a cell the first is unsure of is
+            # taken where the second is sure of the same number (a look the first never saw, read
+            # right but timidly). What is odd stays flagged, so it is not asked.
+            odd_k = np.array([bool(odd and odd[i]) for i, e in enumerate(empty) if not e], bool)
+            if len(ask := np.flatnonzero((conf < threshold) & ~odd_k)):
+                again = self.second.predict_proba(inputs[ask])
+                sure = (again.argmax(axis=1) == index[ask]) & (again.max(axis=1) >= threshold)
+                conf[ask[sure]] = again.max(axis=1)[sure]
+        best = [index_to_value(i) for i in index.tolist()]
+        conf = conf.tolist()
         cells, k = [], 0
         for i, (is_empty, box) in enumerate(zip(empty, boxes)):
             r, c = divmod(i, cols)
@@ -281,7 +294,7 @@ def prepare(image: np.ndarray, shape: TableShape | None = None) -> tuple[Grid, n
     luma = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
     grid = find_grid(luma, shape)
     inputs, empty, odd = normalize_table(crop_cells(luma, grid), grid.text_height)
-    cut = cut_by_the_edge(luma, grid)
+    cut = cut_by_the_edge(luma, grid) | run_into_the_first_column(luma, grid)
     return grid, inputs, empty, [o or bool(k) for o, k in zip(odd, cut)]
 
 

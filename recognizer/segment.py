@@ -87,6 +87,8 @@ LABEL_GAP_RATIO = 1.5  # ... and this much closer to it than to the span after
 LINE_GAP_RATIO = 2.5  # ... (rows: a label's second line, under a word whose descenders narrow the gap)
 LABEL_WIDTH = 0.8  # ... and narrower than this * the data's spans (fewer digits) is a label's part
 WORD_WIDTH = 1.6  # ... or, whatever the gaps, wider than this * the data's spans (a word) is a label's part
+AT_THE_SIDE = 0.1  # ink this many text heights or less from a run of ink run into a cell joins it (a word's letters)
+RUN_REACH = 2.0  # ... whose extent left of the cell is looked for this many text heights out
 TWO_DIGITS_WIDE = 1.0  # ink this many text heights wide holds two digits (one is at most 0.75)
 TWO_DIGITS = 2.0  # a span up to this * the text height wide holds numbers of two digits at most, no word
 WORD_SPACE = 0.7  # ... closer than this * text height (a word space, a line gap) belongs to it
@@ -1136,6 +1138,53 @@ def cut_by_the_edge(image: np.ndarray, grid: Grid) -> np.ndarray:
         whole = any(rgt - lft >= TWO_DIGITS_WIDE * height for _, lft, rgt in touching)
         if len(touching) >= 2 and 2 * len(touching) >= len(inks) and not whole:
             cut[[i for i, *_ in touching]] = True
+    return cut
+
+
+def run_into_the_first_column(image: np.ndarray, grid: Grid) -> np.ndarray:
+    """Per cell (row-major), whether the first column's cell holds only ink run in from the left: a
+    row label wider than its column (chota's "Round" over a wrapped "10") ends inside an empty first
+    cell, and the word's last letters read as a sure 6. The run is ink across the cell's left side,
+    as high there as a glyph (not a rule a number touches), more of it outside than in (not the
+    cell's own number, a pixel of it cut off), holding nothing (not a tile's frame), and what joins
+    it (in the text mask, a word's letters are one piece); a number apart from it is the cell's own
+    (the normaliser drops the piece beside it)."""
+    rows, cols = grid.shape
+    cut = np.zeros(rows * cols, bool)
+    x0, x1 = grid.cols[0]
+    th = grid.text_height
+    top, bottom = grid.rows[0][0], grid.rows[-1][1]
+    start = max(0, x0 - int(np.ceil(RUN_REACH * th)))
+    edge = x0 - start
+    if edge < 2 or bottom <= top:
+        return cut
+    # One mask for the column and what lies left of it (a row's own would do, at rows times the calls).
+    _, labels, stats = components(text_mask(image[top:bottom, start:x1]))
+    x, y, w, h = (stats[1:, i] for i in range(4))
+    ys, xs = np.nonzero(labels[:, edge - 2 : edge])
+    ids = labels[ys, xs + edge - 2]
+    lo, hi = np.full(len(x) + 1, labels.shape[0]), np.full(len(x) + 1, -1)
+    np.minimum.at(lo, ids, ys)
+    np.maximum.at(hi, ids, ys)
+    glyph = (h >= SPECK_HEIGHT * th) & (h <= TALL_HEIGHT * th)  # not specks, not lines or frames
+    across = glyph & (hi - lo + 1 >= SPECK_HEIGHT * th)[1:] & (x + w > edge) & (edge - x >= x + w - edge)
+    if not across.any():
+        return cut
+    row = np.searchsorted(np.array([b for _, b in grid.rows]) - top, y + h / 2, side="right")
+    for r in np.unique(row[across]):
+        if r >= rows:
+            continue
+        mine = np.flatnonzero((row == r) & glyph & (x + w > edge))  # the cell's ink, and what runs into it
+        inside = [(x[mine] > x[i]) & (x[mine] + w[mine] < x[i] + w[i]) & (y[mine] > y[i]) & (y[mine] + h[mine] < y[i] + h[i])
+                  for i in mine]
+        runs = [i for i, held in zip(mine, inside) if across[i] and not held.any()]
+        if not runs:
+            continue
+        run_end = max(x[i] + w[i] for i in runs)
+        for i in mine[np.argsort(x[mine])]:  # what joins the run belongs to it
+            if i not in runs and x[i] - run_end <= AT_THE_SIDE * th:
+                run_end = max(run_end, x[i] + w[i])
+        cut[r * cols] = bool((x[mine] + w[mine] <= run_end).all())
     return cut
 
 

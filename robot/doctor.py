@@ -150,10 +150,11 @@ def check_remote(remote_url: str) -> Check:
 
 def check_model(config: AppConfig, load_reader: Callable[[ModelSettings], object]) -> Check:
     try:
-        load_reader(config.model)
+        reader = load_reader(config.model)
     except TableBotError as exc:
         return Check("model", False, str(exc), "train or copy a model there, or fix model.path")
-    return Check("model", True, f"{config.model.path} loads")
+    second = " with its second opinion" if getattr(reader, "second", None) is not None else ""
+    return Check("model", True, f"{config.model.path} loads{second}")
 
 
 def check_output(output: Output) -> Check:

@@ -5,7 +5,7 @@ import cv2
 import numpy as np
 import pytest
 
-from recognizer.chips import chip_crops, faces_text_height, find_chips, lattice_lines
+from recognizer.chips import SEARCH_PITCH, chip_crops, faces_text_height, find_chips, lattice_lines, shrunk_lattice_at
 from recognizer.errors import SegmentationError
 from recognizer.predictor import prepare
 from recognizer.settings import DEFAULT_MODEL, TableShape
@@ -49,6 +49,25 @@ def test_without_the_shape_the_lattice_is_found_at_its_own_pitch_where_it_covers
     corner = np.full((2 * page.shape[0], 2 * page.shape[1]), 30, np.uint8)
     corner[: page.shape[0], : page.shape[1]] = page
     assert find_chips(corner, TableShape()) is None
+
+
+def test_large_chips_are_looked_for_in_the_picture_shrunk_and_placed_in_its_full_size():
+    """The same kind of lattice at a 130 px pitch (above SEARCH_PITCH): looked for shrunk, its chips
+    mapped back to the picture's pixels within a shrunk pixel or two, and found again at full size."""
+    pitch, radius = 130, 54
+    page = np.full((3 * pitch, 4 * pitch), 30, np.uint8)
+    truth = [(pitch // 2 + pitch * c, pitch // 2 + pitch * r) for r in range(3) for c in range(4)]
+    for i, centre in enumerate(truth):
+        cv2.circle(page, centre, radius, 200, 6)
+        cv2.circle(page, centre, 36, 120, -1)
+        cv2.putText(page, str(10 + i), (centre[0] - 24, centre[1] + 12), cv2.FONT_HERSHEY_SIMPLEX, 1.1, 255, 2)
+    assert pitch > SEARCH_PITCH
+    shrunk = shrunk_lattice_at(page, cv2.medianBlur(page, 3), pitch)
+    assert shrunk is not None and (shrunk[0].rows, shrunk[0].cols) == (3, 4)
+    assert np.abs(shrunk[0].centres - truth).max() <= 2 * pitch / SEARCH_PITCH
+    chips = find_chips(page, TableShape())
+    assert chips is not None and (chips.rows, chips.cols) == (3, 4)
+    assert np.abs(chips.centres - truth).max() <= 2 and abs(chips.radius - radius) <= 3
 
 
 def test_chip_faces_hold_the_number_and_none_of_the_rim():

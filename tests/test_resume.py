@@ -205,3 +205,20 @@ def test_a_second_run_on_the_same_folder_is_refused_while_one_runs(many, tmp_pat
     assert FolderBusy.exit_code == ExitCode.LOCKED
     assert not (out / "cells.csv").exists()
     assert run(many, "--out", out).exit_code == 0  # released with its holder
+
+
+def test_a_new_second_opinion_is_a_new_fingerprint(tmp_path):
+    """The second opinion decides which cells are flagged: adding or changing MODEL.second.* beside
+    the model makes a rerun read the pictures again, as a new model does."""
+    from recognizer.journal import fingerprint
+    from recognizer.settings import ModelSettings, TableShape
+
+    for suffix in (".keras", ".tflite", ".json"):
+        (tmp_path / f"m{suffix}").write_bytes(b"first")
+    settings, shape = ModelSettings(path=tmp_path / "m.keras"), TableShape()
+    alone = fingerprint(settings, shape)
+    (tmp_path / "m.second.keras").write_bytes(b"second")
+    with_second = fingerprint(settings, shape)
+    (tmp_path / "m.second.tflite").write_bytes(b"second")
+    assert len({alone, with_second, fingerprint(settings, shape)}) == 3
+    assert fingerprint(settings, shape) == fingerprint(settings, shape)

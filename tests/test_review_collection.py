@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import cv2
+import numpy as np
 import pytest
 from click.testing import CliRunner
 
@@ -33,13 +34,21 @@ TALL = (random_values(4, 3, seed=3), Look("dark", size=16, cell_w=40, cell_h=30)
 
 
 def flagging_threshold() -> str:
-    """A review threshold just above the least confident cell of each picture (as the shipped model reads
-    them): each picture has flagged cells, at distinct confidences, and few (a picture mostly flagged, or a
-    row or column of it, is refused as unreadable)."""
-    from recognizer.predictor import default_reader
+    """A review threshold just above the least confident cell of each picture (as the shipped model and
+    its second opinion read them: at a threshold T, a cell is flagged where the first is under T and the
+    second is not sure of the same number at T or more): each picture has flagged cells, at distinct
+    confidences, and few (a picture mostly flagged, or a row or column of it, is refused as unreadable)."""
+    from recognizer.predictor import default_reader, prepare
 
-    lowest = [min(c.confidence for c in default_reader().read(render(*picture), None) if c.value is not None)
-              for picture in (WIDE, TALL)]
+    reader, lowest = default_reader(), []
+    for picture in (WIDE, TALL):
+        _, inputs, _, _ = prepare(render(*picture), None)
+        first = reader.classifier.predict_proba(inputs)
+        sure = first.max(axis=1)
+        if reader.second is not None:
+            second = reader.second.predict_proba(inputs)
+            sure = np.where(second.argmax(axis=1) == first.argmax(axis=1), np.maximum(sure, second.max(axis=1)), sure)
+        lowest.append(float(sure.min()))
     return repr(max(lowest) + 1e-9)
 
 

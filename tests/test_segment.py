@@ -744,3 +744,16 @@ def test_numbers_cut_off_by_the_pictures_edge_are_told_from_numbers_that_touch_i
     grid = find_grid(whole, TableShape(skip_rows=1))
     assert grid.shape == (10, 4) and grid.cols[-1][1] >= whole.shape[1] - 1
     assert not cut_by_the_edge(whole, grid).any()
+
+
+def test_a_row_label_run_into_an_empty_first_cell_is_told_from_the_cells_own_numbers():
+    """chota's striped table, 10x20 under word headers, "Round N" row labels at 23 px wrapped onto two
+    lines ("Round" over "10"). The data's pitch puts the first column's left side inside the word, so
+    the last row's empty first cell held "nd", read as a sure 6. That cell holds only ink run in
+    from the left; the other first cells hold a number apart from the word's tail, and are read."""
+    from recognizer.segment import run_into_the_first_column
+
+    image = screenshot("chota-round-labels-wrapped-last-first-cell-empty.png")
+    grid = find_grid(image, TableShape(rows=10, cols=20, skip_rows=1, skip_cols=1))
+    run_in = run_into_the_first_column(image, grid).reshape(10, 20)
+    assert run_in[9, 0] and run_in.sum() == 1

@@ -24,7 +24,7 @@ from collections import defaultdict
 import cv2
 import numpy as np
 
-from recognizer.imageops import components, halve, median, row_medians
+from recognizer.imageops import components, halve, median, morph, row_medians
 
 NORMALIZER_VERSION = 9
 INPUT_SIZE = 28
@@ -379,12 +379,12 @@ def near_cores(ink: np.ndarray, mask: np.ndarray) -> np.ndarray:
     # Weak ink far from any core is dropped only where it is a patch (wider than _RIM): a hairline
     # font's strokes are weak all along, but thin, and stay.
     far = (mask & (1 - near)).reshape(-1, w)
-    patches = cv2.morphologyEx(far, cv2.MORPH_OPEN, _RIM).reshape(n, rows, w)
+    patches = morph(far, cv2.MORPH_OPEN, _RIM).reshape(n, rows, w)
     # Weak ink where the ink barely changes within a pixel is a gradient, wherever it lies (a
     # highlight in the narrow band between a digit's core and the threshold's edge); a stroke's
     # rim always lies on the steep slope between its core and the background.
     weak = mask & (1 - core)
-    slope = cv2.morphologyEx(ink.reshape(-1, w), cv2.MORPH_GRADIENT, _RIM).reshape(n, rows, w)
+    slope = morph(ink.reshape(-1, w), cv2.MORPH_GRADIENT, _RIM).reshape(n, rows, w)
     smooth = (slope < (peak * SMOOTH_INK).astype(np.uint8)[:, None, None]).view(np.uint8)
     return mask & (1 - patches) & (1 - (weak & smooth))
 
@@ -407,9 +407,9 @@ def faint(ink: np.ndarray, labels: np.ndarray, candidates: np.ndarray) -> np.nda
     ink in their crop: a chip's gradient highlight or a soft shadow, never part of the number,
     whose strokes all reach about the same contrast."""
     count = len(candidates) + 1
-    is_candidate = np.zeros(count, bool)
+    is_candidate = np.zeros(count, np.uint8)
     is_candidate[1:] = candidates
-    peak = np.where(is_candidate[labels], ink, 0).reshape(len(ink), -1).max(axis=1)
+    peak = (ink * np.take(is_candidate, labels)).reshape(len(ink), -1).max(axis=1)  # take: fancy indexing is slower
     strong = ink > (peak * STRONG_INK).astype(np.uint8)[:, None, None]
     return np.bincount(labels[strong], minlength=count)[1:] == 0
 
@@ -462,10 +462,23 @@ def nested(crop: np.ndarray, x: np.ndarray, y: np.ndarray, w: np.ndarray, h: np.
            inner: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(len(outer), len(inner)): whether each `inner` component's centre lies in each `outer` one's
     box, in the same crop; and whether, besides, it is of a size an outline holds (INNER_HEIGHT)."""
-    cx2, cy2, ih = (2 * x[inner] + w[inner])[None, :], (2 * y[inner] + h[inner])[None, :], h[inner][None, :]
-    X, Y, W, H, C = (a[outer, None] for a in (x, y, w, h, crop))  # doubled centres: integer arithmetic
-    inside = (C == crop[inner][None, :]) & (2 * X < cx2) & (cx2 < 2 * (X + W)) & (2 * Y < cy2) & (cy2 < 2 * (Y + H))
-    return inside, inside & (ih * INNER_HEIGHT[1] < H) & (ih > INNER_HEIGHT[0] * H)
+    inside = np.zeros((len(outer), len(inner)), bool)
+    held = np.zeros_like(inside)
+    if len(outer) == 0 or len(inner) == 0:
+        return inside, held
+    # Only the pairs of one crop are compared (a few per crop, not all of the table's squared).
+    by_crop_o, by_crop_i = np.argsort(crop[outer], kind="stable"), np.argsort(crop[inner], kind="stable")
+    sorted_i = crop[inner][by_crop_i]
+    first = np.searchsorted(sorted_i, crop[outer][by_crop_o], "left")
+    count = np.searchsorted(sorted_i, crop[outer][by_crop_o], "right") - first
+    a = np.repeat(by_crop_o, count)
+    b = by_crop_i[np.repeat(first - np.cumsum(count) + count, count) + np.arange(count.sum())]
+    o, i = outer[a], inner[b]
+    cx2, cy2 = 2 * x[i] + w[i], 2 * y[i] + h[i]  # doubled centres: integer arithmetic
+    pair_inside = (2 * x[o] < cx2) & (cx2 < 2 * (x[o] + w[o])) & (2 * y[o] < cy2) & (cy2 < 2 * (y[o] + h[o]))
+    inside[a, b] = pair_inside
+    held[a, b] = pair_inside & (h[i] * INNER_HEIGHT[1] < h[o]) & (h[i] > INNER_HEIGHT[0] * h[o])
+    return inside, held
 
 
 def surrounds(labels: np.ndarray, outer: np.ndarray, inner: np.ndarray, pairs: np.ndarray, crop: np.ndarray,

@@ -1,3 +1,4 @@
+import cv2
 import numpy as np
 import pytest
 
@@ -23,3 +24,37 @@ def test_medians_are_numpys(n):
     for values in (rng.integers(0, 256, (5, n)).astype(np.uint8), rng.normal(size=(5, n))):
         assert median(values[0]) == float(np.median(values[0]))
         assert np.array_equal(row_medians(values), np.median(values, axis=1))
+
+
+@pytest.mark.parametrize("op", [cv2.MORPH_OPEN, cv2.MORPH_GRADIENT])
+def test_morphology_on_a_tall_mosaics_transpose_is_the_same(op):
+    """A crop mosaic (37 px wide, thousands high) is filtered on its transpose for speed: with a
+    symmetric kernel the result is OpenCV's own on the mosaic, pixel for pixel, borders included."""
+    from recognizer.imageops import morph
+
+    rng = np.random.default_rng(7)
+    kernel = np.ones((3, 3), np.uint8)
+    for image in ((rng.random((4080, 37)) < 0.2).astype(np.uint8), rng.integers(0, 256, (3000, 29), dtype=np.uint8)):
+        expected = cv2.morphologyEx(image, op, kernel)
+        got = morph(image, op, kernel)
+        assert got.flags.c_contiguous and got.shape == image.shape and np.array_equal(got, expected)
+
+
+def test_pieces_nested_are_found_within_their_crop_only_as_by_comparing_every_pair():
+    """`nested` compares only the pieces of one crop; the answer is that of comparing all pairs."""
+    from recognizer.normalize import INNER_HEIGHT, nested
+
+    rng = np.random.default_rng(3)
+    n = 300
+    crop = np.sort(rng.integers(0, 40, n))
+    x, y = rng.integers(0, 30, n), rng.integers(0, 30, n)
+    w, h = rng.integers(1, 25, n), rng.integers(1, 25, n)
+    outer, inner = np.flatnonzero(rng.random(n) < 0.6), np.flatnonzero(rng.random(n) < 0.7)
+    cx2, cy2 = (2 * x + w)[inner][None, :], (2 * y + h)[inner][None, :]
+    X, Y, W, H = (a[outer, None] for a in (x, y, w, h))
+    inside = ((crop[outer, None] == crop[inner][None, :]) & (2 * X < cx2) & (cx2 < 2 * (X + W))
+              & (2 * Y < cy2) & (cy2 < 2 * (Y + H)))
+    held = inside & (h[inner][None, :] * INNER_HEIGHT[1] < H) & (h[inner][None, :] > INNER_HEIGHT[0] * H)
+    got_inside, got_held = nested(crop, x, y, w, h, outer, inner)
+    assert inside.any() and np.array_equal(got_inside, inside) and np.array_equal(got_held, held)
+    assert nested(crop, x, y, w, h, outer[:0], inner)[0].shape == (0, len(inner))

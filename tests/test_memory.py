@@ -15,7 +15,8 @@ from tests.tables import Look, random_values, render
 pytestmark = pytest.mark.slow
 
 PIXELS = 39_000_000  # just under the default model.max_pixels (40 MP)
-BYTES_PER_PIXEL = 12  # the README's bound: the read adds at most this much over the decoded picture
+BYTES_PER_PIXEL = 12  # the README's bound: the read adds at most this much over the decoded picture ...
+CHIP_BYTES_PER_PIXEL = 32  # ... and this much up to chips.MAX_PIXELS, where a picture may be looked at as chips
 
 MEASURE = textwrap.dedent("""
     import resource, sys
@@ -56,3 +57,20 @@ def test_reading_a_picture_at_max_pixels_stays_within_the_bound(kind, tmp_path):
     pixels, added = map(int, out.stdout.split())
     assert pixels > 0.95 * PIXELS
     assert added <= BYTES_PER_PIXEL * pixels, f"{kind}: {added / 1e6:.0f} MB over {pixels / 1e6:.0f} MP ({out.stderr[-300:]})"
+
+
+@pytest.mark.parametrize("kind", ["texture", "noise"])
+def test_a_picture_small_enough_to_be_looked_at_as_chips_stays_within_its_bound(kind, tmp_path):
+    """Up to chips.MAX_PIXELS a picture whose marks make no grid is looked at as chips (the Hough
+    transform at each pitch, the outlines' edges in floats): the README's bound there is
+    CHIP_BYTES_PER_PIXEL, at most 256 MB at 8 MP. Noise, the worst, measured 23-24."""
+    from recognizer.chips import MAX_PIXELS
+
+    small = picture(kind)
+    f = (0.99 * MAX_PIXELS / (small.shape[0] * small.shape[1])) ** 0.5
+    path = tmp_path / f"{kind}.png"
+    cv2.imwrite(str(path), cv2.resize(small, None, fx=f, fy=f, interpolation=cv2.INTER_AREA))
+    out = subprocess.run([sys.executable, "-c", MEASURE, str(path)], capture_output=True, text=True, check=True)
+    pixels, added = map(int, out.stdout.split())
+    assert 0.95 * MAX_PIXELS < pixels <= MAX_PIXELS
+    assert added <= CHIP_BYTES_PER_PIXEL * pixels, f"{kind}: {added / 1e6:.0f} MB over {pixels / 1e6:.1f} MP"

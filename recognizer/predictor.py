@@ -30,6 +30,11 @@ UNREADABLE_SHARE = 0.5  # a picture most of whose marks are doubted is refused a
 LABEL_RUN = 5  # leading values counting up one by one: header labels taken for data, not data
 SURE_LABELS = 6  # sure values whose last digits count from the first place: labels, however they step
 CHIPS_AGREE = 0.9  # a table read again chip by chip agrees on this share of the cells both readings are sure of
+MIN_CELLS = 4  # fewer found without a shape: bars or stems taken for text, far likelier than so small a table
+AXES_FULL = 0.75  # an outer row and column this full of numbers ...
+AXES_INSIDE = 1 / 3  # ... around an inside at most this full: a chart's axes (the gallery's tables: >= 2/3) ...
+AXES_CELLS = 16  # ... in a table of this many cells or more
+AXIS_TICKS = 7  # a last row or column of this many numbers in a row, evenly stepped, is an axis or labels
 
 
 class TableReader:
@@ -64,6 +69,8 @@ class TableReader:
             if (chips := find_chips(luma, shape or TableShape())) is None:
                 raise
             table = self._read_chips(luma, chips, source, refuse_unreadable)
+            if refuse_unreadable:
+                check_not_axes(table)
             if refuse_unreadable and not (shape and shape.rows and shape.cols):
                 check_no_header_left(table, shape)  # labels drawn as chips would be read as data
             return table
@@ -72,6 +79,8 @@ class TableReader:
         cells = self._classify(inputs, empty, boxes, cols, odd)
         table = Table(rows, cols, tuple(cells), source=source, meta={"text_height": round(grid.text_height, 1)})
         check_is_table(table, refuse_unreadable)
+        if refuse_unreadable:
+            check_not_axes(table)
         # Labelling a new look (refuse_unreadable False), a person sees every cell: no guessing.
         if refuse_unreadable and (shape is None or shape.rows is None or shape.cols is None):
             try:
@@ -209,14 +218,48 @@ def check_is_table(table: Table, refuse_unreadable: bool = True) -> None:
             "0..36 (a photo, a logo or another look? see the README on fine-tuning)")
 
 
+def check_not_axes(table: Table) -> None:
+    """Refuse a chart: its tick labels line up as one outer column and one outer row of numbers, and
+    what is between them (bars, lines, boxes) reads as few; or its last row or column steps evenly.
+    Only for pictures: a page that gives the cells' boxes says it is a table, however it is filled."""
+    grid = table.to_grid()
+    rows, cols = table.rows, table.cols
+    # A last row or column that steps evenly (0, 1, 2, ... or 0, 5, 10, ...) for AXIS_TICKS numbers in a row is
+    # an axis under a heatmap (its later labels misread, maybe), or labels under a table. Data does so once in
+    # 70,000,000 places (37 ** 5).
+    for what, line in (("row", grid[-1]), ("column", [r[-1] for r in grid])):
+        placed = [(k, v) for k, v in enumerate(line) if v is not None]
+        for start in range(len(placed) - AXIS_TICKS + 1):
+            (k0, v0), (k1, v1) = placed[start:start + 2]
+            step = (v1 - v0) / (k1 - k0)
+            run = placed[start:start + AXIS_TICKS]
+            if step and all(v == v0 + step * (k - k0) for k, v in run):
+                raise NotATableError(
+                    f"no table found: its last {what} counts {', '.join(str(v) for _, v in run[:3])}, ... as a "
+                    "chart's axis does (if it is a table, its last line is labels: crop them off)")
+    if min(rows, cols) < 2 or rows * cols < AXES_CELLS:
+        return
+    filled = [[v is not None for v in row] for row in grid]
+    total = sum(map(sum, filled))
+    for c in (0, cols - 1):
+        in_col = sum(filled[r][c] for r in range(rows))
+        for r in (0, rows - 1):
+            in_row, inside = sum(filled[r]), total - in_col - sum(filled[r]) + filled[r][c]
+            if (in_col >= AXES_FULL * rows and in_row >= AXES_FULL * cols
+                    and inside <= AXES_INSIDE * (rows - 1) * (cols - 1)):
+                raise NotATableError(
+                    f"no table found: its numbers line an outer row and column, {inside} between them, "
+                    "as a chart's axes do")
+
+
 def check_no_header_left(table: Table, shape: TableShape | None = None) -> None:
     """Without a shape the header is found from the layout alone. One of the first two data rows
     or columns that counts 1, 2, 3, ..., repeats one value (a word read alike in every row) or is
     mostly unreadable (words, letters) is a header taken for data, and every value would shift:
-    refused, never read. So is a "table" of one cell."""
-    if table.rows * table.cols == 1:  # a strip whose numbers ran together, or a lone mark
-        raise SegmentationError("found one cell only: pass --rows/--cols, or rows/cols in the table's config, "
-                                "to read a strip or a table of that shape")
+    refused, never read. So is a "table" of fewer than MIN_CELLS cells."""
+    if table.rows * table.cols < MIN_CELLS:  # a strip whose numbers ran together, a chart's bars, a lone mark
+        raise SegmentationError(f"found {table.rows}x{table.cols} cells only: pass --rows/--cols, or rows/cols in "
+                                "the table's config, to read a strip or a table of that shape")
     grid = table.to_grid()
     shape = shape or TableShape()
     for what, skip, first in (("row", shape.skip_rows, grid[0]), ("column", shape.skip_cols, [r[0] for r in grid])):

@@ -78,9 +78,9 @@ def read(paths, out_dir, from_file, include, exclude, per_picture, rows, cols, s
     relative to the folder given, suffix included (a/t.png -> OUT/a/t.png.csv).
 
     A picture that cannot be read gets one error line naming it; the others are still read.
-    The exit code is non-zero only if some picture could not be read at all: not decoded, or no
-    table in it (a photo); refused tables (wrong shape, a header taken for data) are listed in
-    summary.csv and do not change it.
+    The exit code is 0 only if every picture gave a table: one not decoded, with no table in it
+    (a photo, a chart) or refused (wrong shape, a header taken for data) makes it 4 at the end,
+    after the others are read and written; summary.csv says which and why.
 
     Each finished picture is journaled in OUT/.journal.jsonl: a rerun with the same model,
     threshold and shape reads only new or changed pictures; an interrupted run (Ctrl-C,
@@ -138,7 +138,9 @@ def read(paths, out_dir, from_file, include, exclude, per_picture, rows, cols, s
     flagged = sum(len(t.flagged) for t in tables)
     print(f"read {len(tables)}/{len(outcomes)} images, {numbers} numbers, {flagged} flagged for review, "
           f"{refused} refused, {no_table} no table, {unreadable} unreadable, {skipped} already read -> {out_dir}")
-    if unreadable or no_table:
+    # A script that reads a folder must be able to tell from the exit code alone that some picture
+    # gave no table, whatever the reason: summary.csv and the error lines say which and why.
+    if unreadable or no_table or refused:
         sys.exit(int(ExitCode.INPUT))
 
 

@@ -135,7 +135,7 @@ def test_from_file_on_stdin(collection, tmp_path):
 
 
 @needs_model
-def test_every_error_line_names_its_file_and_only_pictures_without_a_table_fail_the_run(collection, tmp_path):
+def test_every_error_line_names_its_file_and_every_picture_without_a_table_fails_the_run(collection, tmp_path):
     import matplotlib.cbook
 
     root, _ = collection
@@ -145,11 +145,11 @@ def test_every_error_line_names_its_file_and_only_pictures_without_a_table_fail_
     photo.write_bytes(Path(matplotlib.cbook._get_data_path("sample_data", "grace_hopper.jpg")).read_bytes())
     out = tmp_path / "out"
     result = run(root / "good.png", "--out", out, "--rows", 4, "--cols", 5)
-    assert result.exit_code == 0, result.output  # a table of another shape is refused, listed, no failure
+    assert result.exit_code == ExitCode.INPUT, result.output  # a table of another shape is refused and listed
     assert result.stderr.startswith("error: good.png: ") and "expected 4x5" in result.stderr
     assert list(pd.read_csv(out / "summary.csv").status) == ["refused"] and "1 refused" in result.stdout
     result = run(root / "good.png", blank, photo, "--out", out, "--rows", 4, "--cols", 5)
-    assert result.exit_code == ExitCode.INPUT, result.output  # pictures with no table at all fail the run
+    assert result.exit_code == ExitCode.INPUT, result.output
     errors = sorted(line for line in result.stderr.splitlines() if line.startswith("error:"))
     assert len(errors) == 3
     assert errors[0].startswith("error: blank.png: ") and "no table found" in errors[0]

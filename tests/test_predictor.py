@@ -1,5 +1,6 @@
 """TableReader contracts on a tiny untrained model, and accuracy of the shipped model on
 tables in fonts and looks kept out of training."""
+from dataclasses import replace
 from pathlib import Path
 
 import cv2
@@ -125,7 +126,9 @@ def test_pictures_that_are_no_table_are_refused(name):
 
 def test_an_image_of_too_many_marks_is_refused_without_comparing_them_all():
     dots = np.full((2100, 2100), 255, np.uint8)
-    dots[::6, ::6] = dots[1::6, ::6] = dots[::6, 1::6] = dots[1::6, 1::6] = 0  # 122,500 separate specks
+    # 137,813 separate specks, every other row of them shifted half a step: 8 px apart along any row or column,
+    # no dotted lines
+    dots[::8, ::8] = dots[4::8, 4::8] = 0
     from recognizer.segment import find_grid
 
     with pytest.raises(SegmentationError, match="separate marks"):
@@ -184,8 +187,55 @@ def test_a_header_taken_for_data_is_refused_not_shifted():
     letters = table_of(data, flagged={(0, c) for c in range(9)})  # letters A..I: unreadable
     with pytest.raises(SegmentationError, match="row 1"):
         check_no_header_left(letters)
-    with pytest.raises(SegmentationError, match="one cell only"):
+    with pytest.raises(SegmentationError, match="found 1x1 cells only"):
         check_no_header_left(table_of(np.array([[12]])))
+    with pytest.raises(SegmentationError, match="found 1x3 cells only"):  # a chart's stems, say
+        check_no_header_left(table_of(np.array([[1, 1, 11]])))
+    check_no_header_left(table_of(np.array([[5, 17, 30, 2]])))  # a strip of four
+
+
+def test_numbers_only_along_an_outer_row_and_column_are_a_charts_axes_not_a_table():
+    from recognizer.errors import NotATableError
+    from recognizer.predictor import check_not_axes
+
+    def sparse(values):
+        table = table_of(np.where(values < 0, 0, values))
+        return replace(table, cells=tuple(replace(c, value=None) if values[c.row, c.col] < 0 else c for c in table))
+
+    chart = np.full((7, 6), -1)
+    chart[:, 0] = [30, 25, 20, 15, 10, 5, 0]  # y ticks, top to bottom
+    chart[-1, :] = [0, 2, 4, 6, 8, 10]  # x ticks under them ("0" shared)
+    with pytest.raises(NotATableError, match="chart's axes"):
+        check_not_axes(sparse(chart))
+    bars = chart.copy()
+    bars[2:5, 2:4] = 1  # the bars' edges read as ones
+    with pytest.raises(NotATableError, match="6 between them"):
+        check_not_axes(sparse(bars))
+    data = random_values(7, 6, seed=4)
+    check_not_axes(table_of(data))
+    two_thirds = data.copy()
+    two_thirds[:2, 1:] = -1  # the gallery's least filled tables with a full outer row and column
+    check_not_axes(sparse(two_thirds))
+    history = np.full((6, 12), -1)
+    history[:2, :] = random_values(2, 12, seed=5)  # history columns of few values: no full outer column
+    check_not_axes(sparse(history))
+    dates = np.full((8, 2), -1)
+    dates[:, 0], dates[-1, :] = [22, 0, 8, 6, 7, 2, 0, 22], [22, 22]  # y ticks and two dates, misread
+    with pytest.raises(NotATableError, match="0 between them"):
+        check_not_axes(sparse(dates))
+    check_not_axes(sparse(chart[-2:]))  # too small to tell
+    heatmap = np.full((9, 15), -1)
+    heatmap[-1] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 21, 14, 14, 11, 14]  # x ticks, the two-digit ones misread
+    heatmap[4, 0] = 4
+    with pytest.raises(NotATableError, match="its last row counts 0, 1, 2, ..."):
+        check_not_axes(sparse(heatmap))
+    footer = random_values(6, 10, seed=6)
+    footer[:, -1] = [5, 10, 15, 20, 25, 30]  # six in a row: by chance, once in 1,900,000 places
+    check_not_axes(table_of(footer))
+    labels = random_values(8, 10, seed=6)
+    labels[:, -1] = [12, 3, 5, 7, 9, 11, 13, 15]  # after a misread one, seven stepping by 2 in the last column
+    with pytest.raises(NotATableError, match="its last column counts 3, 5, 7, ..."):
+        check_not_axes(table_of(labels))
 
 
 def round_labels(values: np.ndarray, gap: int) -> np.ndarray:

@@ -66,10 +66,40 @@ def test_bad_files_get_one_line_each_and_the_rest_are_read(images, tmp_path):
     assert "read 1/6 images" in result.stdout
 
 
-def test_shape_mismatch_refuses_that_image_without_failing_the_run(images, tmp_path):
+def charts(folder):
+    """matplotlib's charts as people save them: their tick labels are numbers in a row and a column."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    rng = np.random.default_rng(5)
+    draw = {"bar.png": lambda ax: ax.bar(range(1, 13), rng.integers(1, 30, 12)),
+            "line.png": lambda ax: ax.plot(np.cumsum(rng.normal(size=100))),
+            "hist.jpg": lambda ax: ax.hist(rng.normal(size=500), bins=20),
+            "hbar.png": lambda ax: (ax.barh(range(15), rng.integers(0, 36, 15)), ax.set_yticks(range(15)))}
+    for name, plot in draw.items():
+        fig, ax = plt.subplots(figsize=(6, 4), dpi=100)
+        plot(ax)
+        fig.savefig(folder / name)
+        plt.close(fig)
+    return sorted(draw)
+
+
+def test_charts_are_no_table_each_with_its_error_line_and_fail_the_run(tmp_path):
+    names = charts(tmp_path)
+    out = tmp_path / "out"
+    result = run(tmp_path, "--out", out)
+    assert result.exit_code == ExitCode.INPUT, result.output
+    errors = sorted(line for line in result.stderr.splitlines() if line.startswith("error:"))
+    assert [e.split(":")[1].strip() for e in errors] == names
+    assert "read 0/4 images" in result.stdout and not list(out.glob("*.png.csv"))
+
+
+def test_shape_mismatch_refuses_that_image_and_fails_the_run(images, tmp_path):
     _, png, _ = images
     result = run(png, "--out", tmp_path / "out", "--rows", 5, "--cols", 6)
-    assert result.exit_code == 0  # refused, not undecodable: listed in summary.csv, not an exit code
+    assert result.exit_code == ExitCode.INPUT  # refused: no table from it, so a script can tell
     assert "error: light.png: " in result.stderr and "expected 5x6" in result.stderr
     assert "1 refused" in result.stdout
     assert ",refused," in (tmp_path / "out" / "summary.csv").read_text()

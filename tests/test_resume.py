@@ -157,7 +157,7 @@ def test_the_journal_keeps_only_whole_lines_of_its_own_fingerprint(tmp_path):
 @needs_model
 def test_kill_9_halfway_then_a_rerun_gives_exactly_one_uninterrupted_run(many, tmp_path):
     whole = tmp_path / "whole"
-    assert run(many, "--out", whole).exit_code == 0
+    assert run(many, "--out", whole).exit_code == ExitCode.INPUT  # the one refused says so
     out = tmp_path / "out"
     child = start_slow(many, out)
     wait_for_journal(child, out)
@@ -169,7 +169,7 @@ def test_kill_9_halfway_then_a_rerun_gives_exactly_one_uninterrupted_run(many, t
     assert not [p for p in out.rglob(".*") if p.name != JOURNAL_NAME]  # no temp file left behind
 
     result = run(many, "--out", out)
-    assert result.exit_code == 0, result.output
+    assert result.exit_code == ExitCode.INPUT, result.output
     assert already_read(result) >= done - 1  # the line in flight, if torn, is read again
     assert outputs(out) == outputs(whole)
     for grid in whole.glob("*.png.csv"):
@@ -204,7 +204,7 @@ def test_a_second_run_on_the_same_folder_is_refused_while_one_runs(many, tmp_pat
         run(many, "--out", out)  # the flock held here, as by a run in another process
     assert FolderBusy.exit_code == ExitCode.LOCKED
     assert not (out / "cells.csv").exists()
-    assert run(many, "--out", out).exit_code == 0  # released with its holder
+    assert run(many, "--out", out).exit_code == ExitCode.INPUT  # released with its holder (and one refused)
 
 
 def test_a_new_second_opinion_is_a_new_fingerprint(tmp_path):

@@ -57,6 +57,11 @@ FAINT_EDGE = 0.5  # one-column tables: marks whose edges reach this share of the
 FAINT_PIXELS = 0.5  # ... fewer than this share of whose pixels pass it, are text too
 STRUCTURE_SPAN = 0.5  # components spanning this fraction of the table are lines / frames
 STRUCTURE_ELONGATION = 4.0  # ... when also this elongated
+LINE_GAP = 4  # gaps up to this many pixels along a line are bridged: a dashed or dotted border (CSS draws 2px
+#               gaps per px of border, the edges' mask narrows them by 2) is one line
+LINE_BRIDGE = np.ones((1, LINE_GAP + 1), np.uint8)
+LINE_INK = 0.6  # ... and a line with less ink than this share of the picture's length is not looked along
+LINE_SHARE = 0.8  # a mark this much of whose pixels lie on a line across STRUCTURE_SPAN of the table is a piece of it
 GLYPH_ASPECT = (0.15, 1.1)  # width/height range of one digit (a bare '1' .. a wide '0')
 SPECK_HEIGHT = 0.6  # digits share one height: components shorter than this * median are noise
 TALL_HEIGHT = 1.6  # ... taller ones are structure (gap pieces, cell edges)
@@ -163,8 +168,8 @@ def marks(mask: np.ndarray) -> tuple[np.ndarray, str | None]:
     HIDDEN_FUSED, many marks as high as a cell and as wide, holding nothing, are left out as too
     high (the numbers that parted are the text; the rest went with their rings)."""
     H, W = mask.shape
-    _, _, stats = components(mask)
-    boxes = raw = stats[1:, :4]
+    count, labels, stats = components(mask)
+    boxes = stats[1:, :4]
     if len(boxes) == 0:
         return boxes, None
     x, y, w, h = boxes.T
@@ -173,7 +178,9 @@ def marks(mask: np.ndarray) -> tuple[np.ndarray, str | None]:
     frame = (w >= STRUCTURE_SPAN * W) & (h >= STRUCTURE_SPAN * H)
     at_edge = (x == 0) | (y == 0) | (x + w == W) | (y + h == H)
     sliver = at_edge & ((w < GLYPH_ASPECT[0] * h) | (h < GLYPH_ASPECT[0] * w))  # cut-off border
-    boxes = boxes[~(wide | tall | frame | sliver | scroll_arrows(boxes, wide))]
+    dashes = dashed_lines(mask, labels, stats, wide | tall | frame)
+    raw = boxes[~dashes]
+    boxes = boxes[~(wide | tall | frame | sliver | dashes | scroll_arrows(boxes, wide, H))]
     if len(boxes) > MAX_MARKS:
         raise NotATableError(f"no table found: the image has {len(boxes):,} separate marks, far more than a table "
                                 "of numbers (is it a photo or noise?)")
@@ -209,14 +216,70 @@ def marks(mask: np.ndarray) -> tuple[np.ndarray, str | None]:
     return boxes, HIDDEN_FUSED if rings.sum() >= HIDDEN_SHARE * len(boxes) else None
 
 
-def scroll_arrows(boxes: np.ndarray, wide: np.ndarray) -> np.ndarray:
-    """Per box, whether it sits at an end of a `wide` bar, in line with it and no further from it than
-    the bar is high (and a few pixels): a scroll bar's arrow buttons beside its thumb, under a table
-    too wide for its box, which made a row of marks. Text is never in line with a rule."""
+def dashed_lines(mask: np.ndarray, labels: np.ndarray, stats: np.ndarray, structure: np.ndarray) -> np.ndarray:
+    """Per mark (`stats[1:]`), whether it is a piece of a dashed or dotted line across the table: the
+    dashes of a dashed border are marks of their own, a '1' each, and a dashed grid falls into pieces,
+    none of them long enough to be `structure`. A mark at least LINE_SHARE of whose pixels lie on a line
+    of what structure leaves (`line_pixels`) is one."""
+    on = line_pixels(mask, labels, np.r_[False, ~structure])
+    if not on.any():
+        return np.zeros(len(stats) - 1, bool)
+    return np.bincount(labels[on], minlength=len(stats))[1:] >= LINE_SHARE * stats[1:, cv2.CC_STAT_AREA]
+
+
+def line_pixels(mask: np.ndarray, labels: np.ndarray | None = None, kept: np.ndarray | None = None) -> np.ndarray:
+    """bool mask of `mask`'s pixels on straight lines, down or across, at least STRUCTURE_SPAN of the
+    picture long, solid, dashed or dotted (gaps up to LINE_GAP bridged); with `labels`, of the marks whose
+    label is `kept` only. Runs are looked for only along the columns (rows) with that much ink: a long
+    morphological opening would cost more than segmentation."""
+    on = np.zeros(mask.shape, bool)
+    for axis in (0, 1):
+        length = mask.shape[axis]
+        span = max(2, int(STRUCTURE_SPAN * length))
+        # The edges' mask of a dashed line covers most of it (CSS dashes: 3 px of every 5 per px of border,
+        # each widened by 2 px), a text row's or column's at most half. Bridging acts along each line
+        # alone: only those with more ink than LINE_INK of the picture's length are looked along.
+        inked = cv2.reduce(mask, axis, cv2.REDUCE_SUM, dtype=cv2.CV_32S).ravel()
+        lines = np.flatnonzero(inked >= LINE_INK * length)
+        if len(lines) == 0:
+            continue
+        along = mask[:, lines].T if axis == 0 else mask[lines]  # one line per row
+        if labels is not None and not kept[1:].all():  # less the marks not kept (solid lines, frames: dropped anyway)
+            along = along * kept[labels[:, lines].T if axis == 0 else labels[lines]]
+            still = np.count_nonzero(along, axis=1) >= LINE_INK * length
+            lines, along = lines[still], along[still]
+            if len(lines) == 0:
+                continue
+        bridged = cv2.morphologyEx(np.ascontiguousarray(along, np.uint8), cv2.MORPH_CLOSE, LINE_BRIDGE)
+        # A line's run of `span` or more (at least half the line: its only one) holds a window of `span` in a
+        # row, found by a difference of running counts; it reaches from the gap before to the gap after.
+        count = np.cumsum(bridged, axis=1, dtype=np.int32)
+        window = count[:, span - 1:] - np.pad(count, ((0, 0), (1, 0)))[:, :length - span + 1]
+        held = window.argmax(axis=1)
+        keep = window[np.arange(len(lines)), held] == span
+        if not keep.any():
+            continue
+        place, at, gap = np.arange(length), held[keep][:, None], bridged[keep] == 0
+        start = np.where(gap & (place < at), place, -1).max(axis=1, keepdims=True) + 1
+        end = np.where(gap & (place >= at + span), place, length).min(axis=1, keepdims=True)
+        lines, covered = lines[keep], (place >= start) & (place < end) & along[keep].view(bool)
+        if axis == 0:
+            on[:, lines] |= covered.T
+        else:
+            on[lines] |= covered
+    return on
+
+
+def scroll_arrows(boxes: np.ndarray, wide: np.ndarray, height: int) -> np.ndarray:
+    """Per box, whether it sits at an end of a `wide` bar at the bottom of the picture (`height`), in line
+    with it and no further from it than the bar is high (and a few pixels): a scroll bar's arrow buttons
+    beside its thumb, under a table too wide for its box, which made a row of marks. Text is never in line
+    with a rule, nor under a table (a dashed grid's piece, as wide and as high as a row, has text beside it)."""
     arrows = np.zeros(len(boxes), bool)
     x, y, w, h = boxes.T
     cy = y + h / 2
-    for bx, by, bw, bh in boxes[wide & (boxes[:, 3] >= 3)]:
+    bars = wide & (boxes[:, 3] >= 3) & (boxes[:, 1] + 2 * boxes[:, 3] + 4 >= height)
+    for bx, by, bw, bh in boxes[bars]:
         reach = bh + 4
         level = (cy >= by) & (cy <= by + bh) & (h <= 2 * bh)
         before = (x + w <= bx) & (x + w >= bx - reach)

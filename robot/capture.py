@@ -24,7 +24,7 @@ from selenium.webdriver.common.by import By
 from recognizer.table import Box
 from robot.browser.driver import Driver, Element, first_line
 from robot.browser.frames import describe_frames, inside_frames
-from robot.browser.readiness import WindowGrowth, wait_until_seen
+from robot.browser.readiness import ScrollBoxes, WindowGrowth, wait_until_seen
 from robot.browser.waiting import (
     SERVER_ERROR_MIN,
     current_url,
@@ -165,10 +165,11 @@ def capture(driver: Driver, page: Page, table_spec: TableSpec, *, timeout: float
     while the driver is still in the table's frame (is it the session? `robot.browser.sessioncheck`)."""
     what = f"table {page.name}/{table_spec.name}"
     with inside_frames(driver, table_spec.frame, timeout, what, hint=_hint(page, table_spec, "frame"), shown=True), \
-            WindowGrowth(driver) as growth:
+            WindowGrowth(driver) as growth, ScrollBoxes(driver) as boxes:
         try:
             # A table larger than the window: the window grows (not for a frame, whose size the page sets).
-            refind, png = _seen(driver, page, table_spec, timeout, what, None if table_spec.frame else growth)
+            # One in a scroll box: the box opens up until the screenshot and the cells' boxes are taken.
+            refind, png = _seen(driver, page, table_spec, timeout, what, None if table_spec.frame else growth, boxes)
         except TableNotFound:
             if on_missing is not None:
                 on_missing(driver)
@@ -185,12 +186,12 @@ def capture_table(driver: Driver, page: Page, table_spec: TableSpec, *, timeout:
 
 
 def _seen(driver: Driver, page: Page, table_spec: TableSpec, timeout: float, what: str,
-          grow: WindowGrowth | None) -> tuple[Callable[[], Element | None], bytes]:
+          grow: WindowGrowth | None, show_whole: ScrollBoxes) -> tuple[Callable[[], Element | None], bytes]:
     """(how to find the table's element now, its screenshot once ready)."""
     hint = _hint(page, table_spec, "selector")
     if table_spec.member is None:
         element = wait_for(driver, table_spec.selector, timeout, what, error=TableNotFound, hint=hint)
-        png = wait_until_seen(driver, element, table_spec.selector, timeout, what, grow=grow)
+        png = wait_until_seen(driver, element, table_spec.selector, timeout, what, grow=grow, show_whole=show_whole)
         # Readiness may have found it anew: the element now is the first match.
         return lambda: next(iter(driver.find_elements(By.CSS_SELECTOR, table_spec.selector)), None), png
 
@@ -200,7 +201,8 @@ def _seen(driver: Driver, page: Page, table_spec: TableSpec, timeout: float, wha
     element = wait_until(driver, named, timeout=timeout, error=TableNotFound, hint=hint,
                          what=f"{what} (the element of {table_spec.selector!r} whose {table_spec.name_from} "
                               f"gives {table_spec.member!r})")
-    png = wait_until_seen(driver, element, table_spec.selector, timeout, what, refind=lambda: named(driver), grow=grow)
+    png = wait_until_seen(driver, element, table_spec.selector, timeout, what, refind=lambda: named(driver), grow=grow,
+                          show_whole=show_whole)
     return lambda: named(driver), png
 
 

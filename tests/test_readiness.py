@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import time
+from pathlib import Path
 
 import pytest
 from selenium.webdriver.common.by import By
@@ -199,3 +200,54 @@ def test_a_veil_with_pointer_events_none_is_seen_an_empty_layer_is_not(site, vei
         assert failed[0] == "uncovered" and failed[1] == "div#veil covers all of @@what@@"
     else:
         assert failed is None
+
+
+BOOTSTRAP = Path(__file__).resolve().parents[1] / "bench/gallery/vendor/bootstrap-5.3.9/bootstrap.min.css"
+
+
+@pytest.mark.parametrize("page, cut_by", [
+    # Bootstrap 5's own wrapper: the table scrolls inside div.table-responsive, in a .container of fixed width.
+    ('<div class="container"><div class="table-responsive" id="box"><table class="table" id="t">{rows}</table>'
+     '</div></div>', "div#box.table-responsive"),
+    # mvp.css's rule for every table (`display: block; overflow-x: auto`): the table is its own scroll box.
+    ('<style>#t td {{ padding: .4rem .6rem }}</style><div style="max-width:500px">'
+     '<table id="t" style="display:block;overflow-x:auto">{rows}</table></div>',
+     "table#t"),
+])
+def test_a_table_in_a_scroll_box_is_captured_whole_and_the_page_given_back(site, model_reader, page, cut_by):
+    """A person scrolls a scroll box to see the rest of its table; a screenshot of it as it is shows only the
+    part in view. The boxes open up for the capture, and the page gets its own styles back."""
+    import base64
+
+    import numpy as np
+
+    from robot.capture import capture
+    from robot.config import Page
+
+    driver, _, _ = site
+    values = np.random.default_rng(8).integers(0, 37, (6, 24))
+    rows = "".join("<tr>" + "".join(f"<td>{v}</td>" for v in row) + "</tr>" for row in values)
+    html = (f"<html><head><style>{BOOTSTRAP.read_text()}</style></head><body style='font-size:20px'>"
+            + page.format(rows=rows) + "</body></html>")
+    size = driver.get_window_size()
+    driver.set_window_size(800, 600)
+    try:
+        driver.get("data:text/html;base64," + base64.b64encode(html.encode()).decode())
+        table = driver.find_element(By.ID, "t")
+        styles = driver.execute_script("return [...document.querySelectorAll('[style]')].map(n => n.outerHTML.split('>')[0])")
+        full = driver.execute_script("return arguments[0].scrollWidth", table)
+        condition, message = snapshot(driver, table)
+        assert condition == "whole" and message.startswith(f"@@what@@ is cut by a scroll box ({cut_by} hides "), message
+
+        spec = TableSpec(name="t", selector="#t", rows=6, cols=24)
+        image = decode_png(capture(driver, Page(name="p", path="/", tables=[spec]), spec, timeout=WAIT_S).png)
+
+        ratio = driver.execute_script("return devicePixelRatio")
+        assert image.shape[1] >= (full - 1) * ratio  # every column, not the part the box shows
+        assert driver.execute_script(
+            "return [...document.querySelectorAll('[style]')].map(n => n.outerHTML.split('>')[0])") == styles
+        assert snapshot(driver, table)[0] == "whole"  # the page as it was: the box cuts it again
+        if model_reader is not None:
+            assert model_reader.read(image, spec).to_grid() == values.tolist()
+    finally:
+        driver.set_window_size(size["width"], size["height"])

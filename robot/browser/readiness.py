@@ -11,6 +11,8 @@ the element fails, in this order:
                 complete; a <canvas>: not blank (all pixels equal; a tainted canvas counts as drawn)
     still       no running CSS animation or transition on it, inside it, or on an ancestor
     stable      the same box across two requestAnimationFrames
+    whole       no scroll box cuts it: not itself (`overflow: auto`, mvp.css's tables), nor an
+                ancestor (Bootstrap's .table-responsive), else it is shown whole (`ScrollBoxes`)
     fits        its box no larger than the viewport (else the window grows, `WindowGrowth`: a
                 screenshot ends at the viewport, and a table cut off there would be read wrong)
     in view     all of its box inside the viewport
@@ -45,15 +47,67 @@ MIN_OPACITY = 0.99
 GRID = 5  # points per side checked for covering elements
 MAX_GROWTHS = 3  # a table larger than the viewport: times the window may grow for it (a table as wide as the window
 #                  grows with it)
+MAX_SHOWN_WHOLE = 3  # a table cut by scroll boxes: times they may be opened up for it (a page that cuts it anew)
 MAX_WINDOW_PX = 8000  # ... and the largest side it may grow to
 GROW_MARGIN_PX = 40  # ... with this much to spare
 WHAT = "@@what@@"  # where the script's answer names the table
 
 SCROLL_INTO_VIEW_JS = "arguments[0].scrollIntoView({block: 'center', inline: 'center'});"
 
+# The scroll boxes that cut `e` (its content, as a person would scroll to it), innermost first, each with the
+# CSS px it hides across and down. The root and body scroll as the viewport: `fits` and `in view` see to that.
+# A box is a table's own only where it is a block (`display: block` on a <table>): a table's own box grows to
+# its content.
+CUT_BY_JS = r"""
+function cutBy(e) {
+  const out = [];
+  const clips = v => v !== 'visible';
+  for (let n = e; n && n.nodeType === 1 && n !== document.body && n !== document.documentElement; n = n.parentElement) {
+    const s = getComputedStyle(n);
+    if (!clips(s.overflowX) && !clips(s.overflowY)) continue;
+    let width = 0, height = 0;
+    if (n === e) {
+      if (s.display.includes('table')) continue;
+      if (clips(s.overflowX)) width = n.scrollWidth - n.clientWidth;
+      if (clips(s.overflowY)) height = n.scrollHeight - n.clientHeight;
+    } else {
+      const r = e.getBoundingClientRect(), b = n.getBoundingClientRect();
+      const left = b.left + n.clientLeft, top = b.top + n.clientTop;
+      if (clips(s.overflowX)) width = Math.max(0, left - r.left) + Math.max(0, r.right - left - n.clientWidth);
+      if (clips(s.overflowY)) height = Math.max(0, top - r.top) + Math.max(0, r.bottom - top - n.clientHeight);
+    }
+    if (width > 1 || height > 1) out.push({node: n, width: Math.ceil(Math.max(width, 0)), height: Math.ceil(Math.max(height, 0))});
+  }
+  return out;
+}
+"""
+
+# arguments: element. Shows `e` whole: each box that cuts it lets its content
+# overflow, and grows to it (inline, !important, so the page's own rules give way); returns
+# [[box, its style attribute before], ...] for `ScrollBoxes` to give back.
+SHOW_WHOLE_JS = CUT_BY_JS + r"""
+const [e] = arguments;
+const changed = [];
+for (const cut of cutBy(e)) {
+  const n = cut.node;
+  changed.push([n, n.getAttribute('style')]);
+  n.style.setProperty('overflow', 'visible', 'important');
+  if (cut.width > 1 && n === e) { n.style.setProperty('width', 'max-content', 'important'); n.style.setProperty('max-width', 'none', 'important'); }
+  if (cut.height > 1) { n.style.setProperty('height', 'auto', 'important'); n.style.setProperty('max-height', 'none', 'important'); }
+}
+return changed;
+"""
+
+RESTORE_STYLE_JS = r"""
+for (const [n, style] of arguments[0]) {
+  if (!n.isConnected) continue;
+  if (style === null) n.removeAttribute('style'); else n.setAttribute('style', style);
+}
+"""
+
 # arguments: element, min opacity, grid size, whether the whole box must be in view, callback. Calls back with null
 # (ready) or [condition, message] ('fits': and the CSS px it lacks in width and height, and whether in a frame).
-READINESS_JS = r"""
+READINESS_JS = (r"""
 const [e, minOpacity, grid, whole, done] = arguments;
 const WHAT = '@@what@@';
 const name = n => {
@@ -64,6 +118,7 @@ const name = n => {
 };
 const ancestry = n => { const out = []; for (let p = n; p && p.nodeType === 1; p = p.parentElement) out.push(p); return out; };
 const rectOf = () => { const r = e.getBoundingClientRect(); return [r.left, r.top, r.width, r.height]; };
+${CUT_BY}
 function early() {
   if (!e.isConnected) return ['attached', WHAT + ' is no longer attached to the page'];
   for (const n of ancestry(e)) {
@@ -112,6 +167,9 @@ function late(before) {
   const r = rectOf();
   if (r.some((v, i) => Math.abs(v - before[i]) > 0.5)) return ['stable', WHAT + ' is still moving (its box changed between two frames)'];
   const [left, top, w, h] = r;
+  const cut = whole ? cutBy(e)[0] : null;
+  if (cut) return ['whole', WHAT + ' is cut by a scroll box (' + name(cut.node) + ' hides ' + cut.width + 'x' + cut.height
+    + ' px of it)'];
   // The viewport less its scroll bars (documentElement, in standards mode; in quirks mode that is the document).
   const vw = Math.min(document.documentElement.clientWidth || innerWidth, innerWidth);
   const vh = Math.min(document.documentElement.clientHeight || innerHeight, innerHeight);
@@ -170,18 +228,20 @@ try {
   requestAnimationFrame(() => requestAnimationFrame(finish));
   setTimeout(finish, 250);  // a page that paints no frames (hidden tab): judge the box as it is
 } catch (err) { done(['script', WHAT + "'s readiness check failed in the page (" + err + ')']); }
-"""
+""").replace("${CUT_BY}", CUT_BY_JS)
 
 
 def wait_until_seen(driver: Driver, element: Element, css: str, timeout: float, what: str, *,
                     refind: Callable[[], Element | None] | None = None,
-                    grow: Callable[[int, int], bool] | None = None) -> bytes:
+                    grow: Callable[[int, int], bool] | None = None,
+                    show_whole: Callable[[Element], bool] | None = None) -> bytes:
     """The element's screenshot (PNG) once a person would see it as it is now: `READINESS_JS` passes and
     two consecutive screenshots are byte-identical. Else `TableNotReady` after `timeout` seconds, its
     message naming the condition that failed last, e.g. `div#banner covers the lower 40% of <what>`.
     An element replaced on the page is looked up again with `refind` (default: the first match of `css`).
     An element larger than the viewport is never captured cut off (the screenshot would end at the
-    viewport): `grow(more_width, more_height)` may enlarge the window (`WindowGrowth`), else it fails."""
+    viewport): `grow(more_width, more_height)` may enlarge the window (`WindowGrowth`), else it fails. So is
+    one cut by a scroll box: `show_whole(element)` may open the box up (`ScrollBoxes`), else it fails."""
     deadline = time.monotonic() + timeout
     reason, previous, last_png, scroll = f"{what} was never checked", None, None, True
     while True:
@@ -193,7 +253,9 @@ def wait_until_seen(driver: Driver, element: Element, css: str, timeout: float, 
             failed = driver.execute_async_script(READINESS_JS, element, MIN_OPACITY, GRID, True)
             if failed:
                 reason, previous = str(failed[1]).replace(WHAT, what), None
-                scroll = failed[0] in ("in view", "fits")
+                scroll = failed[0] in ("in view", "fits", "whole")
+                if failed[0] == "whole" and (show_whole is None or not show_whole(element)):
+                    reason += "; select the element inside the scroll box that holds the whole table"
                 if failed[0] == "fits":
                     grown = grow is not None and not failed[4] and grow(int(failed[2]), int(failed[3]))
                     if not grown:
@@ -253,6 +315,36 @@ def _shot(element: Element) -> bytes | None:
         return element.screenshot_as_png or None
     except Exception:  # noqa: BLE001 - a failing keepsake must not hide the real error
         return None
+
+
+class ScrollBoxes:
+    """`wait_until_seen`'s `show_whole`: a table its page puts in a scroll box (Bootstrap's .table-responsive,
+    mvp.css's `table { overflow-x: auto }`) shows only part of itself, as a person sees it before scrolling;
+    its screenshot would miss the rest. The boxes that cut it let it overflow and grow to it, by inline
+    `!important` styles (at most MAX_SHOWN_WHOLE times), and on leaving the `with` block each gets its own
+    style attribute back. The block holds everything measured meanwhile (the screenshot, the cells' boxes)."""
+
+    def __init__(self, driver: Driver):
+        self.driver, self.changed, self.times = driver, [], 0
+
+    def __call__(self, element: Element) -> bool:
+        if self.times >= MAX_SHOWN_WHOLE:
+            return False
+        self.times += 1
+        changed = self.driver.execute_script(SHOW_WHOLE_JS, element) or []
+        self.changed.extend(changed)
+        log.debug("%d scroll box(es) opened up to show a table whole", len(changed))
+        return bool(changed)
+
+    def __enter__(self) -> "ScrollBoxes":
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        if self.changed:  # last changed first: a box changed twice gets its page's own style back
+            try:
+                self.driver.execute_script(RESTORE_STYLE_JS, self.changed[::-1])
+            except WebDriverException as exc:  # the page is gone or replaced: nothing left to give back
+                log.debug("could not give the scroll boxes their styles back: %s", first_line(exc))
 
 
 class WindowGrowth:

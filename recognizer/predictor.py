@@ -35,6 +35,7 @@ AXES_FULL = 0.75  # an outer row and column this full of numbers ...
 AXES_INSIDE = 1 / 3  # ... around an inside at most this full: a chart's axes (the gallery's tables: >= 2/3) ...
 AXES_CELLS = 16  # ... in a table of this many cells or more
 AXIS_TICKS = 7  # a last row or column of this many numbers in a row, evenly stepped, is an axis or labels
+STRIP_TICKS = 5  # ... and a strip's of this many
 
 
 class TableReader:
@@ -227,12 +228,15 @@ def check_not_axes(table: Table) -> None:
     # A last row or column that steps evenly (0, 1, 2, ... or 0, 5, 10, ...) for AXIS_TICKS numbers in a row is
     # an axis under a heatmap (its later labels misread, maybe), or labels under a table. Data does so once in
     # 70,000,000 places (37 ** 5).
+    # A strip (one row or column) that does so for STRIP_TICKS is one too: a chart's axis alone, its plot
+    # beside it (37 ** 3 to one per place; none of the gallery's 128 strips).
+    ticks = AXIS_TICKS if rows > 1 and cols > 1 else STRIP_TICKS
     for what, line in (("row", grid[-1]), ("column", [r[-1] for r in grid])):
         placed = [(k, v) for k, v in enumerate(line) if v is not None]
-        for start in range(len(placed) - AXIS_TICKS + 1):
+        for start in range(len(placed) - ticks + 1):
             (k0, v0), (k1, v1) = placed[start:start + 2]
             step = (v1 - v0) / (k1 - k0)
-            run = placed[start:start + AXIS_TICKS]
+            run = placed[start:start + ticks]
             if step and all(v == v0 + step * (k - k0) for k, v in run):
                 raise NotATableError(
                     f"no table found: its last {what} counts {', '.join(str(v) for _, v in run[:3])}, ... as a "

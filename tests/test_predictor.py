@@ -236,6 +236,10 @@ def test_numbers_only_along_an_outer_row_and_column_are_a_charts_axes_not_a_tabl
     labels[:, -1] = [12, 3, 5, 7, 9, 11, 13, 15]  # after a misread one, seven stepping by 2 in the last column
     with pytest.raises(NotATableError, match="its last column counts 3, 5, 7, ..."):
         check_not_axes(table_of(labels))
+    ticks = np.array([[4, -1, 10, 15, 20, 25, 30]])  # a plot's x axis alone: 0 misread, 5 lost
+    with pytest.raises(NotATableError, match="its last row counts 10, 15, 20, ..."):
+        check_not_axes(sparse(ticks))
+    check_not_axes(table_of(np.array([[5, 10, 15, 20, 7, 31, 2]])))  # a strip whose first four step evenly
 
 
 def round_labels(values: np.ndarray, gap: int) -> np.ndarray:

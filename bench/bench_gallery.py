@@ -123,7 +123,7 @@ def evaluate(pictures: list[Picture], gallery: Path, reader: TableReader) -> dic
                                              "meets_the_bar": v.meets_the_bar()}
                              for m, v in modes.items()} for k, modes in sorted(per_look.items())},
             "overall": {m: asdict(v) | {"accuracy": v.accuracy} for m, v in overall.items()},
-            "jpeg_q60_text11": asdict(jpeg) | {"accuracy": jpeg.accuracy}}
+            "jpeg_q60_text11": asdict(jpeg) | {"accuracy": jpeg.accuracy, "readable_accuracy": jpeg.readable_accuracy}}
 
 
 def report(results: dict) -> list[str]:
@@ -141,7 +141,8 @@ def report(results: dict) -> list[str]:
                  f"{o['shape']['refused']}/{o['shape']['tables']} | {o['shape']['cut_flagged']}/{o['shape']['cut']} | "
                  f"{o['no_shape']['accuracy']:.2%} | "
                  f"{o['no_shape']['wrong_unflagged']} |")
-    lines.append(f"\nJPEG quality >= 60, text >= 11 px (shape given): {j['accuracy']:.2%} of {j['cells']} cells, "
+    readable = f" ({j['readable_accuracy']:.2%} of the {j['cells'] - j['cut']} readable)" if j["cut"] else ""
+    lines.append(f"\nJPEG quality >= 60, text >= 11 px (shape given): {j['accuracy']:.2%} of {j['cells']} cells{readable}, "
                  f"{j['wrong_unflagged']} wrong and not flagged")
     return lines
 

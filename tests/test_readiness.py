@@ -213,6 +213,9 @@ BOOTSTRAP = Path(__file__).resolve().parents[1] / "bench/gallery/vendor/bootstra
     ('<style>#t td {{ padding: .4rem .6rem }}</style><div style="max-width:500px">'
      '<table id="t" style="display:block;overflow-x:auto">{rows}</table></div>',
      "table#t"),
+    # A history list that scrolls down: the box's max-height shows three of its six rows.
+    ('<div id="box" style="max-height:120px;overflow-y:auto;width:max-content"><table class="table" id="t">'
+     '{rows}</table></div>', "div#box"),
 ])
 def test_a_table_in_a_scroll_box_is_captured_whole_and_the_page_given_back(site, model_reader, page, cut_by):
     """A person scrolls a scroll box to see the rest of its table; a screenshot of it as it is shows only the
@@ -235,7 +238,7 @@ def test_a_table_in_a_scroll_box_is_captured_whole_and_the_page_given_back(site,
         driver.get("data:text/html;base64," + base64.b64encode(html.encode()).decode())
         table = driver.find_element(By.ID, "t")
         styles = driver.execute_script("return [...document.querySelectorAll('[style]')].map(n => n.outerHTML.split('>')[0])")
-        full = driver.execute_script("return arguments[0].scrollWidth", table)
+        full = driver.execute_script("return [arguments[0].scrollWidth, arguments[0].scrollHeight]", table)
         condition, message = snapshot(driver, table)
         assert condition == "whole" and message.startswith(f"@@what@@ is cut by a scroll box ({cut_by} hides "), message
 
@@ -243,7 +246,7 @@ def test_a_table_in_a_scroll_box_is_captured_whole_and_the_page_given_back(site,
         image = decode_png(capture(driver, Page(name="p", path="/", tables=[spec]), spec, timeout=WAIT_S).png)
 
         ratio = driver.execute_script("return devicePixelRatio")
-        assert image.shape[1] >= (full - 1) * ratio  # every column, not the part the box shows
+        assert image.shape[1] >= (full[0] - 1) * ratio and image.shape[0] >= (full[1] - 1) * ratio  # all of it
         assert driver.execute_script(
             "return [...document.querySelectorAll('[style]')].map(n => n.outerHTML.split('>')[0])") == styles
         assert snapshot(driver, table)[0] == "whole"  # the page as it was: the box cuts it again

@@ -60,7 +60,7 @@ STRUCTURE_ELONGATION = 4.0  # ... when also this elongated
 LINE_GAP = 4  # gaps up to this many pixels along a line are bridged: a dashed or dotted border (CSS draws 2px
 #               gaps per px of border, the edges' mask narrows them by 2) is one line
 LINE_BRIDGE = np.ones((1, LINE_GAP + 1), np.uint8)
-LINE_INK = 0.6  # ... and a line with less ink than this share of the picture's length is not looked along
+LINE_INK = 0.6  # a line is looked along only where its ink covers this share of the picture's length
 LINE_SHARE = 0.8  # a mark this much of whose pixels lie on a line across STRUCTURE_SPAN of the table is a piece of it
 GLYPH_ASPECT = (0.15, 1.1)  # width/height range of one digit (a bare '1' .. a wide '0')
 SPECK_HEIGHT = 0.6  # digits share one height: components shorter than this * median are noise
@@ -168,7 +168,7 @@ def marks(mask: np.ndarray) -> tuple[np.ndarray, str | None]:
     HIDDEN_FUSED, many marks as high as a cell and as wide, holding nothing, are left out as too
     high (the numbers that parted are the text; the rest went with their rings)."""
     H, W = mask.shape
-    count, labels, stats = components(mask)
+    _, labels, stats = components(mask)
     boxes = stats[1:, :4]
     if len(boxes) == 0:
         return boxes, None
@@ -274,7 +274,8 @@ def scroll_arrows(boxes: np.ndarray, wide: np.ndarray, height: int) -> np.ndarra
     """Per box, whether it sits at an end of a `wide` bar at the bottom of the picture (`height`), in line
     with it and no further from it than the bar is high (and a few pixels): a scroll bar's arrow buttons
     beside its thumb, under a table too wide for its box, which made a row of marks. Text is never in line
-    with a rule, nor under a table (a dashed grid's piece, as wide and as high as a row, has text beside it)."""
+    with a rule; the bar lies at the bottom, for a piece of a dashed grid is as wide and as high as a row,
+    the row's numbers beside it."""
     arrows = np.zeros(len(boxes), bool)
     x, y, w, h = boxes.T
     cy = y + h / 2

@@ -47,9 +47,9 @@ MIN_OPACITY = 0.99
 GRID = 5  # points per side checked for covering elements
 MAX_GROWTHS = 3  # a table larger than the viewport: times the window may grow for it (a table as wide as the window
 #                  grows with it)
-MAX_SHOWN_WHOLE = 3  # a table cut by scroll boxes: times they may be opened up for it (a page that cuts it anew)
 MAX_WINDOW_PX = 8000  # ... and the largest side it may grow to
 GROW_MARGIN_PX = 40  # ... with this much to spare
+MAX_SHOWN_WHOLE = 3  # a table cut by scroll boxes: times they may be opened up for it (a page that cuts it anew)
 WHAT = "@@what@@"  # where the script's answer names the table
 
 SCROLL_INTO_VIEW_JS = "arguments[0].scrollIntoView({block: 'center', inline: 'center'});"
@@ -82,9 +82,9 @@ function cutBy(e) {
 }
 """
 
-# arguments: element. Shows `e` whole: each box that cuts it lets its content
-# overflow, and grows to it (inline, !important, so the page's own rules give way); returns
-# [[box, its style attribute before], ...] for `ScrollBoxes` to give back.
+# arguments: element. Shows `e` whole: each box that cuts it lets its content overflow, and grows to it (inline,
+# !important, so the page's own rules give way); returns [[box, its style attribute before], ...] for
+# `ScrollBoxes` to give back.
 SHOW_WHOLE_JS = CUT_BY_JS + r"""
 const [e] = arguments;
 const changed = [];

@@ -99,6 +99,8 @@ TWO_DIGITS = 2.0  # a span up to this * the text height wide holds numbers of tw
 WORD_SPACE = 0.7  # ... closer than this * text height (a word space, a line gap) belongs to it
 OFF_LINE = 0.4  # ... or, narrower, its marks this many text heights above or below the rows' middles (a wrapped label's)
 MIN_RUN = 3  # steps at one pitch that make a run of data rows, not a header's lines
+UNEVEN_PITCH = (1.3, 1.75)  # a strip's numbers this many pitches apart (not 1, not 2) ...
+UNEVEN_SPACE = 1.3  # ... with this many times the usual space between their ink: an empty cell drawn narrower
 END_TOLERANCE = 0.3  # empty end cells are added when the margins differ by whole pitches, give or take this
 MAX_MARKS = 100_000  # a 200 x 200 table of two-digit numbers has 80,000 glyphs; more marks are no table
 CONTAINER_CHUNK = 1024  # boxes compared at a time when looking for outlines around glyphs
@@ -180,7 +182,7 @@ def marks(mask: np.ndarray) -> tuple[np.ndarray, str | None]:
     sliver = at_edge & ((w < GLYPH_ASPECT[0] * h) | (h < GLYPH_ASPECT[0] * w))  # cut-off border
     dashes = dashed_lines(mask, labels, stats, wide | tall | frame)
     raw = boxes[~dashes]
-    boxes = boxes[~(wide | tall | frame | sliver | dashes | scroll_arrows(boxes, wide, H))]
+    boxes = boxes[~(wide | tall | frame | sliver | dashes | scroll_arrows(boxes, wide & ~frame, H))]
     if len(boxes) > MAX_MARKS:
         raise NotATableError(f"no table found: the image has {len(boxes):,} separate marks, far more than a table "
                                 "of numbers (is it a photo or noise?)")
@@ -275,7 +277,7 @@ def scroll_arrows(boxes: np.ndarray, wide: np.ndarray, height: int) -> np.ndarra
     with it and no further from it than the bar is high (and a few pixels): a scroll bar's arrow buttons
     beside its thumb, under a table too wide for its box, which made a row of marks. Text is never in line
     with a rule; the bar lies at the bottom, for a piece of a dashed grid is as wide and as high as a row,
-    the row's numbers beside it."""
+    the row's numbers beside it, and is no frame (the outline of a block of cells, their labels beside it)."""
     arrows = np.zeros(len(boxes), bool)
     x, y, w, h = boxes.T
     cy = y + h / 2
@@ -595,8 +597,39 @@ def locate(image: np.ndarray, shape: TableShape | None = None, digit_gap: float 
         rows = strip_length(row_spans, height)  # a history column, not full yet
     filled_rows = ends_filled(row_spans, shape.skip_rows, rows, height)
     filled_cols = ends_filled(col_spans, shape.skip_cols, cols, width)
+    if len(row_spans) - shape.skip_rows == 1 and cols and len(filled_cols) - shape.skip_cols < cols:
+        filled_cols = narrow_empties(filled_cols, shape.skip_cols, cols, width)
     added = (len(filled_rows) - len(row_spans), len(filled_cols) - len(col_spans))
     return Layout(filled_rows, filled_cols, text_h, hidden, len(boxes), added)
+
+
+def narrow_empties(spans: list[tuple[int, int]], skip: int, expected: int, limit: int) -> list[tuple[int, int]]:
+    """A strip laid out by its content (HTML's auto layout, no cell borders): an empty cell is only as wide
+    as its padding, the usual space between two numbers' ink. The `expected` cells the spans lack are put
+    where the strip has that much space to spare, a whole number of times: before the first number (the
+    usual margin is half such a space, or one after a header column), between two, or after the last. Else
+    the spans as they are (a shape mismatch follows)."""
+    data = spans[skip:]
+    missing = expected - len(data)
+    if missing <= 0 or len(data) < MIN_RUN:
+        return spans
+    start = spans[skip - 1][1] if skip else 0
+    space = median(np.array([a - b for (_, b), (a, _) in zip(data, data[1:])], float))
+    if space < 1:
+        return spans
+    # Places: 0 before the first number, k after the k-th; each with its room to spare, in empty cells.
+    room = [(data[0][0] - start - (space if skip else space / 2)) / space]
+    room += [(a - b - space) / space for (_, b), (a, _) in zip(data, data[1:])]
+    room += [(limit - data[-1][1] - space / 2) / space]
+    cells = [max(0, round(r)) for r in room]
+    if sum(cells) != missing or any(c and abs(r - c) > END_TOLERANCE for r, c in zip(room, cells)):
+        return spans
+    out, edges = [], [start + (0 if skip else -space / 2)] + [b for _, b in data]
+    for place, (edge, count) in enumerate(zip(edges, cells)):
+        out += [(int(edge + (i + 1) * space), int(edge + (i + 1) * space) + 1) for i in range(count)]
+        if place < len(data):
+            out.append(data[place])
+    return spans[:skip] + out
 
 
 def strip_length(spans: list[tuple[int, int]], limit: int) -> int | None:
@@ -1123,6 +1156,10 @@ def find_grid(image: np.ndarray, shape: TableShape | None = None) -> Grid:
     data_rows, data_cols = row_spans[shape.skip_rows :], col_spans[shape.skip_cols :]
     vertical, horizontal = grid_lines(image, (data_rows[0][0], data_rows[-1][1]), (data_cols[0][0], data_cols[-1][1]),
                                       text_h)
+    if not shape.cols and len(data_rows) == 1 and (k := uneven_gap(data_cols)) is not None:
+        raise SegmentationError(
+            f"the strip's numbers are unevenly spaced after its number {k + 1}: an empty cell there, drawn narrower "
+            "than the others? pass --cols (or cols in the table's config) to read it")
     return Grid(
         rows=bounds(row_spans, H, text_h, horizontal)[shape.skip_rows :],
         cols=whole_column(bounds(col_spans, W, text_h, vertical)[shape.skip_cols :], found[0],
@@ -1132,6 +1169,24 @@ def find_grid(image: np.ndarray, shape: TableShape | None = None) -> Grid:
         # and wrapped lines merged, `header_merged`): sure enough to cut at.
         headed=(shape.skip_rows > 0, shape.skip_cols > 0),
     )
+
+
+def uneven_gap(spans: list[tuple[int, int]]) -> int | None:
+    """The first place (index of the span before it) where a strip's numbers, `spans` of their text, stand
+    further apart than their pitch allows, and not by a whole pitch: an empty cell of a table laid out by
+    its content (HTML's auto layout) is only as wide as its padding, and leaves its neighbours half a pitch
+    or so further apart, the space between their ink up to twice the usual. None where the spacing is even:
+    a table of equal cells (the numbers' ink apart by more or less with their digits, their centres not),
+    or one laid out by its content without empty cells (centres apart by up to 1.2 pitches, two digits
+    beside one)."""
+    if len(spans) < MIN_RUN + 1:
+        return None
+    starts, ends = np.array([a for a, _ in spans], float), np.array([b for _, b in spans], float)
+    centres, gaps = np.diff((starts + ends) / 2), starts[1:] - ends[:-1]
+    pitch, space = median(centres), median(gaps)
+    odd = ((centres >= UNEVEN_PITCH[0] * pitch) & (centres <= UNEVEN_PITCH[1] * pitch)
+           & (gaps >= UNEVEN_SPACE * max(space, 1)))
+    return int(np.flatnonzero(odd)[0]) if odd.any() else None
 
 
 def header_ends(image: np.ndarray, layout: Layout, shape: TableShape, scale: float) -> Layout:

@@ -416,15 +416,34 @@ def served(workspace, tmp_path):
         thread.join()
 
 
+def gone(old):
+    """A wait condition: `old` has left the page (`staleness_of`, but Chromium answers now and then,
+    mid-navigation, that the node "does not belong to the document" rather than that it is stale:
+    SeleniumHQ/selenium#15401, the same thing)."""
+    from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
+
+    def left(_) -> bool:
+        try:
+            old.is_enabled()
+            return False
+        except StaleElementReferenceException:
+            return True
+        except WebDriverException as exc:
+            if "does not belong to the document" in str(exc):
+                return True
+            raise
+
+    return left
+
+
 def press(driver, keys: str) -> None:
     """Type into the page and wait until the form it submits has loaded the next page."""
     from selenium.webdriver.common.action_chains import ActionChains
-    from selenium.webdriver.support import expected_conditions as EC
     from selenium.webdriver.support.ui import WebDriverWait
 
     old = driver.find_element("tag name", "html")
     ActionChains(driver).send_keys(keys).perform()
-    WebDriverWait(driver, WAIT_S).until(EC.staleness_of(old), f"the page did not reload after typing {keys!r}")
+    WebDriverWait(driver, WAIT_S).until(gone(old), f"the page did not reload after typing {keys!r}")
 
 
 def text_of(driver, element_id: str) -> str:
@@ -486,7 +505,6 @@ def test_label_with_the_keyboard_reload_and_check_the_corrected_csvs(browser, se
 @pytest.mark.e2e
 def test_click_a_cell_in_the_table_view_to_correct_it(browser, served, workspace, run_folder):
     from selenium.webdriver.common.keys import Keys
-    from selenium.webdriver.support import expected_conditions as EC
     from selenium.webdriver.support.ui import WebDriverWait
 
     doc = next(d for d in workspace.docs() if d.run.stem == "light__main")
@@ -500,7 +518,7 @@ def test_click_a_cell_in_the_table_view_to_correct_it(browser, served, workspace
     shoot(browser, "4-table-editing")
     old = browser.find_element("tag name", "html")
     browser.switch_to.active_element.send_keys(Keys.ENTER)  # Enter alone confirms the shown 30
-    WebDriverWait(browser, WAIT_S).until(EC.staleness_of(old))
+    WebDriverWait(browser, WAIT_S).until(gone(old))
     assert len(browser.find_elements("css selector", ".ov-cell.confirmed")) == 1
     assert long_row(run_folder, "light", "main", 2, 0)["confirmed"] == "true"
     shoot(browser, "5-table-confirmed")

@@ -22,7 +22,7 @@ from selenium.common.exceptions import (
 from selenium.webdriver.common.by import By
 
 from recognizer.table import Box
-from robot.browser.driver import Driver, Element, first_line
+from robot.browser.driver import Driver, Element, first_line, gone
 from robot.browser.frames import describe_frames, inside_frames
 from robot.browser.readiness import ScrollBoxes, WindowGrowth, wait_until_seen
 from robot.browser.waiting import (
@@ -218,7 +218,9 @@ def table_cells(driver: Driver, element_of: Callable[[], Element | None], page: 
         try:
             boxes = cell_boxes(driver, element, table_spec, what)
             break
-        except StaleElementReferenceException:
+        except WebDriverException as exc:
+            if not gone(exc):
+                raise
             if last_try:
                 raise TableNotFound(f"{what} kept being replaced on the page ({table_spec.selector!r})") from None
     expected = (table_spec.rows or 0) * (table_spec.cols or 0)

@@ -254,3 +254,32 @@ def test_a_table_in_a_scroll_box_is_captured_whole_and_the_page_given_back(site,
             assert model_reader.read(image, spec).to_grid() == values.tolist()
     finally:
         driver.set_window_size(size["width"], size["height"])
+
+
+def test_an_element_chromium_says_has_left_the_document_is_looked_up_again_not_a_crash():
+    """Now and then, mid-navigation, Chromium answers that an element's node "does not belong to the
+    document" where WebDriver would say stale (SeleniumHQ/selenium#15401); it cannot be made to on purpose,
+    so a stand-in driver gives that answer once, as chromedriver words it."""
+    from selenium.common.exceptions import WebDriverException
+
+    class Shot:
+        screenshot_as_png = b"\\x89PNG the table"
+
+    class Driver:
+        answers = [WebDriverException('unknown error: unhandled inspector error: {"code":-32000,"message":'
+                                      '"Node with given id does not belong to the document"}')]
+
+        def execute_script(self, script, *args):
+            return None
+
+        def execute_async_script(self, script, *args):
+            if self.answers:
+                raise self.answers.pop()
+            assert args[0] is again, "the readiness check must look at the element found anew"
+            return None
+
+        def find_elements(self, by, value):
+            return [again]
+
+    again = Shot()
+    assert wait_until_seen(Driver(), Shot(), "#t", 2, "table t") == Shot.screenshot_as_png

@@ -10,7 +10,7 @@ from __future__ import annotations
 import contextlib
 from typing import Any, Iterator, Protocol
 
-from selenium.common.exceptions import WebDriverException
+from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
 from urllib3.exceptions import HTTPError as Urllib3Error
 
 from robot.errors import BrowserCrashed
@@ -61,6 +61,13 @@ def browser_errors() -> Iterator[None]:
         yield
     except DRIVER_FAILURES as exc:
         raise BrowserCrashed(f"the browser failed: {first_line(exc)}; rerun with --verbose for details") from exc
+
+
+def gone(exc: WebDriverException) -> bool:
+    """Whether a driver error means the element has left its document: stale, or Chromium's answer, now
+    and then mid-navigation, that its node "does not belong to the document" (SeleniumHQ/selenium#15401),
+    the same thing under another name."""
+    return isinstance(exc, StaleElementReferenceException) or "does not belong to the document" in str(exc)
 
 
 def first_line(exc: BaseException) -> str:

@@ -30,14 +30,10 @@ import logging
 import time
 from collections.abc import Callable
 
-from selenium.common.exceptions import (
-    JavascriptException,
-    StaleElementReferenceException,
-    WebDriverException,
-)
+from selenium.common.exceptions import JavascriptException, WebDriverException
 from selenium.webdriver.common.by import By
 
-from robot.browser.driver import Driver, Element, first_line
+from robot.browser.driver import Driver, Element, first_line, gone
 from robot.errors import TableNotReady
 
 log = logging.getLogger(__name__)
@@ -270,13 +266,15 @@ def wait_until_seen(driver: Driver, element: Element, css: str, timeout: float, 
                 elif previous is not None:
                     reason = f"the screenshot of {what} kept changing"
                 previous, last_png, ready = png or None, png or last_png, bool(png)
-        except StaleElementReferenceException:
+        except JavascriptException as exc:
+            reason, previous = f"the readiness check of {what} failed in the page ({first_line(exc)})", None
+        except WebDriverException as exc:
+            if not gone(exc):
+                raise
             reason, previous = f"{what} was replaced on the page ({css!r})", None
             again = refind() if refind is not None else next(iter(driver.find_elements(By.CSS_SELECTOR, css)), None)
             if again is not None:
                 element, scroll = again, True
-        except JavascriptException as exc:
-            reason, previous = f"the readiness check of {what} failed in the page ({first_line(exc)})", None
         if time.monotonic() >= deadline:
             log.debug("not ready: %s", reason)
             raise TableNotReady(f"{reason} (still so after {timeout:g} s; raise browser.wait_timeout_s if it is "
@@ -298,11 +296,13 @@ def wait_until_shown(driver: Driver, element: Element, css: str, timeout: float,
             reason = str(failed[1]).replace(WHAT, what)
             if failed[0] == "in view":
                 driver.execute_script(SCROLL_INTO_VIEW_JS, element)
-        except StaleElementReferenceException:
-            reason = f"{what} was replaced on the page ({css!r})"
-            element = next(iter(driver.find_elements(By.CSS_SELECTOR, css)), element)
         except JavascriptException as exc:
             reason = f"the readiness check of {what} failed in the page ({first_line(exc)})"
+        except WebDriverException as exc:
+            if not gone(exc):
+                raise
+            reason = f"{what} was replaced on the page ({css!r})"
+            element = next(iter(driver.find_elements(By.CSS_SELECTOR, css)), element)
         if time.monotonic() >= deadline:
             raise TableNotReady(f"{reason} (still so after {timeout:g} s; raise browser.wait_timeout_s if it is "
                                 "only slow)", png=_shot(element))

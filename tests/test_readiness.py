@@ -283,3 +283,38 @@ def test_an_element_chromium_says_has_left_the_document_is_looked_up_again_not_a
 
     again = Shot()
     assert wait_until_seen(Driver(), Shot(), "#t", 2, "table t") == Shot.screenshot_as_png
+
+
+def test_a_frame_chromium_says_has_left_the_document_is_the_table_s_failure_not_the_browser_s():
+    """The same answer inside a frame that reloaded while its table was read: the frame's failure, named."""
+    from selenium.common.exceptions import WebDriverException
+
+    from robot.browser.frames import inside_frames
+    from robot.errors import TableNotFound
+
+    class Frame:
+        tag_name = "iframe"
+
+        def is_displayed(self):
+            return True
+
+    class Driver:
+        class switch_to:  # noqa: N801 - Selenium's name
+            @staticmethod
+            def default_content():
+                pass
+
+            @staticmethod
+            def frame(element):
+                pass
+
+        def find_elements(self, by, value):
+            return [Frame()]
+
+        def execute_script(self, script, *args):
+            return None
+
+    with pytest.raises(TableNotFound, match=r"a frame of table t \(iframe#board\) reloaded while it was read"):
+        with inside_frames(Driver(), ("iframe#board",), 1, "table t"):
+            raise WebDriverException('unknown error: unhandled inspector error: {"code":-32000,"message":'
+                                     '"Node with given id does not belong to the document"}')

@@ -17,10 +17,10 @@ from collections.abc import Iterator, Sequence
 
 from selenium.common.exceptions import (
     NoSuchFrameException,
-    StaleElementReferenceException,
+    WebDriverException,
 )
 
-from robot.browser.driver import Driver
+from robot.browser.driver import Driver, gone
 from robot.browser.readiness import SCROLL_INTO_VIEW_JS, wait_until_shown
 from robot.browser.waiting import wait_for
 from robot.errors import TableNotFound
@@ -55,7 +55,9 @@ def inside_frames(driver: Driver, frames: Sequence[str], timeout: float, what: s
                 raise error(f"{step} ({css!r}) matches a <{element.tag_name}>, not an <iframe>{tail}") from None
         try:
             yield
-        except (NoSuchFrameException, StaleElementReferenceException) as exc:
+        except WebDriverException as exc:
+            if not (isinstance(exc, NoSuchFrameException) or gone(exc)):
+                raise
             # the frame's document was replaced under the body (it reloaded): the table's failure, not the browser's
             raise error(f"a frame of {what} ({describe_frames(frames)}) reloaded while it was read "
                         f"({type(exc).__name__}); if it always does, wait for it with a page action") from None

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Self
 
 from recognizer.errors import FolderBusy
-from recognizer.model import second_opinion_path
+from recognizer.model import metadata_path, second_opinion_path, tflite_path
 from recognizer.settings import ModelSettings, TableShape
 from recognizer.table import Table, table_from_dict, table_to_dict
 from tablebot.files import output_error
@@ -53,7 +53,7 @@ def fingerprint(settings: ModelSettings, shape: TableShape) -> str:
     model = Path(settings.path)
     second = second_opinion_path(model)
     files = {p.name.removeprefix(model.stem): file_sha256(p) if p.is_file() else "" for m in (model, second)
-             for p in (m, m.with_suffix(".tflite"), m.with_suffix(".json"))}
+             for p in (m, tflite_path(m), metadata_path(m))}
     parts = {"version": VERSION, "model": files, "review_threshold": settings.review_threshold,
              "max_pixels": settings.max_pixels, **shape.model_dump()}
     return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()

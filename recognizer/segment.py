@@ -1154,12 +1154,12 @@ def find_grid(image: np.ndarray, shape: TableShape | None = None) -> Grid:
         )
     H, W = image.shape[:2]
     data_rows, data_cols = row_spans[shape.skip_rows :], col_spans[shape.skip_cols :]
-    vertical, horizontal = grid_lines(image, (data_rows[0][0], data_rows[-1][1]), (data_cols[0][0], data_cols[-1][1]),
-                                      text_h)
     if not shape.cols and len(data_rows) == 1 and (k := uneven_gap(data_cols)) is not None:
         raise SegmentationError(
             f"the strip's numbers are unevenly spaced after its number {k + 1}: an empty cell there, drawn narrower "
             "than the others? pass --cols (or cols in the table's config) to read it")
+    vertical, horizontal = grid_lines(image, (data_rows[0][0], data_rows[-1][1]), (data_cols[0][0], data_cols[-1][1]),
+                                      text_h)
     return Grid(
         rows=bounds(row_spans, H, text_h, horizontal)[shape.skip_rows :],
         cols=whole_column(bounds(col_spans, W, text_h, vertical)[shape.skip_cols :], found[0],

@@ -417,19 +417,18 @@ def served(workspace, tmp_path):
 
 
 def gone(old):
-    """A wait condition: `old` has left the page (`staleness_of`, but Chromium answers now and then,
-    mid-navigation, that the node "does not belong to the document" rather than that it is stale:
-    SeleniumHQ/selenium#15401, the same thing)."""
-    from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
+    """A wait condition: `old` has left the page (`staleness_of`, but also where Chromium answers that the
+    node "does not belong to the document", as the robot counts it: `robot.browser.driver.gone`)."""
+    from selenium.common.exceptions import WebDriverException
+
+    from robot.browser.driver import gone as left_its_document
 
     def left(_) -> bool:
         try:
             old.is_enabled()
             return False
-        except StaleElementReferenceException:
-            return True
         except WebDriverException as exc:
-            if "does not belong to the document" in str(exc):
+            if left_its_document(exc):
                 return True
             raise
 

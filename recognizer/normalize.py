@@ -68,11 +68,16 @@ TALLER_INK = 1.3  # a reading on the text line's own ground whose ink is this ma
 WIDER_INK = 2.5  # ... or this many wide (segment.MAX_NUMBER_WIDTH) is not taken
 HOLLOW = 0.5  # a ring or frame covers at most this share of its box
 TALL_INK = 1.6  # ink this many times taller than the table's text is structure, never a digit
+BORDER_RUN = 3  # a column of ink down a crop at most this many pixels wide is a cell's border, dropped before all
 FLAT_INK = (1.0, 0.25)  # a piece this many text heights wide or more and less than this high is no digit's (a
 # pill's or chip's edge over or under its number, an underline); a digit's bar is half a text height wide
 ROUND_ASPECT = np.log(1.3)  # a ring, ball or chip is about as wide as high: within this (log) of 1
 OFF_CENTRE = 0.25  # a number further than this many text heights from its ring's middle lost a part
 INNER_HEIGHT = (0.25, 1.05)  # a ring is taller than what it holds, at most 4x: (min, max) inner/outer height
+ZERO_NARROW = 0.75  # an outline less wide than this * its height is a 0 (rings are round, frames as wide as cells) ...
+ZERO_MARK = (0.35, 0.6)  # ... and a mark in it at most this share of its width and height, its dot or bar (Hack, Cousine)
+PAIR_INK = 0.25  # an input's ink, for its shape (`ink_shapes`): this share of its peak ...
+PAIR_GAP = 0.2  # ... and the middle of its width, less this share at each side, where two digits part
 MIN_CROP = 4  # crops smaller than this (pixels, either side) are empty
 LINE_GAP = 0.2  # the ground a number sits on is sampled this many text heights above and below its line ...
 EVEN_GROUND = 0.75  # ... where this share of the samples is within MIN_CONTRAST / 2 of their median
@@ -164,7 +169,8 @@ def shrink(cells: np.ndarray, text_height: float | None = None) -> np.ndarray:
     return cells
 
 
-def ink_components(ink: np.ndarray, text_height: float | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def ink_components(ink: np.ndarray, text_height: float | None = None, borders: bool = False
+                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Ink mosaic (N, h + 1, w) -> the number's strokes in each crop: a 0/1 mask (N, h + 1, w) of
     the kept components' ink (found once patches of shine are gone, `near_cores`), and each crop's
     ink box (N, 4) as y0, y1, x0, x1 (y1 == 0: no ink, the cell is empty). With the table's
@@ -176,7 +182,9 @@ def ink_components(ink: np.ndarray, text_height: float | None = None) -> tuple[n
     come without it: these only drop ink no number has, or keep strokes a number has. Also, per
     crop, whether what it holds is odd for a number (only with the text height): cut short by an
     ellipsis (`ellipsis_after`), beside the middle of its ring, or with a piece far beside it
-    (`apart_from_number`): the model's reading of it is to be checked, however sure."""
+    (`apart_from_number`): the model's reading of it is to be checked, however sure. With `borders`
+    too (a crop's first reading, on its own background), a cell's thin side border goes first
+    (`without_borders`), so that a number touching it stays."""
     n, rows, w = ink.shape
     h = rows - 1
     peak = ink.reshape(n, -1).max(axis=1).astype(np.int32)
@@ -185,7 +193,10 @@ def ink_components(ink: np.ndarray, text_height: float | None = None) -> tuple[n
     threshold = np.where(peak >= MIN_CONTRAST, np.maximum(MIN_CONTRAST // 2, peak // INK_LEVEL), 255)
     mosaic = (ink > threshold[:, None, None].astype(np.uint8)).view(np.uint8)
     # Before components are found: a gradient's shine would join a number to a chip's rim.
-    mosaic = near_cores(ink, mosaic).reshape(n * rows, w)
+    mosaic = near_cores(ink, mosaic)
+    if text_height and borders:  # not on a text line's own ground, where all around it is "ink"
+        mosaic = without_borders(mosaic, text_height)
+    mosaic = mosaic.reshape(n * rows, w)
     count, labels, stats = components(mosaic)
     x, y_abs, bw, bh, area = (stats[1:, i] for i in range(5))
     crop, y = np.divmod(y_abs, rows)  # which crop, and the position inside it
@@ -360,6 +371,25 @@ def ellipsis_after(crop: np.ndarray, x: np.ndarray, y: np.ndarray, w: np.ndarray
     return dot & cut[crop], cut
 
 
+def without_borders(mask: np.ndarray, text_height: float) -> np.ndarray:
+    """The ink mask (N, h + 1, w) 0/1 without thin columns of ink down the whole crop (taller than
+    TALL_INK text heights too: no digit's stroke), a cell's side border: a number
+    touching its border would be dropped with it, as a line, and the cell read empty (mini.css's
+    first column, left-aligned)."""
+    n, rows, w = mask.shape
+    h = rows - 1
+    # Down the whole crop, as a table's border runs on past the cell (a tile's frame ends inside it).
+    full = mask[:, :h].sum(axis=1, dtype=np.int32) >= max(h - 1, TALL_INK * text_height)  # (N, w)
+    if not full.any():
+        return mask
+    # Thin runs only (BORDER_RUN pixels): a frame's side of some thickness stays whole, as it was.
+    flat = np.pad(full, ((0, 0), (0, 1))).ravel()  # a gap after each crop's columns: runs end there
+    run = np.cumsum(np.diff(flat.astype(np.int8), prepend=0) == 1) * flat  # 1, 2, ... per run, 0 between
+    thin = (np.bincount(run, minlength=1) <= BORDER_RUN)[run] & flat
+    keep = ~thin.reshape(n, w + 1)[:, :w]
+    return mask * keep[:, None, :].view(np.uint8)
+
+
 def near_cores(ink: np.ndarray, mask: np.ndarray) -> np.ndarray:
     """The ink mask (N, h + 1, w) 0/1 without the patches of weak ink more than NEAR_STRONG pixels
     from a stroke's core (CORE_INK of the strongest ink in the crop's centre, where grid lines and
@@ -451,7 +481,7 @@ def enclosing(crop: np.ndarray, x: np.ndarray, y: np.ndarray, w: np.ndarray, h: 
     out = np.zeros(len(x), bool)
     if len(idx) < 2:
         return out
-    _, around = nested(crop, x, y, w, h, idx, idx)
+    _, around = nested(crop, x, y, w, h, idx, idx, zeros=labels is not None)
     if labels is not None:
         around = surrounds(labels, idx, idx, around, crop, x, y, w, h)
     out[idx] = around.any(axis=1)
@@ -459,9 +489,13 @@ def enclosing(crop: np.ndarray, x: np.ndarray, y: np.ndarray, w: np.ndarray, h: 
 
 
 def nested(crop: np.ndarray, x: np.ndarray, y: np.ndarray, w: np.ndarray, h: np.ndarray, outer: np.ndarray,
-           inner: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+           inner: np.ndarray, zeros: bool = False) -> tuple[np.ndarray, np.ndarray]:
     """(len(outer), len(inner)): whether each `inner` component's centre lies in each `outer` one's
-    box, in the same crop; and whether, besides, it is of a size an outline holds (INNER_HEIGHT)."""
+    box, in the same crop; and whether, besides, it is of a size an outline holds (INNER_HEIGHT) and,
+    with `zeros`, is not the dot or bar in a monospace font's 0 (ZERO_NARROW, ZERO_MARK), which holds
+    no number. Only when reading (the text height known): training crops, and so the shipped model,
+    were made without it (a model trained with it read win98's pixel font worse, 4 cells silently
+    wrong in a gallery draw)."""
     inside = np.zeros((len(outer), len(inner)), bool)
     held = np.zeros_like(inside)
     if len(outer) == 0 or len(inner) == 0:
@@ -477,7 +511,8 @@ def nested(crop: np.ndarray, x: np.ndarray, y: np.ndarray, w: np.ndarray, h: np.
     cx2, cy2 = 2 * x[i] + w[i], 2 * y[i] + h[i]  # doubled centres: integer arithmetic
     pair_inside = (2 * x[o] < cx2) & (cx2 < 2 * (x[o] + w[o])) & (2 * y[o] < cy2) & (cy2 < 2 * (y[o] + h[o]))
     inside[a, b] = pair_inside
-    held[a, b] = pair_inside & (h[i] * INNER_HEIGHT[1] < h[o]) & (h[i] > INNER_HEIGHT[0] * h[o])
+    zero = zeros & (w[o] < ZERO_NARROW * h[o]) & (w[i] <= ZERO_MARK[0] * w[o]) & (h[i] <= ZERO_MARK[1] * h[o])
+    held[a, b] = pair_inside & (h[i] * INNER_HEIGHT[1] < h[o]) & (h[i] > INNER_HEIGHT[0] * h[o]) & ~zero
     return inside, held
 
 
@@ -509,7 +544,7 @@ def outside_rings(crop: np.ndarray, x: np.ndarray, y: np.ndarray, w: np.ndarray,
     out, centre2 = np.zeros(len(x), bool), np.full(n, -1, np.int64)
     if len(inner) == 0 or len(outer) == 0:
         return out, centre2
-    inside, held = nested(crop, x, y, w, h, outer, inner)
+    inside, held = nested(crop, x, y, w, h, outer, inner, zeros=True)
     rings = surrounds(labels, outer, inner, held, crop, x, y, w, h).any(axis=1)
     ringed = np.zeros(int(crop.max()) + 1, bool)
     ringed[crop[outer[rings]]] = True
@@ -568,6 +603,22 @@ def glyphs(ink: np.ndarray, ink_mask: np.ndarray, boxes: np.ndarray) -> tuple[np
     out = out.reshape(m, size, size)
     peak = out.reshape(m, -1).max(axis=1)
     return out * (1.0 / np.maximum(peak, 1)).astype(np.float32)[:, None, None], has_ink
+
+
+def ink_shapes(inputs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Model inputs (M, S, S[, 1]) -> per input, its ink's width over height, and whether a clear
+    column parts the ink within the middle (PAIR_GAP) of its width: as it parts two digits side by
+    side, and not one letter ("A" read 14)."""
+    if len(inputs) == 0:
+        return np.zeros(0), np.zeros(0, bool)
+    ink = inputs.reshape(len(inputs), INPUT_SIZE, INPUT_SIZE) > PAIR_INK
+    cols, rows = ink.any(axis=1), ink.any(axis=2)
+    at = np.arange(INPUT_SIZE)
+    x0, x1 = cols.argmax(axis=1), INPUT_SIZE - 1 - cols[:, ::-1].argmax(axis=1)
+    y0, y1 = rows.argmax(axis=1), INPUT_SIZE - 1 - rows[:, ::-1].argmax(axis=1)
+    width = x1 - x0 + 1
+    middle = (at >= (x0 + PAIR_GAP * width)[:, None]) & (at <= (x1 - PAIR_GAP * width)[:, None])
+    return width / (y1 - y0 + 1), (middle & ~cols).any(axis=1)
 
 
 def normalize_batch(cells: list[np.ndarray] | np.ndarray, text_height: float | None = None) -> tuple[np.ndarray, list[bool]]:
@@ -676,7 +727,7 @@ def normalize_shrunk(cells: np.ndarray, text_height: float | None, levels: np.nd
     inputs, has_ink, odds, heights, widths = [], [], [], [], []
     for start in range(0, len(cells), per_mosaic):
         ink = ink_maps(cells[start : start + per_mosaic], None if levels is None else levels[start : start + per_mosaic])
-        mask, boxes, odd = ink_components(ink, text_height)
+        mask, boxes, odd = ink_components(ink, text_height, borders=levels is None)
         x, has = glyphs(ink, mask, boxes)
         inputs.append(x)
         has_ink.append(has)

@@ -20,7 +20,7 @@ from recognizer.errors import (
 )
 from recognizer.imageio import to_bgr
 from recognizer.labels import index_to_value
-from recognizer.normalize import normalize_batch, normalize_table
+from recognizer.normalize import ink_shapes, normalize_batch, normalize_table
 from recognizer.segment import Grid, crop_cells, cut_by_the_edge, find_grid, run_into_the_first_column
 from recognizer.settings import ModelSettings, TableShape
 from recognizer.table import Box, Cell, Table
@@ -36,6 +36,10 @@ AXES_INSIDE = 1 / 3  # ... around an inside at most this full: a chart's axes (t
 AXES_CELLS = 16  # ... in a table of this many cells or more
 AXIS_TICKS = 7  # a last row or column of this many numbers in a row, evenly stepped, is an axis or labels
 STRIP_TICKS = 5  # ... and a strip's of this many
+LONE_WIDTH = 0.7  # a reading of two digits less wide than this * the table's readings of two (median) ...
+LONE_SAMPLE = 8  # ... of this many or more, its ink parted by no clear column, is one glyph: a letter
+LETTERS_LINE = (3, 1 / 4)  # a first line with this many marks, and this share of its marks, doubted or lone ...
+LETTERS_APART = 8  # ... this many times the share of the rest of the table, is letters
 
 
 class TableReader:
@@ -85,7 +89,7 @@ class TableReader:
         # Labelling a new look (refuse_unreadable False), a person sees every cell: no guessing.
         if refuse_unreadable and (shape is None or shape.rows is None or shape.cols is None):
             try:
-                check_no_header_left(table, shape)
+                check_no_header_left(table, shape, lone_glyphs(cells, inputs))
             except HeaderTakenForData as exc:
                 # Row labels ("Round 1".."Round 10") read as a column of data: read again as if the shape
                 # without them were given; whatever does not fit that shape is refused as before.
@@ -256,11 +260,26 @@ def check_not_axes(table: Table) -> None:
                     "as a chart's axes do")
 
 
-def check_no_header_left(table: Table, shape: TableShape | None = None) -> None:
+def lone_glyphs(cells: Sequence[Cell], inputs: np.ndarray) -> list[bool]:
+    """Per cell: whether it was read as two digits where its ink is one glyph (`ink_shapes`: less wide
+    than the table's other readings of two, LONE_WIDTH, and parted by no clear column), as a letter
+    is ("A", "H", "K" read 14, 14, 18, surely). `inputs` are the model inputs of the non-empty cells."""
+    aspect, parted = ink_shapes(inputs)
+    read = [c for c in cells if c.value is not None]
+    two = np.array([c.value >= 10 for c in read], bool)
+    if np.count_nonzero(two) < LONE_SAMPLE:
+        return [False] * len(cells)
+    lone = iter((two & ~parted & (aspect < LONE_WIDTH * np.median(aspect[two]))).tolist())
+    return [c.value is not None and next(lone) for c in cells]
+
+
+def check_no_header_left(table: Table, shape: TableShape | None = None, lone: Sequence[bool] | None = None) -> None:
     """Without a shape the header is found from the layout alone. One of the first two data rows
-    or columns that counts 1, 2, 3, ..., repeats one value (a word read alike in every row) or is
-    mostly unreadable (words, letters) is a header taken for data, and every value would shift:
-    refused, never read. So is a "table" of fewer than MIN_CELLS cells."""
+    or columns that counts 1, 2, 3, ..., repeats one value (a word read alike in every row), is
+    mostly unreadable (words, letters), or has far more marks unlike numbers than the rest of the
+    table (doubted, or one glyph read as two digits, `lone` per cell: letters) is a header taken
+    for data, and every value would shift: refused, never read. So is a "table" of fewer than
+    MIN_CELLS cells."""
     if table.rows * table.cols < MIN_CELLS:  # a strip whose numbers ran together, a chart's bars, a lone mark
         raise SegmentationError(f"found {table.rows}x{table.cols} cells only: pass --rows/--cols, or rows/cols in "
                                 "the table's config, to read a strip or a table of that shape")
@@ -273,10 +292,14 @@ def check_no_header_left(table: Table, shape: TableShape | None = None) -> None:
             raise HeaderTakenForData(
                 f"data {what} 1 is empty right after the header: is it part of the header? pass --rows/--cols "
                 "(and --skip-rows/--skip-cols), or rows/cols in the table's config", what, 0, False)
-    lines = [("row", i, grid[i], [doubted(c) for c in table if c.row == i]) for i in range(min(2, table.rows))]
-    lines += [("column", j, [r[j] for r in grid], [doubted(c) for c in table if c.col == j])
+    lone = lone or [False] * (table.rows * table.cols)
+    numbers = sum(c.value is not None for c in table)
+    odd_total = sum(doubted(c) or g for c, g in zip(table, lone))
+    lines = [("row", i, grid[i], [doubted(c) for c in table if c.row == i], lone[i * table.cols:(i + 1) * table.cols])
+             for i in range(min(2, table.rows))]
+    lines += [("column", j, [r[j] for r in grid], [doubted(c) for c in table if c.col == j], lone[j::table.cols])
               for j in range(min(2, table.cols))]
-    for what, index, line, flags in lines:
+    for what, index, line, flags, letters in lines:
         values = [v for v in line if v is not None]
         if len(values) < 3:
             continue
@@ -303,6 +326,16 @@ def check_no_header_left(table: Table, shape: TableShape | None = None) -> None:
                 f"data {what} {index + 1} looks like header labels ({', '.join(map(str, values[:4]))}, ...), "
                 "not data: pass --rows/--cols (and --skip-rows/--skip-cols), or rows/cols in the table's config",
                 what, index, counting)
+        # Letters read as numbers: a share of the line's marks doubted or one glyph read as two digits
+        # (`lone`), far above the rest of the table's. Serif letters read as single digits (B, E, R as 8)
+        # look like numbers; the rest of the row's letters do not.
+        odd = sum(d or g for d, g in zip(flags, letters))
+        if odd >= max(LETTERS_LINE[0], LETTERS_LINE[1] * len(values)) and \
+                odd / len(values) >= LETTERS_APART * (odd_total - odd) / max(1, numbers - len(values)):
+            raise HeaderTakenForData(
+                f"data {what} {index + 1} looks like header labels ({odd} of its {len(values)} marks read as "
+                "numbers are unlike the table's): pass --rows/--cols (and --skip-rows/--skip-cols), or rows/cols "
+                "in the table's config", what, index, False)
 
 
 def labels_step(placed: list[tuple[int, int]]) -> bool:

@@ -48,6 +48,7 @@ class Look:
     gap: int = 3  # space between the rounded cells (roulette)
     scale: float = 1.0
     header: bool = False  # a header row and column of labels
+    letters: bool = False  # a header row of letters A, B, C, ... over the columns, no row labels
     jpeg: int | None = None
 
     def table_look(self) -> TableLook:
@@ -70,26 +71,34 @@ def render(values: np.ndarray, look: Look = Look()) -> np.ndarray:
     cells = [[None if v < 0 else int(v) for v in row] for row in np.asarray(values)]
     if look.header:
         cells = [[None] * (len(cells[0]) + 1), *[[None, *row] for row in cells]]
+    elif look.letters:
+        cells = [[None] * len(cells[0]), *cells]
     table = look.table_look()
     out = render_table(cells, table)
-    if look.header:
-        out = _draw_header(out, table_geometry(len(cells), len(cells[0]), table), table)
+    if look.header or look.letters:
+        out = _draw_header(out, table_geometry(len(cells), len(cells[0]), table), table, look.letters)
     if look.jpeg:
         ok, buf = cv2.imencode(".jpg", out, [cv2.IMWRITE_JPEG_QUALITY, look.jpeg])
         out = cv2.imdecode(buf, cv2.IMREAD_COLOR)
     return out
 
 
-def _draw_header(image: np.ndarray, geo: Geometry, table: TableLook) -> np.ndarray:
-    """Label the (empty) first row C1.. and first column R1.., centred in their cells."""
+def _draw_header(image: np.ndarray, geo: Geometry, table: TableLook, letters: bool = False) -> np.ndarray:
+    """Label the (empty) first row C1.. and first column R1.., centred in their cells; or, with
+    `letters`, the first row A, B, C, ... from the first column on."""
     im = Image.fromarray(image)  # BGR channels as they are: the fill below is BGR too
     draw = ImageDraw.Draw(im)
     font = ImageFont.truetype(str(table.font_path), scaled(table.font_px, table.scale))
     for r, row in enumerate(geo.boxes):
         for c, (x0, y0, x1, y1) in enumerate(row):
-            if (r == 0) == (c == 0):
+            if letters:
+                if r > 0:
+                    break
+                text = chr(ord("A") + c)
+            elif (r == 0) == (c == 0):
                 continue
-            text = f"C{c}" if r == 0 else f"R{r}"
+            else:
+                text = f"C{c}" if r == 0 else f"R{r}"
             left, top, right, bottom = draw.textbbox((0, 0), text, font=font)
             x = x0 + ((x1 - x0) - (right - left)) // 2 - left
             y = y0 + ((y1 - y0) - (bottom - top)) // 2 - top

@@ -7,7 +7,7 @@ import pytest
 from recognizer.normalize import INPUT_SIZE, normalize_batch, normalize_cell
 from recognizer.segment import crop_cells, find_grid
 from recognizer.settings import TableShape
-from tests.tables import Look, render
+from tests.tables import Look, font_path, render
 
 
 def cell_of(value: int, look: Look) -> np.ndarray:
@@ -439,3 +439,22 @@ def test_a_small_framed_tiles_number_is_read_on_the_tile():
     (x,), empty, _ = normalize_table(crops_of("hot-tile-35.png"), text_height=10.0)
     cols = np.flatnonzero(x[..., 0].max(axis=0) > 0.3)
     assert empty == [False] and cols[-1] - cols[0] > 14
+
+
+@pytest.mark.parametrize("font", ["DejaVuSans.ttf", "LiberationSerif-Regular.ttf"])
+def test_two_digits_are_parted_by_a_clear_column_and_one_letter_is_not(font):
+    from PIL import Image, ImageDraw, ImageFont
+
+    from recognizer.normalize import ink_shapes
+
+    face = ImageFont.truetype(font_path(font), 20)
+    crops = []
+    for text in ("14", "36", "11", "A", "H", "K", "M"):
+        im = Image.new("L", (60, 32), 255)
+        ImageDraw.Draw(im).text((8, 4), text, font=face, fill=0)
+        crops.append(np.asarray(im))
+    inputs, empty = normalize_batch(np.stack(crops))
+    aspect, parted = ink_shapes(inputs)
+    assert not any(empty)
+    assert parted[:3].all() and not parted[3:].any()
+    assert aspect[:2].min() > aspect[3:6].max()  # two digits are wider than one letter ("M" as wide as "11")

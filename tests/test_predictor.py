@@ -242,6 +242,41 @@ def test_numbers_only_along_an_outer_row_and_column_are_a_charts_axes_not_a_tabl
     check_not_axes(table_of(np.array([[5, 10, 15, 20, 7, 31, 2]])))  # a strip whose first four step evenly
 
 
+def test_a_line_of_letters_read_as_numbers_unlike_the_rest_is_header_labels():
+    """Letters read as numbers (B, E, R as a sure 8; A, H, K as 14, 14, 18, one glyph where two digits
+    have two): a first line with a quarter of its marks so, far more than the rest of the table."""
+    from recognizer.predictor import check_no_header_left
+
+    data = random_values(8, 12, seed=5)
+    lone = np.zeros(data.size, bool)
+    lone[[0, 4, 7]] = True  # three of row 1's marks one glyph wide, one doubted
+    with pytest.raises(SegmentationError, match=r"row 1 looks like header labels \(4 of its 12 marks"):
+        check_no_header_left(table_of(data, flagged={(0, 9)}), lone=lone.tolist())
+    lone[[24, 50, 70, 90]] = True  # ... but as many elsewhere (one per 20): a font whose 1s are narrow
+    check_no_header_left(table_of(data, flagged={(0, 9)}), lone=lone.tolist())
+    check_no_header_left(table_of(data, flagged={(0, 9), (0, 3)}))  # two doubted are no header
+
+
+@pytest.mark.parametrize("font,size", [("DejaVuSans.ttf", 14), ("LiberationSerif-Regular.ttf", 16),
+                                       ("LiberationSans-Regular.ttf", 13)])
+def test_a_header_of_letters_is_refused_without_a_shape_and_skipped_with_the_header_count(font, size):
+    """A..T over 10x20 numbers, nothing given: letters like digits (D, O, S) read as sure numbers,
+    the others doubted or as two digits; the row is told from the data, never read as data."""
+    from recognizer.errors import HeaderTakenForData
+    from recognizer.predictor import TableReader
+
+    reader = TableReader.from_settings(ModelSettings())
+    values = random_values(10, 20, seed=size)
+    image = render(values, Look(font=font, size=size, cell_w=36, letters=True))
+    with pytest.raises(HeaderTakenForData, match="row 1 looks like header labels"):
+        reader.read(image)
+    table = reader.read(image, TableShape(skip_rows=1))
+    assert (table.rows, table.cols) == (10, 20)
+    read = np.array([[-1 if v is None else v for v in row] for row in table.to_grid()])
+    flagged = np.array([c.needs_review for c in table]).reshape(10, 20)
+    assert ((read == values) | flagged).all() and (read == values).mean() >= 0.99
+
+
 def round_labels(values: np.ndarray, gap: int) -> np.ndarray:
     """A table of `values` behind a header column of bold labels "Round 1", "Round 2", ..., the number
     `gap` pixels after the word."""
@@ -382,3 +417,34 @@ def test_a_row_labels_word_run_into_an_empty_first_cell_is_flagged_not_read_as_a
     assert (table.rows, table.cols) == (10, 20)
     wrong = [(c.row, c.col) for c in table if c.value != truth[c.row][c.col]]
     assert wrong in ([], [(9, 0)]) and all(table.cell(r, c).needs_review for r, c in wrong)
+
+
+@pytest.mark.parametrize("size,jpeg", [(22, None), (18, 80), (26, 75)])
+def test_a_monospace_zero_with_a_bar_inside_is_a_digit_not_a_ring_around_it(size, jpeg):
+    """Hack's 0 (fonts-hack) holds a bar: taken for a ring around it, it emptied the 0 and dropped the
+    digit beside it ("20" read 2), surely, in 39 of 72 cells at 22 px before."""
+    from recognizer.predictor import TableReader
+
+    reader = TableReader.from_settings(ModelSettings())
+    values = np.random.default_rng(size).choice([0, 10, 20, 30, 5, 17, 36, 8], size=(6, 12))
+    image = render(values, Look(font="/usr/share/fonts/truetype/hack/Hack-Regular.ttf", size=size, cell_w=size * 3,
+                                cell_h=int(size * 2.2), jpeg=jpeg))
+    table = reader.read(image, TableShape(rows=6, cols=12))
+    assert table.to_grid() == values.tolist()
+
+
+def test_a_number_touching_its_cells_side_border_is_read_not_dropped_with_the_border():
+    """mini.css (dark), left-aligned, Roboto 13 px at 1.25x, JPEG q85 (a new user's picture, its first
+    five columns): the first column's numbers touch the table's left border. Joined to it, a 4 was
+    dropped as part of a line and its cell read empty, silently."""
+    import json
+
+    from recognizer.imageio import read_image
+    from recognizer.predictor import TableReader
+
+    name = "mini-dark-numbers-touching-the-left-border-1.25x-q85"
+    data = Path(__file__).parent / "data"
+    truth = json.loads((data / f"{name}.json").read_text())
+    table = TableReader.from_settings(ModelSettings()).read(read_image(data / f"{name}.png", 50_000_000),
+                                                             TableShape(rows=10, cols=5, skip_rows=1))
+    assert table.to_grid() == truth

@@ -21,7 +21,7 @@ from selenium.common.exceptions import (
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.wait import WebDriverWait
 
-from robot.browser.driver import DRIVER_FAILURES, Driver, Element, first_line
+from robot.browser.driver import DRIVER_FAILURES, Driver, Element, first_line, gone
 from robot.errors import (
     InvalidSelector,
     PageLoadFailed,
@@ -109,13 +109,23 @@ def wait_until(
     hint: str = "",
 ) -> T:
     """The one polling wait: re-check `condition` until it returns something truthy, else raise `error`.
+    An element that left its document meanwhile (`gone`) is looked for again at the next poll.
     A selector the browser refuses as CSS becomes `InvalidSelector` (with `hint`, which names the config key)."""
     wait = WebDriverWait(
         driver, timeout, poll_frequency=POLL_INTERVAL_S,
         ignored_exceptions=(NoSuchElementException, StaleElementReferenceException),
     )
+
+    def polled(d: Driver) -> T | bool:
+        try:
+            return condition(d)
+        except WebDriverException as exc:
+            if gone(exc):  # stale, or Chromium's other name for it (SeleniumHQ/selenium#15401)
+                return False
+            raise
+
     try:
-        return wait.until(condition)
+        return wait.until(polled)
     except InvalidSelectorException as exc:
         tail = f"; {hint}" if hint else ""
         raise InvalidSelector(f"a selector is not valid CSS ({first_line(exc)}) while waiting for {what}{tail}") from None

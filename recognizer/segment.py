@@ -57,6 +57,7 @@ FAINT_EDGE = 0.5  # one-column tables: marks whose edges reach this share of the
 FAINT_PIXELS = 0.5  # ... fewer than this share of whose pixels pass it, are text too
 STRUCTURE_SPAN = 0.5  # components spanning this fraction of the table are lines / frames
 STRUCTURE_ELONGATION = 4.0  # ... when also this elongated
+EDGE_RULE = 3  # a line this close to a side of the picture (pixels), along half of it, is the table's own border
 LINE_GAP = 4  # gaps up to this many pixels along a line are bridged: a dashed or dotted border (CSS draws 2px
 #               gaps per px of border, the edges' mask narrows them by 2) is one line
 LINE_BRIDGE = np.ones((1, LINE_GAP + 1), np.uint8)
@@ -170,6 +171,7 @@ def marks(mask: np.ndarray) -> tuple[np.ndarray, str | None]:
     HIDDEN_FUSED, many marks as high as a cell and as wide, holding nothing, are left out as too
     high (the numbers that parted are the text; the rest went with their rings)."""
     H, W = mask.shape
+    mask = without_edge_rules(mask)
     _, labels, stats = components(mask)
     boxes = stats[1:, :4]
     if len(boxes) == 0:
@@ -216,6 +218,29 @@ def marks(mask: np.ndarray) -> tuple[np.ndarray, str | None]:
     if small.sum() >= HIDDEN_SHARE * len(boxes):
         return boxes, HIDDEN_INSIDE
     return boxes, HIDDEN_FUSED if rings.sum() >= HIDDEN_SHARE * len(boxes) else None
+
+
+def without_edge_rules(mask: np.ndarray) -> np.ndarray:
+    """The mask without the rules along the picture's sides (within EDGE_RULE pixels of a side, along
+    STRUCTURE_SPAN of it): a table's own border, which labels set tight against it join (mini.css's
+    letters beside the rows, at the left border), and would go with it as structure, the header
+    count then taking a column of data. The rest of a ruled grid is structure as before."""
+    H, W = mask.shape
+    side = min(EDGE_RULE, H // 4, W // 4)
+    if side < 1:
+        return mask
+    strips = ((np.s_[:, :side], 0, H), (np.s_[:, W - side:], 0, H), (np.s_[:side, :], 1, W), (np.s_[H - side:, :], 1, W))
+    ruled = [(where, np.count_nonzero(mask[where], axis=axis) >= STRUCTURE_SPAN * length) for where, axis, length in strips]
+    if not any(r.any() for _, r in ruled):
+        return mask
+    out = mask.copy()
+    for (where, axis, _), (_, rule) in zip(strips, ruled):
+        strip = out[where]
+        if axis == 0:
+            strip[:, rule] = 0
+        else:
+            strip[rule, :] = 0
+    return out
 
 
 def dashed_lines(mask: np.ndarray, labels: np.ndarray, stats: np.ndarray, structure: np.ndarray) -> np.ndarray:

@@ -433,18 +433,23 @@ def test_a_monospace_zero_with_a_bar_inside_is_a_digit_not_a_ring_around_it(size
     assert table.to_grid() == values.tolist()
 
 
-def test_a_number_touching_its_cells_side_border_is_read_not_dropped_with_the_border():
-    """mini.css (dark), left-aligned, Roboto 13 px at 1.25x, JPEG q85 (a new user's picture, its first
-    five columns): the first column's numbers touch the table's left border. Joined to it, a 4 was
-    dropped as part of a line and its cell read empty, silently."""
+@pytest.mark.parametrize("name,shape", [
+    # Roboto 13 px at 1.25x, JPEG q85, left-aligned: a 4 joined to the left border was dropped as part
+    # of a line, and its cell read empty, silently.
+    ("mini-dark-numbers-touching-the-left-border-1.25x-q85", TableShape(rows=10, cols=5, skip_rows=1)),
+    # Open Sans 18 px, JPEG q70: the letters beside the rows, joined to the border, went with it, and
+    # the header count took the first data column (segment.without_edge_rules).
+    ("mini-dark-letters-beside-the-rows-at-the-border-q70", TableShape(skip_rows=1, skip_cols=1)),
+])
+def test_what_touches_the_tables_own_border_is_read_not_dropped_with_the_border(name, shape):
+    """mini.css (dark): a new user's pictures (their first five data columns), where the first
+    column's text touches the table's left border."""
     import json
 
     from recognizer.imageio import read_image
     from recognizer.predictor import TableReader
 
-    name = "mini-dark-numbers-touching-the-left-border-1.25x-q85"
     data = Path(__file__).parent / "data"
     truth = json.loads((data / f"{name}.json").read_text())
-    table = TableReader.from_settings(ModelSettings()).read(read_image(data / f"{name}.png", 50_000_000),
-                                                             TableShape(rows=10, cols=5, skip_rows=1))
+    table = TableReader.from_settings(ModelSettings()).read(read_image(data / f"{name}.png", 50_000_000), shape)
     assert table.to_grid() == truth

@@ -757,3 +757,14 @@ def test_a_row_label_run_into_an_empty_first_cell_is_told_from_the_cells_own_num
     grid = find_grid(image, TableShape(rows=10, cols=20, skip_rows=1, skip_cols=1))
     run_in = run_into_the_first_column(image, grid).reshape(10, 20)
     assert run_in[9, 0] and run_in.sum() == 1
+
+
+def test_labels_set_tight_against_the_tables_own_border_are_a_column_not_part_of_the_border():
+    """mini.css (dark), Open Sans 18 px, JPEG q70 (a new user's picture, its first five data columns):
+    the letters A..H beside the rows touch the table's left border, the picture's first pixel
+    column. Joined to it, they went with it as structure, and the header count took the first data
+    column: every value one column over, silently."""
+    image = screenshot("mini-dark-letters-beside-the-rows-at-the-border-q70.png")
+    grid = find_grid(image, TableShape(skip_rows=1, skip_cols=1))
+    assert grid.shape == (8, 5)
+    assert grid.cols[0][0] > 40  # the data starts right of the letters (at x = 59)

@@ -234,17 +234,22 @@ def check_not_axes(table: Table) -> None:
     # 70,000,000 places (37 ** 5).
     # A strip (one row or column) that does so for STRIP_TICKS is one too: a chart's axis alone, its plot
     # beside it (37 ** 3 to one per place; none of the gallery's 128 strips).
+    # So is a first column that steps down evenly (30, 25, 20, ...): a y axis at the left, whose numbers
+    # fall down the picture; row labels count up (1, 2, 3), and are a header's, not an axis.
     ticks = AXIS_TICKS if rows > 1 and cols > 1 else STRIP_TICKS
-    for what, line in (("row", grid[-1]), ("column", [r[-1] for r in grid])):
+    lines = [("last row", grid[-1], False), ("last column", [r[-1] for r in grid], False)]
+    if rows > 1 and cols > 1:
+        lines.append(("first column", [r[0] for r in grid], True))
+    for what, line, falling in lines:
         placed = [(k, v) for k, v in enumerate(line) if v is not None]
         for start in range(len(placed) - ticks + 1):
             (k0, v0), (k1, v1) = placed[start:start + 2]
             step = (v1 - v0) / (k1 - k0)
             run = placed[start:start + ticks]
-            if step and all(v == v0 + step * (k - k0) for k, v in run):
+            if (step < 0 if falling else step) and all(v == v0 + step * (k - k0) for k, v in run):
                 raise NotATableError(
-                    f"no table found: its last {what} counts {', '.join(str(v) for _, v in run[:3])}, ... as a "
-                    "chart's axis does (if it is a table, its last line is labels: crop them off)")
+                    f"no table found: its {what} counts {', '.join(str(v) for _, v in run[:3])}, ... as a "
+                    "chart's axis does (if it is a table, that line is labels: crop them off)")
     if min(rows, cols) < 2 or rows * cols < AXES_CELLS:
         return
     filled = [[v is not None for v in row] for row in grid]

@@ -203,7 +203,7 @@ def test_numbers_only_along_an_outer_row_and_column_are_a_charts_axes_not_a_tabl
         return replace(table, cells=tuple(replace(c, value=None) if values[c.row, c.col] < 0 else c for c in table))
 
     chart = np.full((7, 6), -1)
-    chart[:, 0] = [30, 25, 20, 15, 10, 5, 0]  # y ticks, top to bottom
+    chart[:, 0] = [30, 25, 20, 15, 10, 8, 0]  # y ticks, top to bottom, the 5 misread (seven in step: an axis alone)
     chart[-1, :] = [0, 2, 4, 6, 8, 10]  # x ticks under them ("0" shared)
     with pytest.raises(NotATableError, match="chart's axes"):
         check_not_axes(sparse(chart))
@@ -240,6 +240,14 @@ def test_numbers_only_along_an_outer_row_and_column_are_a_charts_axes_not_a_tabl
     with pytest.raises(NotATableError, match="its last row counts 10, 15, 20, ..."):
         check_not_axes(sparse(ticks))
     check_not_axes(table_of(np.array([[5, 10, 15, 20, 7, 31, 2]])))  # a strip whose first four step evenly
+    y_axis = np.full((8, 6), -1)
+    y_axis[:, 0] = [30, 25, 20, 15, 10, 5, 0, -1]  # a bar chart's y ticks at the left, its hatching read as 1s
+    y_axis[1, 1:3] = y_axis[5, 2:] = 1
+    with pytest.raises(NotATableError, match="its first column counts 30, 25, 20, ..."):
+        check_not_axes(sparse(y_axis))
+    row_labels = random_values(8, 10, seed=7)
+    row_labels[:, 0] = np.arange(1, 9)  # labels 1..8 count up: a header's (check_no_header_left), no axis
+    check_not_axes(table_of(row_labels))
 
 
 def test_a_line_of_letters_read_as_numbers_unlike_the_rest_is_header_labels():

@@ -230,16 +230,15 @@ def without_edge_rules(mask: np.ndarray) -> np.ndarray:
     if side < 1:
         return mask
     strips = ((np.s_[:, :side], 0, H), (np.s_[:, W - side:], 0, H), (np.s_[:side, :], 1, W), (np.s_[H - side:, :], 1, W))
-    ruled = [(where, np.count_nonzero(mask[where], axis=axis) >= STRUCTURE_SPAN * length) for where, axis, length in strips]
-    if not any(r.any() for _, r in ruled):
+    rules = [np.count_nonzero(mask[where], axis=axis) >= STRUCTURE_SPAN * length for where, axis, length in strips]
+    if not any(rule.any() for rule in rules):
         return mask
     out = mask.copy()
-    for (where, axis, _), (_, rule) in zip(strips, ruled):
-        strip = out[where]
+    for (where, axis, _), rule in zip(strips, rules):
         if axis == 0:
-            strip[:, rule] = 0
+            out[where][:, rule] = 0  # a basic slice is a view: this clears `out`'s columns
         else:
-            strip[rule, :] = 0
+            out[where][rule] = 0
     return out
 
 

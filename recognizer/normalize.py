@@ -169,7 +169,7 @@ def shrink(cells: np.ndarray, text_height: float | None = None) -> np.ndarray:
     return cells
 
 
-def ink_components(ink: np.ndarray, text_height: float | None = None, borders: bool = False
+def ink_components(ink: np.ndarray, text_height: float | None = None, borders: bool = False, reading: bool = False
                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Ink mosaic (N, h + 1, w) -> the number's strokes in each crop: a 0/1 mask (N, h + 1, w) of
     the kept components' ink (found once patches of shine are gone, `near_cores`), and each crop's
@@ -184,7 +184,8 @@ def ink_components(ink: np.ndarray, text_height: float | None = None, borders: b
     ellipsis (`ellipsis_after`), beside the middle of its ring, or with a piece far beside it
     (`apart_from_number`): the model's reading of it is to be checked, however sure. With `borders`
     too (a crop's first reading, on its own background), a cell's thin side border goes first
-    (`without_borders`), so that a number touching it stays."""
+    (`without_borders`), so that a number touching it stays. `reading` (implied by the text height):
+    a narrow 0 around its own dot or bar is no ring (`nested`); training crops come without it."""
     n, rows, w = ink.shape
     h = rows - 1
     peak = ink.reshape(n, -1).max(axis=1).astype(np.int32)
@@ -228,7 +229,8 @@ def ink_components(ink: np.ndarray, text_height: float | None = None, borders: b
     candidates &= ~weak
     if text_height:
         candidates &= ~off_the_line(crop, y, bh, area, candidates, h, text_height)
-    kept = candidates & ~enclosing(crop, x, y, bw, bh, candidates, crop_labels if text_height else None)
+    kept = candidates & ~enclosing(crop, x, y, bw, bh, candidates, crop_labels if text_height else None,
+                                   zeros=reading or bool(text_height))
     if text_height:
         # Holders are thin (a ring, a frame: not a patch of shine around a digit) and strong.
         holders = shapes & (area <= HOLLOW * bw * bh) & ~weak
@@ -471,17 +473,17 @@ def off_the_line(crop: np.ndarray, y: np.ndarray, h: np.ndarray, area: np.ndarra
 
 
 def enclosing(crop: np.ndarray, x: np.ndarray, y: np.ndarray, w: np.ndarray, h: np.ndarray,
-              candidates: np.ndarray, labels: np.ndarray | None = None) -> np.ndarray:
+              candidates: np.ndarray, labels: np.ndarray | None = None, zeros: bool = False) -> np.ndarray:
     """Components around another of the same crop: a ring, a chip's rim or a frame around the
     number, never a digit (a digit's holes hold no ink). Only candidates count as the inner one,
     and only inner ones of some size: JPEG specks in a 0's hole do not make it a ring. With the
     crops' `labels` (reading), the outer one must lie on all four sides of the inner one's centre
-    (`surrounds`), not just have it in its box."""
+    (`surrounds`), not just have it in its box. `zeros`: as `nested`."""
     idx = np.flatnonzero(candidates)
     out = np.zeros(len(x), bool)
     if len(idx) < 2:
         return out
-    _, around = nested(crop, x, y, w, h, idx, idx, zeros=labels is not None)
+    _, around = nested(crop, x, y, w, h, idx, idx, zeros=zeros)
     if labels is not None:
         around = surrounds(labels, idx, idx, around, crop, x, y, w, h)
     out[idx] = around.any(axis=1)
@@ -493,7 +495,7 @@ def nested(crop: np.ndarray, x: np.ndarray, y: np.ndarray, w: np.ndarray, h: np.
     """(len(outer), len(inner)): whether each `inner` component's centre lies in each `outer` one's
     box, in the same crop; and whether, besides, it is of a size an outline holds (INNER_HEIGHT) and,
     with `zeros`, is not the dot or bar in a monospace font's 0 (ZERO_NARROW, ZERO_MARK), which holds
-    no number. Only when reading (the text height known): training crops, and so the shipped model,
+    no number. Only when reading (`ink_components`' `reading`): training crops, and so the shipped model,
     were made without it (a model trained with it read win98's pixel font worse, 4 cells silently
     wrong in a gallery draw)."""
     inside = np.zeros((len(outer), len(inner)), bool)
@@ -621,21 +623,23 @@ def ink_shapes(inputs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return width / (y1 - y0 + 1), (middle & ~cols).any(axis=1)
 
 
-def normalize_batch(cells: list[np.ndarray] | np.ndarray, text_height: float | None = None) -> tuple[np.ndarray, list[bool]]:
+def normalize_batch(cells: list[np.ndarray] | np.ndarray, text_height: float | None = None, *, reading: bool = False
+                    ) -> tuple[np.ndarray, list[bool]]:
     """Normalise crops: a list (BGR or grey uint8, any sizes) or one (N, h, w) stack of grey
     crops, which is fastest (`segment.crop_cells` gives one), with the table's text height when
-    known (segmentation's). Returns the (N_nonempty, S, S, 1) float32 inputs in crop order, and
+    known (segmentation's), and whether they are read rather than trained on (`reading`: a page's
+    cell boxes, `ink_components`). Returns the (N_nonempty, S, S, 1) float32 inputs in crop order, and
     an is-empty flag per crop."""
     if isinstance(cells, np.ndarray) and cells.ndim == 3:
-        inputs, empty, _ = normalize_table(cells, text_height)
-        return inputs, empty
+        inputs, has_ink, _ = normalize_stack(cells, text_height, reading)
+        return inputs[..., None], (~has_ink).tolist()
     cells = [grey(c) for c in cells]
     by_shape: dict[tuple[int, int], list[int]] = defaultdict(list)
     for i, cell in enumerate(cells):
         by_shape[cell.shape[:2]].append(i)
     results: list[np.ndarray | None] = [None] * len(cells)
     for same_shape in by_shape.values():
-        inputs, has_ink, _ = normalize_stack(np.stack([cells[i] for i in same_shape]), text_height)
+        inputs, has_ink, _ = normalize_stack(np.stack([cells[i] for i in same_shape]), text_height, reading)
         for i, x in zip(np.asarray(same_shape)[has_ink], inputs):
             results[i] = x
     inputs = [r for r in results if r is not None]
@@ -652,7 +656,8 @@ def normalize_table(cells: np.ndarray, text_height: float | None = None) -> tupl
     return inputs[..., None], (~has_ink).tolist(), odd.tolist()
 
 
-def normalize_stack(cells: np.ndarray, text_height: float | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def normalize_stack(cells: np.ndarray, text_height: float | None = None, reading: bool = False
+                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(N, h, w) grey crops -> (model inputs (M, S, S) float32 of the crops with ink, has-ink flag (N,),
     odd flag (N,): `ink_components`)."""
     n, h, w = cells.shape
@@ -660,7 +665,7 @@ def normalize_stack(cells: np.ndarray, text_height: float | None = None) -> tupl
         return np.zeros((0, INPUT_SIZE, INPUT_SIZE), np.float32), np.zeros(n, bool), np.zeros(n, bool)
     cells = shrink(cells, text_height)
     text_height = text_height and text_height * cells.shape[1] / h  # shrinking halves crops
-    inputs, has_ink, odd, heights, _ = normalize_shrunk(cells, text_height)
+    inputs, has_ink, odd, heights, _ = normalize_shrunk(cells, text_height, reading=reading)
     if text_height:
         inputs, has_ink, odd, heights = reread_on_line_grounds(cells, text_height, inputs, has_ink, odd, heights)
         # Far less high than the table's other numbers: one dash of an empty place's dashed ring
@@ -719,15 +724,15 @@ def reread_on_line_grounds(cells: np.ndarray, text_height: float, inputs: np.nda
     return np.stack([per_crop[i] for i in order]), has, odd, heights
 
 
-def normalize_shrunk(cells: np.ndarray, text_height: float | None, levels: np.ndarray | None = None
-                     ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+def normalize_shrunk(cells: np.ndarray, text_height: float | None, levels: np.ndarray | None = None,
+                     reading: bool = False) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """`normalize_stack` on crops already shrunk (`text_height` in their pixels), on their own or the
     given background levels; with each crop's ink height and width (0: none) besides."""
     per_mosaic = max(1, MOSAIC_ROWS // (cells.shape[1] + 1))
     inputs, has_ink, odds, heights, widths = [], [], [], [], []
     for start in range(0, len(cells), per_mosaic):
         ink = ink_maps(cells[start : start + per_mosaic], None if levels is None else levels[start : start + per_mosaic])
-        mask, boxes, odd = ink_components(ink, text_height, borders=levels is None)
+        mask, boxes, odd = ink_components(ink, text_height, borders=levels is None, reading=reading)
         x, has = glyphs(ink, mask, boxes)
         inputs.append(x)
         has_ink.append(has)

@@ -148,7 +148,7 @@ class TableReader:
             raise SegmentationError(f"{source or 'image'}: reading given cell boxes needs rows and cols")
         check_inside(boxes, *luma.shape, source or "the image")
         ordered = arrange(boxes, shape.rows, shape.cols, source or "the image")
-        inputs, empty = normalize_batch(crop_boxes(luma, ordered))
+        inputs, empty = normalize_batch(crop_boxes(luma, ordered), reading=True)
         cells = self._classify(inputs, empty, ordered, shape.cols)
         table = Table(shape.rows, shape.cols, tuple(cells), source=source, meta={"cell_boxes": "page"})
         check_is_table(table, refuse_unreadable)

@@ -297,13 +297,14 @@ def check_no_header_left(table: Table, shape: TableShape | None = None, lone: Se
             raise HeaderTakenForData(
                 f"data {what} 1 is empty right after the header: is it part of the header? pass --rows/--cols "
                 "(and --skip-rows/--skip-cols), or rows/cols in the table's config", what, 0, False)
-    lone = lone or [False] * (table.rows * table.cols)
+    cols = table.cols
+    doubts = [doubted(c) for c in table]  # row-major, as `lone`
+    lone = lone or [False] * len(doubts)
     numbers = sum(c.value is not None for c in table)
-    odd_total = sum(doubted(c) or g for c, g in zip(table, lone))
-    lines = [("row", i, grid[i], [doubted(c) for c in table if c.row == i], lone[i * table.cols:(i + 1) * table.cols])
+    odd_total = sum(d or g for d, g in zip(doubts, lone))
+    lines = [("row", i, grid[i], doubts[i * cols:(i + 1) * cols], lone[i * cols:(i + 1) * cols])
              for i in range(min(2, table.rows))]
-    lines += [("column", j, [r[j] for r in grid], [doubted(c) for c in table if c.col == j], lone[j::table.cols])
-              for j in range(min(2, table.cols))]
+    lines += [("column", j, [r[j] for r in grid], doubts[j::cols], lone[j::cols]) for j in range(min(2, cols))]
     for what, index, line, flags, letters in lines:
         values = [v for v in line if v is not None]
         if len(values) < 3:

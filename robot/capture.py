@@ -16,7 +16,6 @@ from urllib.parse import urlsplit
 
 from selenium.common.exceptions import (
     JavascriptException,
-    StaleElementReferenceException,
     WebDriverException,
 )
 from selenium.webdriver.common.by import By
@@ -107,7 +106,7 @@ def login(
         # sees its "log out" link on the login page): success counts once the form is gone.
         try:
             return not user_field.is_displayed()
-        except (StaleElementReferenceException, WebDriverException):  # "does not belong to the document"
+        except WebDriverException:  # stale, "does not belong to the document", or any other: the form is gone
             return True
 
     def outcome(d: Driver) -> str | bool:

@@ -14,7 +14,6 @@ from typing import Callable, TypeVar
 from selenium.common.exceptions import (
     InvalidSelectorException,
     NoSuchElementException,
-    StaleElementReferenceException,
     TimeoutException,
     WebDriverException,
 )
@@ -113,7 +112,7 @@ def wait_until(
     A selector the browser refuses as CSS becomes `InvalidSelector` (with `hint`, which names the config key)."""
     wait = WebDriverWait(
         driver, timeout, poll_frequency=POLL_INTERVAL_S,
-        ignored_exceptions=(NoSuchElementException, StaleElementReferenceException),
+        ignored_exceptions=(NoSuchElementException,),  # a stale element: `polled`
     )
 
     def polled(d: Driver) -> T | bool:

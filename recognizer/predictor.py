@@ -300,12 +300,14 @@ def check_no_header_left(table: Table, shape: TableShape | None = None, lone: Se
     cols = table.cols
     doubts = [doubted(c) for c in table]  # row-major, as `lone`
     lone = lone or [False] * len(doubts)
-    numbers = sum(c.value is not None for c in table)
-    odd_total = sum(d or g for d, g in zip(doubts, lone))
-    lines = [("row", i, grid[i], doubts[i * cols:(i + 1) * cols], lone[i * cols:(i + 1) * cols])
-             for i in range(min(2, table.rows))]
-    lines += [("column", j, [r[j] for r in grid], doubts[j::cols], lone[j::cols]) for j in range(min(2, cols))]
-    for what, index, line, flags, letters in lines:
+    # The rest of the table, a line is measured against, leaves out the first row and column: the
+    # other one may be a header of letters too (letters over the columns and beside the rows).
+    body = [c.row > 0 and c.col > 0 and c.value is not None for c in table]
+    lines = [("row", i, grid[i], doubts[i * cols:(i + 1) * cols], lone[i * cols:(i + 1) * cols],
+              [k // cols == i for k in range(len(body))]) for i in range(min(2, table.rows))]
+    lines += [("column", j, [r[j] for r in grid], doubts[j::cols], lone[j::cols],
+               [k % cols == j for k in range(len(body))]) for j in range(min(2, cols))]
+    for what, index, line, flags, letters, on_line in lines:
         values = [v for v in line if v is not None]
         if len(values) < 3:
             continue
@@ -336,8 +338,10 @@ def check_no_header_left(table: Table, shape: TableShape | None = None, lone: Se
         # (`lone`), far above the rest of the table's. Serif letters read as single digits (B, E, R as 8)
         # look like numbers; the rest of the row's letters do not.
         odd = sum(d or g for d, g in zip(flags, letters))
+        rest = [k for k, (b, o) in enumerate(zip(body, on_line)) if b and not o]
+        odd_rest = sum(doubts[k] or lone[k] for k in rest)
         if odd >= max(LETTERS_LINE[0], LETTERS_LINE[1] * len(values)) and \
-                odd / len(values) >= LETTERS_APART * (odd_total - odd) / max(1, numbers - len(values)):
+                odd / len(values) >= LETTERS_APART * odd_rest / max(1, len(rest)):
             raise HeaderTakenForData(
                 f"data {what} {index + 1} looks like header labels ({odd} of its {len(values)} marks read as "
                 "numbers are unlike the table's): pass --rows/--cols (and --skip-rows/--skip-cols), or rows/cols "

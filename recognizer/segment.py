@@ -701,12 +701,34 @@ def ends_filled(spans: list[tuple[int, int]], skip: int, expected: int | None, l
     lead = (missing + excess) / 2  # the cells missing before and after: lead + trail = missing, lead - trail = excess
     k = round(lead)
     if abs(lead - k) > END_TOLERANCE or not 0 <= k <= missing:
-        return spans
+        return spans[:skip] + squeezed if (squeezed := ends_squeezed(data, start, limit, pitch, missing)) else spans
     before = [(int(a0 - i * pitch), int(b0 - i * pitch)) for i in range(k, 0, -1)]
     after = [(int(a1 + i * pitch), int(b1 + i * pitch)) for i in range(1, missing - k + 1)]
     if (before and (before[0][0] + before[0][1]) / 2 < start) or (after and (after[-1][0] + after[-1][1]) / 2 > limit):
-        return spans
+        return spans[:skip] + squeezed if (squeezed := ends_squeezed(data, start, limit, pitch, missing)) else spans
     return spans[:skip] + before + data + after
+
+
+def ends_squeezed(data: list[tuple[int, int]], start: float, limit: float, pitch: float, missing: int
+                  ) -> list[tuple[int, int]] | None:
+    """The data with `missing` empty cells shared out over the room at one end, where only that end
+    has room (the other's first number within half a pitch of the picture's side): an HTML table
+    as wide as its page gives its empty columns only their padding, so they are narrower than the
+    data's pitch, and the numbers left-aligned in wide cells keep the margins out of step with the
+    cells' middles: both ways above miss them. None where both ends, or neither, have room."""
+    (a0, b0), (a1, b1) = data[0], data[-1]
+    room_before = (a0 + b0) / 2 - start - pitch / 2
+    room_after = limit - (a1 + b1) / 2 - pitch / 2
+    least = missing * pitch / 4  # an empty cell is at least its padding wide: a quarter pitch, say
+    if (room_before >= least) == (room_after >= least) or min(room_before, room_after) > 0:
+        return None
+    if room_after >= least:
+        edge = b1 + (pitch - (b1 - a1)) / 2
+        share = (limit - edge) / missing
+        return data + [(int(edge + (i + 0.25) * share), int(edge + (i + 0.75) * share)) for i in range(missing)]
+    edge = a0 - (pitch - (b0 - a0)) / 2
+    share = (edge - start) / missing
+    return [(int(start + (i + 0.25) * share), int(start + (i + 0.75) * share)) for i in range(missing)] + data
 
 
 def data_side(boxes: np.ndarray, col_spans: list[tuple[int, int]], skip_cols: int) -> np.ndarray:

@@ -175,7 +175,13 @@ def test_empty_end_cells_are_added_only_where_the_margins_hold_them():
 
     spans = [(10, 30), (60, 80), (110, 130)]  # pitch 50: three numbers, then chips drawn as nothing
     assert ends_filled(spans, 0, 5, 240) == spans + [(160, 180), (210, 230)]  # margins 10 and 10
-    assert ends_filled(spans, 0, 5, 180) == spans  # no room for two more: a shape mismatch follows
+    assert ends_filled(spans, 0, 5, 160) == spans  # no room for two more: a shape mismatch follows
+    # An HTML table as wide as its page gives empty columns only their padding: two narrow ones fit in
+    # the room after the last number, not at the pitch; the first number is at the left side (none before).
+    squeezed = ends_filled(spans, 0, 5, 190)
+    assert squeezed[:3] == spans and len(squeezed) == 5 and 130 < squeezed[3][0] < squeezed[3][1] < squeezed[4][0] < squeezed[4][1] <= 190
+    half = [(a + 20, b + 20) for a, b in spans]  # half a cell before: neither way fits, so neither guesses
+    assert ends_filled(half, 0, 5, 230) == half
     assert ends_filled(spans, 0, None, 1000) == spans  # no shape given: nothing is invented
     shifted = [(a + 50, b + 50) for a, b in spans]  # the first chip empty too
     assert ends_filled(shifted, 0, 5, 240) == [(10, 30)] + shifted + [(210, 230)]
@@ -768,3 +774,19 @@ def test_labels_set_tight_against_the_tables_own_border_are_a_column_not_part_of
     grid = find_grid(image, TableShape(skip_rows=1, skip_cols=1))
     assert grid.shape == (8, 5)
     assert grid.cols[0][0] > 40  # the data starts right of the letters (at x = 59)
+
+
+def test_a_strip_as_wide_as_its_page_keeps_its_narrow_trailing_empty_cells():
+    """Bootswatch's darkly theme, a 1x12 "last numbers" strip as wide as the page at 2x (JPEG q65),
+    its last two cells empty: an HTML table gives empty columns only their padding, and the numbers
+    sit left in their wide cells, so neither the data's pitch nor the margins' difference placed
+    them, and the given shape was refused ("found 1x10 cells")."""
+    image = screenshot("bootswatch-darkly-strip-two-trailing-empties-2x-q65.jpg")
+    grid = find_grid(image, TableShape(rows=1, cols=12))
+    import json
+
+    truth = json.loads((Path(__file__).parent / "data" / "bootswatch-darkly-strip-two-trailing-empties-2x-q65.json").read_text())
+    values = np.array([[-1 if v is None else v for v in line] for line in truth])
+    assert grid.shape == (1, 12) and (values[0, -2:] < 0).all()
+    check_cells(image, grid, values)
+    assert grid.cols[-2][0] > grid.cols[-3][1] - 1 and grid.cols[-1][1] <= image.shape[1]

@@ -303,11 +303,10 @@ def check_no_header_left(table: Table, shape: TableShape | None = None, lone: Se
     # The rest of the table, a line is measured against, leaves out the first row and column: the
     # other one may be a header of letters too (letters over the columns and beside the rows).
     body = [c.row > 0 and c.col > 0 and c.value is not None for c in table]
-    lines = [("row", i, grid[i], doubts[i * cols:(i + 1) * cols], lone[i * cols:(i + 1) * cols],
-              [k // cols == i for k in range(len(body))]) for i in range(min(2, table.rows))]
-    lines += [("column", j, [r[j] for r in grid], doubts[j::cols], lone[j::cols],
-               [k % cols == j for k in range(len(body))]) for j in range(min(2, cols))]
-    for what, index, line, flags, letters, on_line in lines:
+    lines = [("row", i, grid[i], doubts[i * cols:(i + 1) * cols], lone[i * cols:(i + 1) * cols])
+             for i in range(min(2, table.rows))]
+    lines += [("column", j, [r[j] for r in grid], doubts[j::cols], lone[j::cols]) for j in range(min(2, cols))]
+    for what, index, line, flags, letters in lines:
         values = [v for v in line if v is not None]
         if len(values) < 3:
             continue
@@ -338,7 +337,7 @@ def check_no_header_left(table: Table, shape: TableShape | None = None, lone: Se
         # (`lone`), far above the rest of the table's. Serif letters read as single digits (B, E, R as 8)
         # look like numbers; the rest of the row's letters do not.
         odd = sum(d or g for d, g in zip(flags, letters))
-        rest = [k for k, (b, o) in enumerate(zip(body, on_line)) if b and not o]
+        rest = [k for k, c in enumerate(table) if body[k] and (c.row if what == "row" else c.col) != index]
         odd_rest = sum(doubts[k] or lone[k] for k in rest)
         if odd >= max(LETTERS_LINE[0], LETTERS_LINE[1] * len(values)) and \
                 odd / len(values) >= LETTERS_APART * odd_rest / max(1, len(rest)):

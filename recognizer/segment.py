@@ -700,13 +700,14 @@ def ends_filled(spans: list[tuple[int, int]], skip: int, expected: int | None, l
         return spans
     lead = (missing + excess) / 2  # the cells missing before and after: lead + trail = missing, lead - trail = excess
     k = round(lead)
-    if abs(lead - k) > END_TOLERANCE or not 0 <= k <= missing:
-        return spans[:skip] + squeezed if (squeezed := ends_squeezed(data, start, limit, pitch, missing)) else spans
-    before = [(int(a0 - i * pitch), int(b0 - i * pitch)) for i in range(k, 0, -1)]
-    after = [(int(a1 + i * pitch), int(b1 + i * pitch)) for i in range(1, missing - k + 1)]
-    if (before and (before[0][0] + before[0][1]) / 2 < start) or (after and (after[-1][0] + after[-1][1]) / 2 > limit):
-        return spans[:skip] + squeezed if (squeezed := ends_squeezed(data, start, limit, pitch, missing)) else spans
-    return spans[:skip] + before + data + after
+    if abs(lead - k) <= END_TOLERANCE and 0 <= k <= missing:
+        before = [(int(a0 - i * pitch), int(b0 - i * pitch)) for i in range(k, 0, -1)]
+        after = [(int(a1 + i * pitch), int(b1 + i * pitch)) for i in range(1, missing - k + 1)]
+        if not ((before and (before[0][0] + before[0][1]) / 2 < start)
+                or (after and (after[-1][0] + after[-1][1]) / 2 > limit)):
+            return spans[:skip] + before + data + after
+    squeezed = ends_squeezed(data, start, limit, pitch, missing)
+    return spans[:skip] + squeezed if squeezed else spans
 
 
 def ends_squeezed(data: list[tuple[int, int]], start: float, limit: float, pitch: float, missing: int
@@ -720,7 +721,7 @@ def ends_squeezed(data: list[tuple[int, int]], start: float, limit: float, pitch
     room_before = (a0 + b0) / 2 - start - pitch / 2
     room_after = limit - (a1 + b1) / 2 - pitch / 2
     least = missing * pitch / 4  # an empty cell is at least its padding wide: a quarter pitch, say
-    if (room_before >= least) == (room_after >= least) or min(room_before, room_after) > 0:
+    if max(room_before, room_after) < least or min(room_before, room_after) > 0:
         return None
     if room_after >= least:
         edge = b1 + (pitch - (b1 - a1)) / 2

@@ -716,8 +716,11 @@ def ends_squeezed(data: list[tuple[int, int]], start: float, limit: float, pitch
     has room (the other's first number within half a pitch of the picture's side): an HTML table
     as wide as its page gives its empty columns only their padding, so they are narrower than the
     data's pitch, and the numbers left-aligned in wide cells keep the margins out of step with the
-    cells' middles: both ways above miss them. None where both ends, or neither, have room."""
+    cells' middles: both ways above miss them. None where both ends, or neither, have room, or where
+    the data steps unevenly (an empty cell inside, drawn narrower: `uneven_gap` places it later)."""
     (a0, b0), (a1, b1) = data[0], data[-1]
+    if np.diff([(a + b) / 2 for a, b in data]).max(initial=0) > (1 + PITCH_TOLERANCE) * pitch:
+        return None
     room_before = (a0 + b0) / 2 - start - pitch / 2
     room_after = limit - (a1 + b1) / 2 - pitch / 2
     least = missing * pitch / 4  # an empty cell is at least its padding wide: a quarter pitch, say

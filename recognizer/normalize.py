@@ -46,7 +46,7 @@ NEAR_STRONG = 1  # a patch of weak ink further than this (pixels) from any core 
 LINE_ASPECT = 8  # a component this many times longer than thick, across the crop, is a line
 SPECK_TEXT = 0.5  # with the table's text height known, specks are under this * its height (pixels)
 LINE_OVERHANG = 0.25  # ... and nothing of a number reaches further out of it than this many text heights
-LINE_REACH = 1.2  # the line of text: this many text heights from the strongest stroke's bottom up and top down
+LINE_REACH = 1.2  # the line of text: this many text heights (or its own heights, if taller) from a stroke's bottom up and top down
 ELLIPSIS_DOT = 0.25  # an ellipsis's dots are at most this many text heights wide and high, ...
 ELLIPSIS_LINE = 0.12  # ... their bottoms this close to the number's, ...
 ELLIPSIS_REACH = 1.6  # ... and all of them within this of its right edge (an ellipsis is about 1.3 text heights wide)
@@ -54,7 +54,11 @@ TINY_INK = 0.35  # with the text height known, a crop's ink holds a piece at lea
 SEGMENT_GAP = 0.1  # ... or two, one over the other, this many text heights apart (a seven-segment 1's halves) ...
 SEGMENT_WIDTH = 0.5  # ... each at most this many times as wide as high
 END_PIECE = 0.7  # a piece at either end of a crop's ink less high than this * its tallest, ...
-END_GAP = 0.15  # ... this many text heights or more beside the rest, is no digit of the number
+END_GAP = 0.15  # ... this many text heights or more beside the rest, is no digit of the number, ...
+OLDSTYLE_PIECE = 0.5  # ... unless it is at least this * the tallest high, within its height (give or take
+OLDSTYLE_LEVEL = 0.1  # this many text heights) and less than OLDSTYLE_GAP from the rest (a chip's stripe
+OLDSTYLE_GAP = 0.35  # lies further out): an old-style 1, 2 or 0 of x-height beside a 6 or 8 rising above it
+# or a 3, 4, 5, 7 or 9 falling below the line, Garamond's, Playfair's or Georgia's
 APART_GAP = 0.45  # a piece of any height this far beside the rest (segment.DIGIT_GAP parts numbers so), ...
 RIM_OFF = 1.0  # ... centred this many text heights or more from the crop's middle, the rest within CENTRED, ...
 CENTRED = 0.5
@@ -247,7 +251,7 @@ def ink_components(ink: np.ndarray, text_height: float | None = None, borders: b
     if text_height:
         dots, odd = ellipsis_after(crop, x, y, bw, bh, area, kept, n, text_height)
         kept &= ~dots
-        apart, beside = apart_from_number(crop, x, bw, bh, kept, n, text_height, w)
+        apart, beside = apart_from_number(crop, x, y, bw, bh, kept, n, text_height, w)
         kept &= ~apart
         odd |= beside
         kept &= ~dashed_outline(crop, y, bh, kept, n, text_height)
@@ -282,14 +286,16 @@ def stacked_bar(crop: np.ndarray, x: np.ndarray, y: np.ndarray, w: np.ndarray, h
     return out
 
 
-def apart_from_number(crop: np.ndarray, x: np.ndarray, w: np.ndarray, h: np.ndarray, kept: np.ndarray, n: int,
-                      text_height: float, width: int) -> tuple[np.ndarray, np.ndarray]:
+def apart_from_number(crop: np.ndarray, x: np.ndarray, y: np.ndarray, w: np.ndarray, h: np.ndarray,
+                      kept: np.ndarray, n: int, text_height: float, width: int) -> tuple[np.ndarray, np.ndarray]:
     """Kept components at either end of a crop's ink that are no digit of its number: far less high
     than its tallest piece (END_PIECE), wholly beside the rest (not above or below a piece of it, as
     a seven-segment digit's are) and a gap from it (END_GAP): the stripes of a chip's edge level with
     its number, where the rim inside is dashed and holds nothing (in a 27 or a 6, read as a sure 29
-    or not read at all). And (n,) whether a crop's ink has a piece of any height as far beside the
-    rest as segmentation parts two numbers (APART_GAP), far out in the crop (RIM_OFF) while the rest
+    or not read at all). A piece close by and within the tallest's height stays (OLDSTYLE_PIECE): an
+    old-style figure of x-height ("18" of Cormorant read as a sure 8 without its 1). And (n,)
+    whether a crop's ink has a piece of any height as far beside the rest as segmentation parts
+    two numbers (APART_GAP), far out in the crop (RIM_OFF) while the rest
     is about its middle (CENTRED), no bar: a chip's stripe as high as its number beside a 1 (read as a
     sure 14), or one number beside another in a crop that holds two; to be checked, for it may be a
     digit (a seven-segment 21's 1 sits that far from its 2, and, left-aligned in its tile, the 2 from
@@ -300,23 +306,35 @@ def apart_from_number(crop: np.ndarray, x: np.ndarray, w: np.ndarray, h: np.ndar
         return out, beside
     order = idx[np.lexsort((x[idx], crop[idx]))]  # by crop, then left to right
     c, left, right, high = crop[order], x[order], x[order] + w[order], h[order]
+    top = y[order]
     firsts = np.flatnonzero(np.r_[True, c[1:] != c[:-1]])  # each crop's pieces: firsts[i] .. lasts[i]
     lasts = np.r_[firsts[1:], len(order)] - 1
     is_last = np.zeros(len(order), bool)
     is_last[lasts] = True
     tallest = np.maximum.reduceat(high, firsts)
+    # The tallest piece's top and bottom, per crop (its first, left to right, if two are as high).
+    group = np.cumsum(np.r_[False, c[1:] != c[:-1]])
+    at = np.flatnonzero(high == tallest[group])
+    at = at[np.r_[True, group[at][1:] != group[at][:-1]]]
+    tall_top, tall_bottom = top[at], top[at] + high[at]
     before_last = np.maximum.reduceat(np.where(is_last, -1, right), firsts)  # the rest's right end
     far_right = np.maximum.reduceat(right, firsts)
     several = lasts > firsts
-    firsts, lasts, tallest, before_last, far_right = (a[several] for a in (firsts, lasts, tallest, before_last,
-                                                                           far_right))
+    firsts, lasts, tallest, before_last, far_right, tall_top, tall_bottom = (
+        a[several] for a in (firsts, lasts, tallest, before_last, far_right, tall_top, tall_bottom))
     # The first piece: the rest starts at the second's left edge (sorted), after the first ends.
     gap_first = left[firsts + 1] - right[firsts]
     # The last piece: the rest ends where the furthest right edge before it does.
     gap_last = left[lasts] - before_last
     short = END_PIECE * tallest
-    out[order[firsts[(gap_first >= END_GAP * text_height) & (high[firsts] < short)]]] = True
-    out[order[lasts[(gap_last >= END_GAP * text_height) & (high[lasts] < short)]]] = True
+    level = max(1.0, OLDSTYLE_LEVEL * text_height)
+
+    def stray(piece: np.ndarray, gap: np.ndarray) -> np.ndarray:
+        oldstyle = ((high[piece] >= OLDSTYLE_PIECE * tallest) & (gap < OLDSTYLE_GAP * text_height)
+                    & (top[piece] >= tall_top - level) & (top[piece] + high[piece] <= tall_bottom + level))
+        return (gap >= END_GAP * text_height) & (high[piece] < short) & ~oldstyle
+    out[order[firsts[stray(firsts, gap_first)]]] = True
+    out[order[lasts[stray(lasts, gap_last)]]] = True
     # Twice the distances from the crop's middle: of an end piece's centre, and of the rest's.
     wide = w[order] >= BAR_WIDTH * high
     far, mid = 2 * RIM_OFF * text_height, 2 * CENTRED * text_height
@@ -452,7 +470,8 @@ def off_the_line(crop: np.ndarray, y: np.ndarray, h: np.ndarray, area: np.ndarra
     rim above or below the number. The line is that of the candidate nearest the crop's middle
     row (crops are centred on their row's text; the larger one of two as near): it reaches
     LINE_REACH text heights up from that component's bottom and down from its top (a digit in
-    pieces stays whole)."""
+    pieces stays whole), or LINE_REACH of its own height where it is taller (old-style figures:
+    a 6 rising above the table's usual ink, the 3 of its 36 falling below the line)."""
     idx = np.flatnonzero(candidates)
     out = np.zeros(len(candidates), bool)
     if len(idx) == 0:
@@ -464,7 +483,7 @@ def off_the_line(crop: np.ndarray, y: np.ndarray, h: np.ndarray, area: np.ndarra
     anchor = np.zeros(int(crop.max()) + 1, np.int64)
     anchor[crop[idx][order][first]] = idx[order][first]
     a = anchor[crop[idx]]
-    reach = LINE_REACH * text_height
+    reach = LINE_REACH * np.maximum(text_height, h[a])
     lo, hi = (y[a] + h[a]) - reach, y[a] + reach
     inside = np.clip(np.minimum(y[idx] + h[idx], hi) - np.maximum(y[idx], lo), 0, None)
     beyond = np.maximum(lo - y[idx], y[idx] + h[idx] - hi)  # how far it reaches out of the line

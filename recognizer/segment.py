@@ -706,27 +706,30 @@ def ends_filled(spans: list[tuple[int, int]], skip: int, expected: int | None, l
         if not ((before and (before[0][0] + before[0][1]) / 2 < start)
                 or (after and (after[-1][0] + after[-1][1]) / 2 > limit)):
             return spans[:skip] + before + data + after
-    squeezed = ends_squeezed(data, start, limit, pitch, missing)
+    # Not after a header: the room before the data is then the header's gap, and a header row missed
+    # (dark text on a bright header) leaves its first data row taken for it and a sure empty row.
+    squeezed = None if skip else ends_squeezed(data, start, limit, pitch, missing)
     return spans[:skip] + squeezed if squeezed else spans
 
 
 def ends_squeezed(data: list[tuple[int, int]], start: float, limit: float, pitch: float, missing: int
                   ) -> list[tuple[int, int]] | None:
     """The data with `missing` empty cells shared out over the room at one end, where only that end
-    has room (the other's first number within half a pitch of the picture's side): an HTML table
-    as wide as its page gives its empty columns only their padding, so they are narrower than the
-    data's pitch, and the numbers left-aligned in wide cells keep the margins out of step with the
-    cells' middles: both ways above miss them. None where both ends, or neither, have room, or where
-    the data steps unevenly (an empty cell inside, drawn narrower: `uneven_gap` places it later)."""
+    has room for them (the other's first number less than a quarter pitch further from the
+    picture's side than half a pitch: no room for an empty cell there): an HTML table as wide as
+    its page gives its empty columns only their padding, so they are narrower than the data's
+    pitch, and the numbers left-aligned in wide cells keep the margins out of step with the cells'
+    middles: both ways above miss them. None where both ends, or neither, have room, or where the
+    data steps unevenly (an empty cell inside, drawn narrower: `uneven_gap` places it later)."""
     (a0, b0), (a1, b1) = data[0], data[-1]
     if np.diff([(a + b) / 2 for a, b in data]).max(initial=0) > (1 + PITCH_TOLERANCE) * pitch:
         return None
     room_before = (a0 + b0) / 2 - start - pitch / 2
     room_after = limit - (a1 + b1) / 2 - pitch / 2
-    least = missing * pitch / 4  # an empty cell is at least its padding wide: a quarter pitch, say
-    if max(room_before, room_after) < least or min(room_before, room_after) > 0:
+    cell = pitch / 4  # an empty cell is at least its padding wide: a quarter pitch, say
+    if max(room_before, room_after) < missing * cell or min(room_before, room_after) >= cell:
         return None
-    if room_after >= least:
+    if room_after >= missing * cell:
         edge = b1 + (pitch - (b1 - a1)) / 2
         share = (limit - edge) / missing
         return data + [(int(edge + (i + 0.25) * share), int(edge + (i + 0.75) * share)) for i in range(missing)]

@@ -362,6 +362,24 @@ def test_the_stripes_of_a_chips_edge_beside_its_number_are_no_digits_of_it():
     assert 12 <= x1 - x0 <= 17 and y1 - y0 >= 10
 
 
+@pytest.mark.parametrize("names, text_height, least", [
+    (("cormorant-oldstyle-18-17px.png", "cormorant-oldstyle-32-17px.png"), 12.0, 11),
+    (("playfair-oldstyle-36-1.5x-q65.png", "playfair-oldstyle-15-1.5x-q65.png"), 18.0, 20)])
+def test_an_old_style_figure_of_x_height_beside_a_tall_one_is_a_digit_of_the_number(names, text_height, least):
+    """Real crops (Cormorant Garamond at 17 px and Playfair Display at 20 px, 1.5x, JPEG q65, from npm's
+    @fontsource, in Chromium): old-style figures. An 18 whose 1 is of x-height beside an 8 that rises
+    above it, a 32 whose 2 is of x-height beside a 3 that falls below the line, a 15 whose 1 sits
+    inside the 5's height: the short piece at the end was dropped as a chip's stripe (18 read as a
+    sure 8, 32 as 3, 15 as 5). Close by and within the tall digit's height, it stays. And a 36 whose
+    3 falls below the line while its 6 rises above the table's usual text: the 3 was dropped as off
+    the line (a sure 6); the line is as tall as its tallest digit."""
+    from recognizer.normalize import ink_components, ink_maps
+
+    _, boxes, odd = ink_components(ink_maps(crops_of(*names)), text_height=text_height, borders=True, reading=True)
+    widths = boxes[:, 3] - boxes[:, 2]
+    assert (widths >= least).all() and not odd.any()  # both digits: one alone is at most 7 (13) px wide
+
+
 def test_a_seven_segment_digits_stacked_pieces_are_kept_and_a_short_piece_beside_is_not():
     from recognizer.normalize import ink_components, ink_maps
 

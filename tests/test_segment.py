@@ -182,11 +182,17 @@ def test_empty_end_cells_are_added_only_where_the_margins_hold_them():
     assert squeezed[:3] == spans and len(squeezed) == 5 and 130 < squeezed[3][0] < squeezed[3][1] < squeezed[4][0] < squeezed[4][1] <= 190
     half = [(a + 20, b + 20) for a, b in spans]  # half a cell before: neither way fits, so neither guesses
     assert ends_filled(half, 0, 5, 230) == half
+    near = [(a + 10, b + 10) for a, b in spans]  # 10 px further in: too little for an empty cell (pitch / 4)
+    squeezed = ends_filled(near, 0, 5, 200)
+    assert squeezed[:3] == near and len(squeezed) == 5 and 140 < squeezed[3][0] < squeezed[4][1] <= 200
     assert ends_filled(spans, 0, None, 1000) == spans  # no shape given: nothing is invented
     shifted = [(a + 50, b + 50) for a, b in spans]  # the first chip empty too
     assert ends_filled(shifted, 0, 5, 240) == [(10, 30)] + shifted + [(210, 230)]
     assert ends_filled([(10, 30)], 0, 4, 200) == [(10, 30), (60, 80), (110, 130), (160, 180)]  # one number
     assert ends_filled([(0, 5)] + spans, 1, 4, 190) == [(0, 5)] + spans + [(160, 180)]  # after a header
+    # ... but not squeezed in: a header missed leaves its first line of data taken for it, and the room
+    # after that would hold a sure empty line (mvp.css's dark table, dark "Spin N" on a bright header).
+    assert ends_filled([(0, 5)] + spans, 1, 5, 190) == [(0, 5)] + spans
 
 
 def test_a_column_split_in_two_is_rejoined_and_close_columns_are_not():
@@ -776,17 +782,37 @@ def test_labels_set_tight_against_the_tables_own_border_are_a_column_not_part_of
     assert grid.cols[0][0] > 40  # the data starts right of the letters (at x = 59)
 
 
-def test_a_strip_as_wide_as_its_page_keeps_its_narrow_trailing_empty_cells():
+@pytest.mark.parametrize("name", ["bootswatch-darkly-strip-two-trailing-empties-2x-q65",
+                                  "bootswatch-cosmo-strip-two-trailing-empties-1x-q73"])
+def test_a_strip_as_wide_as_its_page_keeps_its_narrow_trailing_empty_cells(name):
     """Bootswatch's darkly theme, a 1x12 "last numbers" strip as wide as the page at 2x (JPEG q65),
     its last two cells empty: an HTML table gives empty columns only their padding, and the numbers
     sit left in their wide cells, so neither the data's pitch nor the margins' difference placed
-    them, and the given shape was refused ("found 1x10 cells")."""
-    image = screenshot("bootswatch-darkly-strip-two-trailing-empties-2x-q65.jpg")
+    them, and the given shape was refused ("found 1x10 cells"). Cosmo's (Ubuntu from npm's
+    @fontsource, 1x, q73) centres them: its first number is 11 px further in than half a pitch,
+    too little for an empty cell, and was taken for room at both ends."""
+    image = screenshot(f"{name}.jpg")
     grid = find_grid(image, TableShape(rows=1, cols=12))
     import json
 
-    truth = json.loads((Path(__file__).parent / "data" / "bootswatch-darkly-strip-two-trailing-empties-2x-q65.json").read_text())
+    truth = json.loads((Path(__file__).parent / "data" / f"{name}.json").read_text())
     values = np.array([[-1 if v is None else v for v in line] for line in truth])
     assert grid.shape == (1, 12) and (values[0, -2:] < 0).all()
     check_cells(image, grid, values)
     assert grid.cols[-2][0] > grid.cols[-3][1] - 1 and grid.cols[-1][1] <= image.shape[1]
+
+
+def test_a_header_row_missed_leaves_no_sure_empty_row_in_its_place():
+    """mvp.css's dark table (Oswald from npm's @fontsource, JPEG q84): dark "Spin N" on a bright blue
+    header row, white numbers on dark rows. The header's text is not found, so the first row of
+    numbers is taken for the header, one row short of the given 8x15; squeezing a row into the gap
+    after it read 15 cells as surely empty. The first data row is found where it is, or the shape
+    is refused."""
+    image = screenshot("mvp-dark-bright-header-oswald-q84.jpg")
+    try:
+        grid = find_grid(image, TableShape(rows=8, cols=15, skip_rows=1))
+    except SegmentationError as exc:
+        assert "expected 8x15" in str(exc)
+    else:
+        top, bottom = grid.rows[0]
+        assert top < 60 < bottom  # the row of 18, 36, 35, ... (y 40-80)

@@ -55,6 +55,7 @@ MIN_TEXT_CONTRAST = 30  # edge strengths below this are background noise / JPEG 
 MAX_TEXT_CONTRAST = 120  # cap on the Otsu threshold so faint anti-aliased text survives
 FAINT_EDGE = 0.5  # one-column tables: marks whose edges reach this share of the threshold, ...
 FAINT_PIXELS = 0.5  # ... fewer than this share of whose pixels pass it, are text too
+HEADER_COLUMNS = 0.75  # faint marks over this share of the columns, a row above the rest: a header missed
 STRUCTURE_SPAN = 0.5  # components spanning this fraction of the table are lines / frames
 STRUCTURE_ELONGATION = 4.0  # ... when also this elongated
 EDGE_RULE = 3  # a line this close to a side of the picture (pixels), along half of it, is the table's own border
@@ -1185,6 +1186,16 @@ def find_grid(image: np.ndarray, shape: TableShape | None = None) -> Grid:
             retry = locate_at(image, located_at, shape, faint=True)
             if well_formed(retry) and len(retry.col_spans) == len(located.col_spans) and rows_kept(retry, located):
                 located = retry
+    if shape.skip_rows and well_formed(located) and room_above(located):
+        # Header rows expected, and a row's room above the first found: dark words on a bright header
+        # band (mvp.css's dark table), fainter than the data's white on dark, were missed, and the
+        # first row of numbers would be taken for the header, every row shifted. Faint marks over
+        # most of the data's columns, one row above, are that header.
+        with contextlib.suppress(SegmentationError):
+            retry = locate_at(image, located_at, shape, faint=True)
+            if (well_formed(retry) and len(retry.row_spans) == len(located.row_spans) + 1
+                    and rows_kept(retry, located) and header_over_columns(image, retry)):
+                located = retry
     if shrunk_at < 1 and well_formed(located):
         located = header_ends(image, located, shape, shrunk_at)
     row_spans, col_spans, text_h = located.row_spans, located.col_spans, located.text_height
@@ -1240,6 +1251,28 @@ def uneven_gap(spans: list[tuple[int, int]]) -> int | None:
     odd = ((centres >= UNEVEN_PITCH[0] * pitch) & (centres <= UNEVEN_PITCH[1] * pitch)
            & (gaps >= UNEVEN_SPACE * max(space, 1)))
     return int(np.flatnonzero(odd)[0]) if odd.any() else None
+
+
+def room_above(layout: Layout) -> bool:
+    """Whether a row of the layout's pitch fits above its first row."""
+    rows = layout.row_spans
+    return len(rows) >= 3 and rows[0][0] >= float(np.median(np.diff([a for a, _ in rows])))
+
+
+def header_over_columns(image: np.ndarray, layout: Layout) -> bool:
+    """Whether the layout's first row holds faint marks over most of its columns (a header's labels,
+    one per column), not a caption's few words."""
+    top, bottom = layout.row_spans[0]
+    boxes = text_boxes(text_mask(image[max(0, top - 2) : bottom + 2], faint=True))
+    if len(boxes) == 0:
+        return False
+    centres = boxes[:, 0] + boxes[:, 2] / 2
+    cols = np.asarray(layout.col_spans, float)
+    middles = cols.mean(axis=1)
+    reach = float(np.median(np.diff(middles))) / 2 if len(cols) > 1 else float(cols[0, 1] - cols[0, 0])
+    nearest = np.abs(centres[:, None] - middles[None, :]).argmin(axis=1)  # each mark's column ...
+    near = np.abs(centres - middles[nearest]) <= reach  # ... within half a pitch of its middle
+    return len(set(nearest[near].tolist())) >= HEADER_COLUMNS * len(cols)
 
 
 def header_ends(image: np.ndarray, layout: Layout, shape: TableShape, scale: float) -> Layout:

@@ -159,6 +159,13 @@ def test_a_header_taken_for_data_is_refused_not_shifted():
     words[1, :] = 8  # a row of one word read alike in every column
     with pytest.raises(SegmentationError, match="row 2 looks like header labels"):
         check_no_header_left(table_of(words))
+    most = data.copy()
+    most[0, :] = [24, 24, 4, 24, 24, 24, 4, 24, 24]  # "Spin 1".."Spin 9" in Audiowide, read alike in most cells
+    with pytest.raises(SegmentationError, match="row 1 looks like header labels"):
+        check_no_header_left(table_of(most))
+    few = data[:, :5].copy()
+    few[0, :] = [24, 24, 24, 4, 9]  # five values, three alike: chance does that too
+    check_no_header_left(table_of(few))
     joined = data.copy()
     joined[:, 0] = [21, 22, 23, 24, 25, 26]  # "Round 1".."Round 6", the word's last letter read as a 2
     with pytest.raises(SegmentationError, match="column 1 looks like header labels"):

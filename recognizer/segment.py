@@ -81,7 +81,8 @@ SPLIT_WIDTH = 1.15  # ... together no wider than this * a column, are one column
 APART_ROWS = 0.75  # two columns that never share a row, and fill this share of the rows together, are one ...
 APART_MIN_ROWS = 6  # ... where they hold numbers in at least this many rows (in four, it may be chance)
 SLIVER_WIDTH = 0.3  # a span narrower than this * the columns', ...
-SLIVER_GAP = 0.75  # ... less than this * the columns' gap from a neighbour, is a frame's side
+SLIVER_GAP = 0.75  # ... less than this * the columns' gap from a neighbour, is a frame's side ...
+SLIVER_REACH = 2.5  # ... if also less than this many text heights from it (a tile's frame is 1.3-1.6 away)
 HEADER_SLACK = 2  # pixels a first row's or column's crop keeps beyond its bound, towards the header
 BG_VOTES = 200  # about this many pixels of a crop vote for its background
 FEW_MARKS = 10  # a tenth of the expected cells or fewer: not the table yet, most likely
@@ -768,7 +769,7 @@ def data_columns(numbers: np.ndarray, row_spans: list[tuple[int, int]], lined_up
     column_of, column_sizes, column_spans = number_columns(numbers, text_h, shape.skip_cols)
     spans = kept_spans(numbers, column_of, well_supported(column_sizes), column_spans, 1, lined_up_rows)
     # Halves first: a seven-segment column's 1s, apart from their column's other digits, are no slivers.
-    found = aligned_apart_joined(slivers_dropped(halves_joined(spans)), numbers, row_spans, shape)
+    found = aligned_apart_joined(slivers_dropped(halves_joined(spans), text_h), numbers, row_spans, shape)
     spans = fill_missing(found)
     spans = header_merged(spans, shape.skip_cols, shape.cols, text_h, off_line=off_the_rows(spans, numbers, row_spans, text_h))
     return spans if shape.cols else unlabelled_dropped(spans, shape.skip_cols, set(found), labels)
@@ -852,16 +853,19 @@ def aligned_apart_joined(spans: list[tuple[int, int]], numbers: np.ndarray,
     return out
 
 
-def slivers_dropped(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+def slivers_dropped(spans: list[tuple[int, int]], text_h: float) -> list[tuple[int, int]]:
     """Columns without the slivers beside one: a span a fraction as wide as the columns, closer to
-    a neighbour than columns lie to each other, is the side of a frame around that neighbour's
-    number (a hot number's highlight), found in enough rows to make a column of its own. A column
-    of lone 1s is as narrow, but a whole column gap or more from both neighbours, however aligned."""
+    a neighbour than columns lie to each other, and within a few text heights, is the side of a
+    frame around that neighbour's number (a hot number's highlight), found in enough rows to make a
+    column of its own. A column of lone 1s is as narrow, but a whole column gap or more from both
+    neighbours, however aligned; in a strip of left-aligned numbers, a lone 1 before an 8 is closer
+    than the two-digit numbers lie to each other, but three text heights off."""
     if len(spans) < 4:
         return spans
     widths = np.array([b - a for a, b in spans])
     gaps = np.array([b0 - a1 for (_, a1), (b0, _) in itertools.pairwise(spans)], float)
-    near = np.minimum(np.append(gaps, np.inf), np.insert(gaps, 0, np.inf)) < SLIVER_GAP * median(gaps)
+    nearest = np.minimum(np.append(gaps, np.inf), np.insert(gaps, 0, np.inf))
+    near = (nearest < SLIVER_GAP * median(gaps)) & (nearest < SLIVER_REACH * text_h)
     sliver = (widths < SLIVER_WIDTH * median(widths)) & near
     return [span for span, drop in zip(spans, sliver) if not drop]
 

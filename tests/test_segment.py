@@ -424,9 +424,15 @@ def test_the_side_of_a_frame_beside_a_number_is_no_column():
 
     columns = [(15 + 32 * i, 34 + 32 * i) for i in range(15)]
     framed = columns[:9] + [(299, 301)] + columns[9:] + [(485, 486)]  # a hot number's frame, in enough rows
-    assert slivers_dropped(framed) == columns
+    assert slivers_dropped(framed, 14.0) == columns
     ones = [(15 + 32 * i, 34 + 32 * i) if i % 3 else (28 + 32 * i, 34 + 32 * i) for i in range(15)]
-    assert slivers_dropped(ones) == ones  # a column of 1s is narrow too, but a pitch from its neighbours
+    assert slivers_dropped(ones, 14.0) == ones  # a column of 1s is narrow too, but a pitch from its neighbours
+    # A strip of left-aligned numbers (Bootswatch flatly, Audiowide at 1.5x): a lone 1 first, 59 px
+    # before an 8, nearer than the two-digit numbers lie to each other, but three text heights off.
+    strip = [(13, 21), (80, 97), (165, 204), (293, 328), (420, 455), (540, 575), (640, 675), (740, 775), (860, 895)]
+    assert slivers_dropped(strip, 19.0) == strip
+    grid = find_grid(screenshot("bootswatch-flatly-strip-lone-1-first-audiowide-1.5x.png"))
+    assert grid.shape == (1, 10) and grid.cols[0][0] < 13 < grid.cols[0][1]  # the 1 keeps its place
 
 
 def test_frame_sides_inside_a_column_gap_are_no_columns_nor_stretch_a_row():
@@ -447,8 +453,8 @@ def test_frame_sides_inside_a_column_gap_are_no_columns_nor_stretch_a_row():
     from recognizer.segment import slivers_dropped
 
     columns = [(87 + 50 * i, 103 + 50 * i) for i in range(10)]
-    assert slivers_dropped(columns[:2] + [(170, 172)] + columns[2:]) == columns  # 17 and 14 px from its neighbours
-    assert slivers_dropped(columns + [(570, 572)]) == columns  # the last tile's right side, 18 px on
+    assert slivers_dropped(columns[:2] + [(170, 172)] + columns[2:], 11.0) == columns  # 17 and 14 px from its neighbours
+    assert slivers_dropped(columns + [(570, 572)], 11.0) == columns  # the last tile's right side, 18 px on
     grey = screenshot("hot-cold-frame-sides-q50.jpg")
     assert find_grid(grey, TableShape(rows=4, cols=10, skip_rows=1, skip_cols=1)).cols[0][0] < spin_1
 

@@ -84,12 +84,16 @@ SLIVER_WIDTH = 0.3  # a span narrower than this * the columns', ...
 SLIVER_GAP = 0.75  # ... less than this * the columns' gap from a neighbour, is a frame's side ...
 SLIVER_REACH = 2.5  # ... if also less than this many text heights from it (a tile's frame is 1.3-1.6 away)
 HEADER_SLACK = 2  # pixels a first row's or column's crop keeps beyond its bound, towards the header
+NARROW_SLACK = 3  # ... and a narrow column's crop beyond its bounds (its neighbours' edges are the normaliser's)
 BG_VOTES = 200  # about this many pixels of a crop vote for its background
 FEW_MARKS = 10  # a tenth of the expected cells or fewer: not the table yet, most likely
 PITCH_TOLERANCE = 0.25  # a gap within this of k pitches holds k-1 empty rows/columns ...
 UNLIKE_WIDTHS = 2.5  # ... unless a span beside it is more than this many times as wide as the spans usually are
 MIN_TEXT_HEIGHT = 5  # pixels; smaller "text" cannot be read
 LINE_COVER = 0.6  # a rule covers this share of the table's text area along its length
+RULE_REACH = 0.5  # a strip's cell rules are looked for this many text heights above and below its text ...
+MIN_RULED_CELL = 0.5  # ... and part it into cells at least this many text heights wide (no double borders) ...
+RULE_CONTRAST = 8  # ... where a pixel column differs by this much from those two pixels to either side
 HEADER_GAP = 0.6  # a span this much closer than the data's usual gap to the header's, and ...
 LABEL_GAP_RATIO = 1.5  # ... and this much closer to it than to the span after
 LINE_GAP_RATIO = 2.5  # ... (rows: a label's second line, under a word whose descenders narrow the gap)
@@ -625,6 +629,8 @@ def locate(image: np.ndarray, shape: TableShape | None = None, digit_gap: float 
     filled_cols = ends_filled(col_spans, shape.skip_cols, cols, width)
     if len(row_spans) - shape.skip_rows == 1 and cols and len(filled_cols) - shape.skip_cols < cols:
         filled_cols = narrow_empties(filled_cols, shape.skip_cols, cols, width)
+    if len(row_spans) - shape.skip_rows == 1 and shape.cols and len(filled_cols) - shape.skip_cols < shape.cols:
+        filled_cols = ruled_empties(image, filled_cols, shape.skip_cols, shape.cols, row_spans[-1], text_h)
     added = (len(filled_rows) - len(row_spans), len(filled_cols) - len(col_spans))
     return Layout(filled_rows, filled_cols, text_h, hidden, len(boxes), added)
 
@@ -655,6 +661,47 @@ def narrow_empties(spans: list[tuple[int, int]], skip: int, expected: int, limit
         out += [(int(edge + (i + 1) * space), int(edge + (i + 1) * space) + 1) for i in range(count)]
         if place < len(data):
             out.append(data[place])
+    return spans[:skip] + out
+
+
+def ruled_empties(image: np.ndarray, spans: list[tuple[int, int]], skip: int, expected: int,
+                  row: tuple[int, int], text_h: float) -> list[tuple[int, int]]:
+    """A strip whose cells are ruled (a bordered table, its numbers aligned anywhere in their cells):
+    the vertical rules down its row part it into cells. Where they make the `expected` cells after
+    the header's, each number in one of its own, the cells holding none are the empty ones. Else the
+    spans as they are (a shape mismatch follows). A rule is a pixel column or two unlike both sides
+    all down the row, well past the text (so a digit's stem is none), however faint: Bootstrap's
+    borders are 26 grey levels off white, under the edge mask's threshold."""
+    data = spans[skip:]
+    if len(data) >= expected or not data:
+        return spans
+    height, width = image.shape[:2]
+    start = spans[skip - 1][1] if skip else 0
+    reach = round(RULE_REACH * text_h)
+    band = image[max(0, row[0] - reach) : min(height, row[1] + reach)].astype(np.int16)
+    if band.ndim == 3:
+        band = band.max(axis=2)
+    if band.shape[1] < 5:
+        return spans
+    centre = band[:, 2:-2]
+    unlike = np.minimum(np.abs(centre - band[:, :-4]), np.abs(centre - band[:, 4:])) >= RULE_CONTRAST
+    vertical = np.flatnonzero(unlike.mean(axis=0) >= LINE_COVER) + 2
+    if len(vertical) == 0:
+        return spans
+    runs = np.split(vertical, np.flatnonzero(np.diff(vertical) > 1) + 1)  # a rule is a few pixel columns
+    edges = [0.0, *(float(r.mean()) for r in runs), float(width)]
+    edges = [e for e in edges if e >= start]
+    if skip:
+        edges = [float(start)] + edges
+    close = MIN_RULED_CELL * text_h
+    cells = [(a, b) for a, b in zip(edges, edges[1:]) if b - a >= close]
+    if len(cells) != expected:
+        return spans
+    middles = np.array([(a + b) / 2 for a, b in data])
+    held = [np.flatnonzero((a <= middles) & (middles < b)) for a, b in cells]
+    if any(len(h) > 1 for h in held) or sum(len(h) for h in held) != len(data):
+        return spans
+    out = [data[int(h[0])] if len(h) else (int(a + (b - a) / 4), int(a + 3 * (b - a) / 4)) for h, (a, b) in zip(held, cells)]
     return spans[:skip] + out
 
 
@@ -1425,6 +1472,19 @@ def crop_cells(image: np.ndarray, grid: Grid) -> np.ndarray:
         blank_before(grid_cells[:, 0], cut)
     if grid.headed[0] and (cut := grid.rows[0][0] - HEADER_SLACK - (ys[0] - py)) > 0:
         blank_before(grid_cells[0].swapaxes(1, 2), cut)
+    # In a strip, a cell narrower than the widest (an empty one only its padding wide, in a ruled strip):
+    # its crop would reach into its neighbours and hold a right-aligned 7 beside it, read surely.
+    # Beyond its bounds (and a little slack) it shows its background. (Not in tables: their first
+    # column's bound may cut a ball's rim, which the normaliser needs whole.)
+    for j, ((a, b), x) in enumerate(zip(grid.cols, xs)):
+        if len(grid.rows) == 1 and (b - a) + 2 * NARROW_SLACK < cw:
+            left, right = a - NARROW_SLACK - (x - px), b + NARROW_SLACK - (x - px)
+            column = grid_cells[:, j]
+            background = crop_background(column)[:, None, None]
+            if left > 0:
+                column[:, :, :left] = background
+            if right < cw:
+                column[:, :, right:] = background
     return cells
 
 

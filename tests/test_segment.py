@@ -820,3 +820,24 @@ def test_a_header_of_dark_words_on_a_bright_band_is_found_and_the_data_keeps_its
         grid = find_grid(image, shape)
         top, bottom = grid.rows[0]
         assert grid.shape == (8, 15) and top < 60 < bottom  # the row of 18, 36, 35, ... (y 40-80)
+
+
+def test_a_ruled_strips_empty_cells_are_found_between_its_faint_rules():
+    """Bootswatch litera's bordered strip (Inter from npm's @fontsource, 1.5x, JPEG q84): numbers
+    right-aligned, the last two cells empty and only their padding wide, the borders 26 grey levels
+    off white (under the edge mask's threshold). Neither the pitch, nor the margins, nor the narrow
+    empties' rule placed them, and the given 1x12 was refused. The rules down the row part it into
+    twelve cells. And the crops of the narrow empty cells, as wide as the widest cell, no longer
+    reach the right-aligned 7 beside them (it read as a sure 7 in both)."""
+    image = screenshot("bootswatch-litera-bordered-strip-right-aligned-1.5x-q84.jpg")
+    grid = find_grid(image, TableShape(rows=1, cols=12))
+    values = np.array([[15, 34, 9, 11, 0, 3, 32, 27, 11, 7, -1, -1]])
+    assert grid.shape == (1, 12) and grid.cols[-2][0] > 973  # the 7 ends at x 973
+    check_cells(image, grid, values)
+    from recognizer.segment import ruled_empties
+
+    spans = [(67, 93), (180, 213), (282, 297), (371, 392), (462, 478), (547, 563), (648, 680), (765, 796),
+             (869, 890), (958, 973)]
+    assert ruled_empties(image, spans, 0, 12, (21, 43), 22.0)[10:] == [(997, 1023), (1049, 1075)]
+    assert ruled_empties(image, spans, 0, 13, (21, 43), 22.0) == spans  # twelve cells are no thirteen
+    assert ruled_empties(np.full_like(image, 255), spans, 0, 12, (21, 43), 22.0) == spans  # no rules

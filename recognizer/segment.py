@@ -84,7 +84,7 @@ SLIVER_WIDTH = 0.3  # a span narrower than this * the columns', ...
 SLIVER_GAP = 0.75  # ... less than this * the columns' gap from a neighbour, is a frame's side ...
 SLIVER_REACH = 2.5  # ... if also less than this many text heights from it (a tile's frame is 1.3-1.6 away)
 HEADER_SLACK = 2  # pixels a first row's or column's crop keeps beyond its bound, towards the header
-NARROW_SLACK = 3  # ... and a narrow column's crop beyond its bounds (its neighbours' edges are the normaliser's)
+NARROW_SLACK = 3  # ... and a strip's narrow cell's crop beyond its bounds (its neighbours' edges are the normaliser's)
 BG_VOTES = 200  # about this many pixels of a crop vote for its background
 FEW_MARKS = 10  # a tenth of the expected cells or fewer: not the table yet, most likely
 PITCH_TOLERANCE = 0.25  # a gap within this of k pitches holds k-1 empty rows/columns ...
@@ -1476,15 +1476,16 @@ def crop_cells(image: np.ndarray, grid: Grid) -> np.ndarray:
     # its crop would reach into its neighbours and hold a right-aligned 7 beside it, read surely.
     # Beyond its bounds (and a little slack) it shows its background. (Not in tables: their first
     # column's bound may cut a ball's rim, which the normaliser needs whole.)
-    for j, ((a, b), x) in enumerate(zip(grid.cols, xs)):
-        if len(grid.rows) == 1 and (b - a) + 2 * NARROW_SLACK < cw:
-            left, right = a - NARROW_SLACK - (x - px), b + NARROW_SLACK - (x - px)
-            column = grid_cells[:, j]
-            background = crop_background(column)[:, None, None]
-            if left > 0:
-                column[:, :, :left] = background
-            if right < cw:
-                column[:, :, right:] = background
+    narrow = [j for j, (a, b) in enumerate(grid.cols) if (b - a) + 2 * NARROW_SLACK < cw] if len(ys) == 1 else []
+    for j in narrow:
+        (a, b), x = grid.cols[j], xs[j]
+        left, right = a - NARROW_SLACK - (x - px), b + NARROW_SLACK - (x - px)
+        column = grid_cells[:, j]
+        background = crop_background(column)[:, None, None]
+        if left > 0:
+            column[:, :, :left] = background
+        if right < cw:
+            column[:, :, right:] = background
     return cells
 
 

@@ -1481,17 +1481,18 @@ def crop_cells(image: np.ndarray, grid: Grid) -> np.ndarray:
         (a, b), x = grid.cols[j], xs[j]
         left, right = a - NARROW_SLACK - (x - px), b + NARROW_SLACK - (x - px)
         column = grid_cells[:, j]
-        background = crop_background(column)[:, None, None]
+        background = crop_background(column)  # before either side is blanked
         if left > 0:
-            column[:, :, :left] = background
+            blank_before(column, left, background)
         if right < cw:
-            column[:, :, right:] = background
+            blank_before(column[:, :, ::-1], cw - right, background)
     return cells
 
 
-def blank_before(crops: np.ndarray, cut: int) -> None:
-    """(N, h, w[, c]) crops, in place: their pixel columns before `cut` show their background."""
-    crops[:, :, :cut] = crop_background(crops)[:, None, None]
+def blank_before(crops: np.ndarray, cut: int, background: np.ndarray | None = None) -> None:
+    """(N, h, w[, c]) crops, in place: their pixel columns before `cut` show their background (each
+    crop's own, `crop_background`, unless given)."""
+    crops[:, :, :cut] = (crop_background(crops) if background is None else background)[:, None, None]
 
 
 def crop_background(crops: np.ndarray) -> np.ndarray:

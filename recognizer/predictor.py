@@ -19,6 +19,7 @@ from recognizer.errors import (
     SegmentationError,
 )
 from recognizer.imageio import to_bgr
+from recognizer.imageops import median
 from recognizer.labels import index_to_value
 from recognizer.normalize import ink_shapes, normalize_batch, normalize_table
 from recognizer.segment import Grid, crop_cells, cut_by_the_edge, find_grid, run_into_the_first_column
@@ -41,6 +42,10 @@ LONE_WIDTH = 0.7  # a reading of two digits less wide than this * the table's re
 LONE_SAMPLE = 8  # ... of this many or more, its ink parted by no clear column, is one glyph: a letter
 LETTERS_LINE = (3, 1 / 4)  # a first line with this many marks, and this share of its marks, doubted or lone ...
 LETTERS_APART = 8  # ... this many times the share of the rest of the table, is letters
+UNLIKE_WINDOW = 5  # two model inputs read as one value that differ over this many pixels square ...
+UNLIKE_INK = 0.4  # ... by this mean (of 1), a pixel's shift aside, ...
+UNLIKE_NOISE = 3.0  # ... and this many times what the table's values differ by (median), hold two glyphs
+_PIXEL = np.ones((3, 3), np.uint8)
 
 
 class TableReader:
@@ -174,15 +179,16 @@ class TableReader:
         probs = self.classifier.predict_proba(inputs)
         index, conf = probs.argmax(axis=1), probs.max(axis=1)
         threshold = self.settings.review_threshold
+        odd_k = np.array([bool(odd and odd[i]) for i, e in enumerate(empty) if not e], bool)
         if self.second is not None:
             # A second model, trained apart, is unsure elsewhere: a cell the first is unsure of is
             # taken where the second is sure of the same number (a look the first never saw, read
             # right but timidly). What is odd stays flagged, so it is not asked.
-            odd_k = np.array([bool(odd and odd[i]) for i, e in enumerate(empty) if not e], bool)
             if len(ask := np.flatnonzero((conf < threshold) & ~odd_k)):
                 again = self.second.predict_proba(inputs[ask])
                 sure = (again.argmax(axis=1) == index[ask]) & (again.max(axis=1) >= threshold)
                 conf[ask[sure]] = again.max(axis=1)[sure]
+        split = split_readings(inputs, index, (conf >= threshold) & ~odd_k)
         best = [index_to_value(i) for i in index.tolist()]
         conf = conf.tolist()
         cells, k = [], 0
@@ -192,7 +198,7 @@ class TableReader:
                 cells.append(Cell(row=r, col=c, value=None, confidence=1.0, box=box))
             else:
                 cells.append(Cell(row=r, col=c, value=best[k], confidence=conf[k], box=box,
-                                  needs_review=conf[k] < threshold or bool(odd and odd[i])))
+                                  needs_review=conf[k] < threshold or bool(odd_k[k]) or bool(split[k])))
                 k += 1
         return cells
 
@@ -264,6 +270,48 @@ def check_not_axes(table: Table) -> None:
                 raise NotATableError(
                     f"no table found: its numbers line an outer row and column, {inside} between them, "
                     "as a chart's axes do")
+
+
+def split_readings(inputs: np.ndarray, index: np.ndarray, sure: np.ndarray | None = None) -> np.ndarray:
+    """Per model input, whether the `sure` inputs (all, if None) read as its value hold two unlike
+    glyphs (a reading already flagged is left out: it is looked at anyway). One table's
+    numbers are drawn in one font, so one value looks alike wherever it stands, give or take a pixel
+    and JPEG's noise, while a digit the model misreads in a font it never saw (a 5 read 8, a 14 read
+    4) is read as a value the table also holds in its true shape. Two such inputs differ by
+    UNLIKE_INK or more over a patch of UNLIKE_WINDOW pixels (a stroke that one has and the other
+    not), and by far more than the table's other values' readings differ among themselves
+    (UNLIKE_NOISE): none of that value's readings can be trusted."""
+    n = len(inputs)
+    sure = np.ones(n, bool) if sure is None else sure
+    i, j = np.nonzero(np.triu((index[:, None] == index[None, :]) & sure[:, None] & sure[None, :], 1))
+    if len(i) == 0:
+        return np.zeros(n, bool)
+    size = inputs.shape[1]
+    patch = unlike_patches(inputs.reshape(n, size, size), i, j)
+    spread = np.zeros(int(index.max()) + 1)
+    np.maximum.at(spread, index[i], patch)
+    paired = np.bincount(index[i], minlength=len(spread)) > 0
+    # JPEG at small sizes makes one value's readings differ a little everywhere: a split stands out.
+    split = paired & (spread >= max(UNLIKE_INK, UNLIKE_NOISE * median(spread[paired])))
+    return split[index] & sure
+
+
+def unlike_patches(inputs: np.ndarray, i: np.ndarray, j: np.ndarray) -> np.ndarray:
+    """Per pair (i, j) of (N, S, S) inputs: the largest mean, over an UNLIKE_WINDOW patch, of the ink
+    either has a pixel or more from any of the other's (its strokes dilated by a pixel: a pixel's
+    shift, JPEG's ringing and a stroke's weight hardly count, a stroke one has and the other not
+    does). On 8 bits: a table's few hundred pairs cost a fraction of a millisecond."""
+    n, size, _ = inputs.shape
+    # Side by side, one input's rows down each column (OpenCV's filters pay per row): inputs have
+    # blank margins wider than the filters reach, so none takes in its neighbour's ink.
+    ink = np.ascontiguousarray(cv2.convertScaleAbs(inputs.reshape(n * size, size), alpha=255).T)
+    near = cv2.dilate(ink, _PIXEL).reshape(size, n, size)
+    ink = ink.reshape(size, n, size)
+    first, second = (np.take(ink, k, axis=1).reshape(size, -1) for k in (i, j))  # take: fancy indexing is slower
+    beyond = cv2.max(cv2.subtract(first, np.take(near, j, axis=1).reshape(size, -1)),
+                     cv2.subtract(second, np.take(near, i, axis=1).reshape(size, -1)))
+    patches = cv2.blur(beyond, (UNLIKE_WINDOW, UNLIKE_WINDOW))
+    return patches.max(axis=0).reshape(len(i), size).max(axis=1) / 255.0
 
 
 def lone_glyphs(cells: Sequence[Cell], inputs: np.ndarray) -> list[bool]:

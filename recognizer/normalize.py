@@ -257,8 +257,8 @@ def ink_components(ink: np.ndarray, text_height: float | None = None, borders: b
         kept &= ~dashed_outline(crop, y, bh, kept, n, text_height)
     keep = np.zeros(count, np.uint8)
     keep[1:] = kept
-    mask = np.take(keep, crop_labels)
-    boxes = ink_boxes(mask)
+    mask = np.take(keep, crop_labels, mode="clip")  # labels are in range: no bounds check
+    boxes = ink_boxes(crop[kept], x[kept], y[kept], bw[kept], bh[kept], n, rows, w)
     if text_height:
         ink_h = boxes[:, 1] - boxes[:, 0]
         # A number sits in the middle of its ring: one beside the middle lost a digit to the ring
@@ -439,16 +439,17 @@ def near_cores(ink: np.ndarray, mask: np.ndarray) -> np.ndarray:
     return mask & (1 - patches) & (1 - (weak & smooth))
 
 
-def ink_boxes(mask: np.ndarray) -> np.ndarray:
-    """(N, h + 1, w) 0/1 ink -> each crop's ink box (N, 4) as y0, y1, x0, x1 (y1 == 0: no ink)."""
-    n, rows, w = mask.shape
-    on_rows, on_cols = mask.any(axis=2), mask.any(axis=1)
-    has = on_rows.any(axis=1)
-    boxes = np.zeros((n, 4), np.int64)
-    boxes[:, 0] = np.where(has, on_rows.argmax(axis=1), rows - 1)
-    boxes[:, 1] = np.where(has, rows - on_rows[:, ::-1].argmax(axis=1), 0)
-    boxes[:, 2] = np.where(has, on_cols.argmax(axis=1), w)
-    boxes[:, 3] = np.where(has, w - on_cols[:, ::-1].argmax(axis=1), 0)
+def ink_boxes(crop: np.ndarray, x: np.ndarray, y: np.ndarray, w: np.ndarray, h: np.ndarray, n: int, rows: int,
+              width: int) -> np.ndarray:
+    """The kept components' crops and boxes (in their crops) -> each of the `n` crops' ink box (N, 4) as
+    y0, y1, x0, x1 (y1 == 0: no ink): the union of its components' boxes, as the mask of their pixels
+    has it (from the boxes: reducing the mask along its short rows costs ten times as much)."""
+    boxes = np.empty((n, 4), np.int64)
+    boxes[:] = (rows - 1, 0, width, 0)
+    np.minimum.at(boxes[:, 0], crop, y)
+    np.maximum.at(boxes[:, 1], crop, y + h)
+    np.minimum.at(boxes[:, 2], crop, x)
+    np.maximum.at(boxes[:, 3], crop, x + w)
     return boxes
 
 
@@ -459,7 +460,7 @@ def faint(ink: np.ndarray, labels: np.ndarray, candidates: np.ndarray) -> np.nda
     count = len(candidates) + 1
     is_candidate = np.zeros(count, np.uint8)
     is_candidate[1:] = candidates
-    peak = (ink * np.take(is_candidate, labels)).reshape(len(ink), -1).max(axis=1)  # take: fancy indexing is slower
+    peak = (ink * np.take(is_candidate, labels, mode="clip")).reshape(len(ink), -1).max(axis=1)  # take: fancy indexing is slower
     strong = ink > (peak * STRONG_INK).astype(np.uint8)[:, None, None]
     return np.bincount(labels[strong], minlength=count)[1:] == 0
 

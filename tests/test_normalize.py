@@ -7,7 +7,7 @@ import pytest
 from recognizer.normalize import INPUT_SIZE, normalize_batch, normalize_cell
 from recognizer.segment import crop_cells, find_grid
 from recognizer.settings import TableShape
-from tests.tables import Look, font_path, render
+from tests.tables import Look, font_path, random_values, render
 
 
 def cell_of(value: int, look: Look) -> np.ndarray:
@@ -476,3 +476,23 @@ def test_two_digits_are_parted_by_a_clear_column_and_one_letter_is_not(font):
     assert not any(empty)
     assert parted[:3].all() and not parted[3:].any()
     assert aspect[:2].min() > aspect[3:6].max()  # two digits are wider than one letter ("M" as wide as "11")
+
+
+@pytest.mark.parametrize("look", [Look("light", size=14), Look("roulette", size=13, jpeg=60), Look("dark", size=20, scale=1.5)])
+def test_ink_boxes_from_the_components_are_the_extent_of_their_mask(look):
+    """`ink_boxes` takes each crop's ink box from its kept components' boxes, not from the mask: the
+    same box, an empty crop's included (y1 == 0)."""
+    from recognizer.normalize import ink_components, ink_maps
+
+    values = random_values(8, 15, seed=5, empty_tail=4)
+    image = render(values, look)
+    grid = find_grid(image, TableShape(rows=8, cols=15))
+    ink = ink_maps(crop_cells(cv2.cvtColor(image, cv2.COLOR_BGR2GRAY), grid))
+    mask, boxes, _ = ink_components(ink, grid.text_height, borders=True, reading=True)
+    for crop, (y0, y1, x0, x1) in zip(mask, boxes):
+        ys, xs = np.nonzero(crop)
+        if len(ys) == 0:
+            assert y1 == 0 and x1 == 0
+        else:
+            assert (y0, y1, x0, x1) == (ys.min(), ys.max() + 1, xs.min(), xs.max() + 1)
+    assert (boxes[:, 1] == 0).sum() >= 4  # the empty tail

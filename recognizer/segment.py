@@ -622,15 +622,15 @@ def locate(image: np.ndarray, shape: TableShape | None = None, digit_gap: float 
     height, width = image.shape[:2]
     rows, cols = shape.rows, shape.cols
     if cols is None and not shape.skip_cols and len(row_spans) - shape.skip_rows == 1:
-        cols = strip_length(col_spans, width)
+        cols = ruled_length(image, col_spans, row_spans[-1], text_h) or strip_length(col_spans, width)
     if rows is None and not shape.skip_rows and len(col_spans) - shape.skip_cols == 1:
         rows = strip_length(row_spans, height)  # a history column, not full yet
     filled_rows = ends_filled(row_spans, shape.skip_rows, rows, height)
     filled_cols = ends_filled(col_spans, shape.skip_cols, cols, width)
     if len(row_spans) - shape.skip_rows == 1 and cols and len(filled_cols) - shape.skip_cols < cols:
         filled_cols = narrow_empties(filled_cols, shape.skip_cols, cols, width)
-    if len(row_spans) - shape.skip_rows == 1 and shape.cols and len(filled_cols) - shape.skip_cols < shape.cols:
-        filled_cols = ruled_empties(image, filled_cols, shape.skip_cols, shape.cols, row_spans[-1], text_h)
+    if len(row_spans) - shape.skip_rows == 1 and cols and len(filled_cols) - shape.skip_cols < cols:
+        filled_cols = ruled_empties(image, filled_cols, shape.skip_cols, cols, row_spans[-1], text_h)
     added = (len(filled_rows) - len(row_spans), len(filled_cols) - len(col_spans))
     return Layout(filled_rows, filled_cols, text_h, hidden, len(boxes), added)
 
@@ -667,30 +667,18 @@ def narrow_empties(spans: list[tuple[int, int]], skip: int, expected: int, limit
 def ruled_empties(image: np.ndarray, spans: list[tuple[int, int]], skip: int, expected: int,
                   row: tuple[int, int], text_h: float) -> list[tuple[int, int]]:
     """A strip whose cells are ruled (a bordered table, its numbers aligned anywhere in their cells):
-    the vertical rules down its row part it into cells. Where they make the `expected` cells after
-    the header's, each number in one of its own, the cells holding none are the empty ones. Else the
-    spans as they are (a shape mismatch follows). A rule is a pixel column or two unlike both sides
-    all down the row, well past the text (so a digit's stem is none), however faint: Bootstrap's
-    borders are 26 grey levels off white, under the edge mask's threshold."""
+    the vertical rules down its row part it into cells (`strip_rules`). Where they make the
+    `expected` cells after the header's, each number in one of its own, the cells holding none are the
+    empty ones. Else the spans as they are (a shape mismatch follows)."""
     data = spans[skip:]
     if len(data) >= expected or not data:
         return spans
-    height, width = image.shape[:2]
+    width = image.shape[1]
     start = spans[skip - 1][1] if skip else 0
-    reach = round(RULE_REACH * text_h)
-    band = image[max(0, row[0] - reach) : min(height, row[1] + reach)].astype(np.int16)
-    if band.ndim == 3:
-        band = band.max(axis=2)
-    if band.shape[1] < 5:
+    rules = strip_rules(image, row, text_h)
+    if not rules:
         return spans
-    centre = band[:, 2:-2]
-    unlike = np.minimum(np.abs(centre - band[:, :-4]), np.abs(centre - band[:, 4:])) >= RULE_CONTRAST
-    vertical = np.flatnonzero(unlike.mean(axis=0) >= LINE_COVER) + 2
-    if len(vertical) == 0:
-        return spans
-    runs = np.split(vertical, np.flatnonzero(np.diff(vertical) > 1) + 1)  # a rule is a few pixel columns
-    edges = [0.0, *(float(r.mean()) for r in runs), float(width)]
-    edges = [e for e in edges if e >= start]
+    edges = [e for e in [0.0, *rules, float(width)] if e >= start]
     if skip:
         edges = [float(start)] + edges
     close = MIN_RULED_CELL * text_h
@@ -703,6 +691,51 @@ def ruled_empties(image: np.ndarray, spans: list[tuple[int, int]], skip: int, ex
         return spans
     out = [data[int(h[0])] if len(h) else (int(a + (b - a) / 4), int(a + 3 * (b - a) / 4)) for h, (a, b) in zip(held, cells)]
     return spans[:skip] + out
+
+
+def strip_rules(image: np.ndarray, row: tuple[int, int], text_h: float) -> list[float]:
+    """The x of each vertical rule down a strip's row: a pixel column or two unlike both sides all
+    down the row, well past the text (so a digit's stem is none), however faint: Bootstrap's borders
+    are 26 grey levels off white, under the edge mask's threshold."""
+    height = image.shape[0]
+    reach = round(RULE_REACH * text_h)
+    band = image[max(0, row[0] - reach) : min(height, row[1] + reach)].astype(np.int16)
+    if band.ndim == 3:
+        band = band.max(axis=2)
+    if band.shape[1] < 5:
+        return []
+    centre = band[:, 2:-2]
+    unlike = np.minimum(np.abs(centre - band[:, :-4]), np.abs(centre - band[:, 4:])) >= RULE_CONTRAST
+    vertical = np.flatnonzero(unlike.mean(axis=0) >= LINE_COVER) + 2
+    if len(vertical) == 0:
+        return []
+    runs = np.split(vertical, np.flatnonzero(np.diff(vertical) > 1) + 1)  # a rule is a few pixel columns
+    return [float(r.mean()) for r in runs]
+
+
+def ruled_length(image: np.ndarray, spans: list[tuple[int, int]], row: tuple[int, int], text_h: float) -> int | None:
+    """How many cells a one-row strip ruled into cells holds, no shape given: its numbers, and the
+    empty cells ruled off after the last (a bordered "last numbers" bar not full yet), where a rule
+    parts every two numbers, none lies before the first (the picture begins at the table's own
+    border: what lies between the last rule and the picture's right edge is a cell, not a page's
+    margin), and each empty cell is at least MIN_RULED_CELL text heights and at most as wide as the
+    widest number's cell. Else None."""
+    if len(spans) < MIN_RUN:
+        return None
+    rules = np.array(strip_rules(image, row, text_h))
+    if len(rules) < len(spans) - 1 or (rules < spans[0][0]).any():
+        return None
+    parted = [((rules > b) & (rules < a)).any() for (_, b), (a, _) in zip(spans, spans[1:])]
+    after = rules[rules > spans[-1][1]]
+    if not all(parted) or len(after) == 0:
+        return None
+    edges = np.concatenate([[0.0], rules, [float(image.shape[1])]])
+    widest = np.diff(edges[edges <= after[0]]).max()
+    empties = np.diff(np.concatenate([after, [float(image.shape[1])]]))
+    empties = empties[empties >= MIN_RULED_CELL * text_h]  # a double border's two lines are no cell
+    if len(empties) == 0 or (empties > widest).any():
+        return None
+    return len(spans) + len(empties)
 
 
 def strip_length(spans: list[tuple[int, int]], limit: int) -> int | None:

@@ -432,7 +432,8 @@ def test_the_side_of_a_frame_beside_a_number_is_no_column():
     strip = [(13, 21), (80, 97), (165, 204), (293, 328), (420, 455), (540, 575), (640, 675), (740, 775), (860, 895)]
     assert slivers_dropped(strip, 19.0) == strip
     grid = find_grid(screenshot("bootswatch-flatly-strip-lone-1-first-audiowide-1.5x.png"))
-    assert grid.shape == (1, 10) and grid.cols[0][0] < 13 < grid.cols[0][1]  # the 1 keeps its place
+    assert grid.cols[0][0] < 13 < grid.cols[0][1]  # the 1 keeps its place
+    assert grid.shape == (1, 12)  # and the strip's borders rule off its two empty cells (`ruled_length`)
 
 
 def test_frame_sides_inside_a_column_gap_are_no_columns_nor_stretch_a_row():
@@ -841,3 +842,23 @@ def test_a_ruled_strips_empty_cells_are_found_between_its_faint_rules():
     assert ruled_empties(image, spans, 0, 12, (21, 43), 22.0)[10:] == [(997, 1023), (1049, 1075)]
     assert ruled_empties(image, spans, 0, 13, (21, 43), 22.0) == spans  # twelve cells are no thirteen
     assert ruled_empties(np.full_like(image, 255), spans, 0, 12, (21, 43), 22.0) == spans  # no rules
+
+
+def test_a_ruled_strips_trailing_empty_cells_are_found_without_a_shape_and_a_pages_margin_is_no_cell():
+    """The same litera strip, nothing given: a rule parts every two numbers and none lies before the
+    first, so the picture begins at the table's border and the two narrow cells ruled off after the
+    last number are its empty cells (read 1x10 before: the length short, silently). With a page's
+    margin around it, what lies beyond the table's last border could be margin: nothing is added."""
+    from recognizer.segment import ruled_length
+
+    image = screenshot("bootswatch-litera-bordered-strip-right-aligned-1.5x-q84.jpg")
+    values = np.array([[15, 34, 9, 11, 0, 3, 32, 27, 11, 7, -1, -1]])
+    grid = find_grid(image, TableShape())
+    assert grid.shape == (1, 12)
+    check_cells(image, grid, values)
+    framed = cv2.copyMakeBorder(image, 20, 20, 40, 40, cv2.BORDER_CONSTANT, value=255)
+    assert find_grid(framed, TableShape()).shape == (1, 10)
+    spans = [(67, 93), (180, 213), (282, 297), (371, 392), (462, 478), (547, 563), (648, 680), (765, 796),
+             (869, 890), (958, 973)]
+    assert ruled_length(image, spans, (21, 43), 22.0) == 12
+    assert ruled_length(np.full_like(image, 255), spans, (21, 43), 22.0) is None  # no rules

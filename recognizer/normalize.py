@@ -229,7 +229,7 @@ def ink_components(ink: np.ndarray, text_height: float | None = None, borders: b
     if text_height:
         flat = (bw >= FLAT_INK[0] * text_height) & (bh < FLAT_INK[1] * text_height)
         candidates &= (bh <= TALL_INK * text_height) & ~flat
-    weak = faint(ink, crop_labels, candidates)
+    weak = faint(ink, crop_labels, candidates, union_box(x, y, bw, bh, candidates))
     candidates &= ~weak
     if text_height:
         candidates &= ~off_the_line(crop, y, bh, area, candidates, h, text_height)
@@ -257,8 +257,11 @@ def ink_components(ink: np.ndarray, text_height: float | None = None, borders: b
         kept &= ~dashed_outline(crop, y, bh, kept, n, text_height)
     keep = np.zeros(count, np.uint8)
     keep[1:] = kept
-    mask = np.take(keep, crop_labels, mode="clip")  # labels are in range: no bounds check
     boxes = ink_boxes(crop[kept], x[kept], y[kept], bw[kept], bh[kept], n, rows, w)
+    mask = np.zeros((n, rows, w), np.uint8)  # the kept pixels all lie inside the union of the ink boxes
+    if (window := union_box(x, y, bw, bh, kept)) is not None:
+        y0, y1, x0, x1 = window
+        mask[:, y0:y1, x0:x1] = np.take(keep, crop_labels[:, y0:y1, x0:x1], mode="clip")  # in range: unchecked
     if text_height:
         ink_h = boxes[:, 1] - boxes[:, 0]
         # A number sits in the middle of its ring: one beside the middle lost a digit to the ring
@@ -453,14 +456,27 @@ def ink_boxes(crop: np.ndarray, x: np.ndarray, y: np.ndarray, w: np.ndarray, h: 
     return boxes
 
 
-def faint(ink: np.ndarray, labels: np.ndarray, candidates: np.ndarray) -> np.ndarray:
+def union_box(x: np.ndarray, y: np.ndarray, w: np.ndarray, h: np.ndarray, which: np.ndarray
+              ) -> tuple[int, int, int, int] | None:
+    """The box (y0, y1, x0, x1, in every crop alike) that holds the `which` components, or None."""
+    if not which.any():
+        return None
+    return int(y[which].min()), int((y + h)[which].max()), int(x[which].min()), int((x + w)[which].max())
+
+
+def faint(ink: np.ndarray, labels: np.ndarray, candidates: np.ndarray,
+          window: tuple[int, int, int, int] | None = None) -> np.ndarray:
     """Components (all of them) none of whose pixels reaches STRONG_INK of the strongest candidate
     ink in their crop: a chip's gradient highlight or a soft shadow, never part of the number,
-    whose strokes all reach about the same contrast."""
+    whose strokes all reach about the same contrast. `window` (y0, y1, x0, x1 in every crop) holds
+    all the candidates' pixels, if known."""
     count = len(candidates) + 1
     is_candidate = np.zeros(count, np.uint8)
     is_candidate[1:] = candidates
-    peak = (ink * np.take(is_candidate, labels, mode="clip")).reshape(len(ink), -1).max(axis=1)  # take: fancy indexing is slower
+    # The candidates' ink lies inside their boxes' union: only that window is looked at.
+    y0, y1, x0, x1 = window or (0, ink.shape[1], 0, ink.shape[2])
+    ink_in, labels_in = ink[:, y0:y1, x0:x1], labels[:, y0:y1, x0:x1]
+    peak = (ink_in * np.take(is_candidate, labels_in, mode="clip")).reshape(len(ink), -1).max(axis=1)  # take: fancy indexing is slower
     strong = ink > (peak * STRONG_INK).astype(np.uint8)[:, None, None]
     return np.bincount(labels[strong], minlength=count)[1:] == 0
 

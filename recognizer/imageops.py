@@ -19,15 +19,6 @@ def components(mask: np.ndarray) -> tuple[int, np.ndarray, np.ndarray]:
     return count, labels, stats
 
 
-def morph(image: np.ndarray, op: int, kernel: np.ndarray) -> np.ndarray:
-    """cv2.morphologyEx with a symmetric `kernel`. A crop mosaic is tens of pixels wide and thousands
-    high, and OpenCV's filters pay per row: on its transpose (the same result, the kernel being
-    symmetric) they take a third to a half of the time."""
-    if image.shape[0] <= 4 * image.shape[1]:
-        return cv2.morphologyEx(image, op, kernel)
-    return np.ascontiguousarray(cv2.morphologyEx(np.ascontiguousarray(image.T), op, kernel).T)
-
-
 def halve(image: np.ndarray) -> np.ndarray:
     """The image at half size, each pixel the mean of a 2x2 block (an odd last row or column is
     dropped). A whole factor takes OpenCV's fast INTER_AREA path; any other factor a much slower one."""

@@ -24,7 +24,7 @@ from collections import defaultdict
 import cv2
 import numpy as np
 
-from recognizer.imageops import components, halve, median, morph, row_medians
+from recognizer.imageops import components, halve, median, row_medians
 
 NORMALIZER_VERSION = 9
 INPUT_SIZE = 28
@@ -424,22 +424,26 @@ def near_cores(ink: np.ndarray, mask: np.ndarray) -> np.ndarray:
     h = rows - 1
     my, mx = int(h * BG_MARGIN), int(w * BG_MARGIN)
     peak = ink[:, my : h - my, mx : w - mx].reshape(n, -1).max(axis=1)
-    core = (mask & (ink > (peak * CORE_INK).astype(np.uint8)[:, None, None])).view(np.uint8)
+    # On the mosaic's transpose, the crops side by side (OpenCV's filters pay per row; the kernel
+    # is symmetric, so each filter gives the transpose of its result on the mosaic), once for all.
+    ink_t = np.ascontiguousarray(ink.reshape(-1, w).T)
+    mask_t = np.ascontiguousarray(mask.reshape(-1, w).T)
+    core = (mask_t & (ink_t > np.repeat((peak * CORE_INK).astype(np.uint8), rows)[None, :])).view(np.uint8)
     near = core
     for _ in range(NEAR_STRONG):  # a pixel at a time, so that the blank row between crops stops it
-        near = cv2.dilate(near.reshape(-1, w), _RIM).reshape(n, rows, w)
-        near[:, rows - 1] = 0
+        near = cv2.dilate(near, _RIM)
+        near[:, rows - 1 :: rows] = 0
     # Weak ink far from any core is dropped only where it is a patch (wider than _RIM): a hairline
     # font's strokes are weak all along, but thin, and stay.
-    far = (mask & (1 - near)).reshape(-1, w)
-    patches = morph(far, cv2.MORPH_OPEN, _RIM).reshape(n, rows, w)
+    patches = cv2.morphologyEx(mask_t & (1 - near), cv2.MORPH_OPEN, _RIM)
     # Weak ink where the ink barely changes within a pixel is a gradient, wherever it lies (a
     # highlight in the narrow band between a digit's core and the threshold's edge); a stroke's
     # rim always lies on the steep slope between its core and the background.
-    weak = mask & (1 - core)
-    slope = morph(ink.reshape(-1, w), cv2.MORPH_GRADIENT, _RIM).reshape(n, rows, w)
-    smooth = (slope < (peak * SMOOTH_INK).astype(np.uint8)[:, None, None]).view(np.uint8)
-    return mask & (1 - patches) & (1 - (weak & smooth))
+    weak = mask_t & (1 - core)
+    slope = cv2.morphologyEx(ink_t, cv2.MORPH_GRADIENT, _RIM)
+    smooth = (slope < np.repeat((peak * SMOOTH_INK).astype(np.uint8), rows)[None, :]).view(np.uint8)
+    kept = mask_t & (1 - patches) & (1 - (weak & smooth))
+    return np.ascontiguousarray(kept.T).reshape(n, rows, w)
 
 
 def ink_boxes(crop: np.ndarray, x: np.ndarray, y: np.ndarray, w: np.ndarray, h: np.ndarray, n: int, rows: int,

@@ -26,18 +26,34 @@ def test_medians_are_numpys(n):
         assert np.array_equal(row_medians(values), np.median(values, axis=1))
 
 
-@pytest.mark.parametrize("op", [cv2.MORPH_OPEN, cv2.MORPH_GRADIENT])
-def test_morphology_on_a_tall_mosaics_transpose_is_the_same(op):
-    """A crop mosaic (37 px wide, thousands high) is filtered on its transpose for speed: with a
-    symmetric kernel the result is OpenCV's own on the mosaic, pixel for pixel, borders included."""
-    from recognizer.imageops import morph
+def test_near_cores_on_the_mosaics_transpose_is_the_same_as_on_the_mosaic():
+    """`near_cores` filters a crop mosaic (tens of pixels wide, thousands high) on its transpose for
+    speed: with its symmetric kernels the result is that of OpenCV's filters on the mosaic itself,
+    pixel for pixel, the blank row between crops and the borders included."""
+    from recognizer import normalize
 
+    rim = np.ones((3, 3), np.uint8)
     rng = np.random.default_rng(7)
-    kernel = np.ones((3, 3), np.uint8)
-    for image in ((rng.random((4080, 37)) < 0.2).astype(np.uint8), rng.integers(0, 256, (3000, 29), dtype=np.uint8)):
-        expected = cv2.morphologyEx(image, op, kernel)
-        got = morph(image, op, kernel)
-        assert got.flags.c_contiguous and got.shape == image.shape and np.array_equal(got, expected)
+    for n, rows, w in ((120, 31, 37), (40, 25, 29)):
+        # Strong strokes (bright specks, thickened) on a soft field of weak ink: cores, rims and shine.
+        field = cv2.GaussianBlur(rng.integers(0, 160, (n * rows, w), dtype=np.uint8), (7, 7), 2.5)
+        strokes = cv2.dilate(((rng.random((n * rows, w)) < 0.01) * 255).astype(np.uint8), rim)
+        ink = cv2.max(field, strokes).reshape(n, rows, w)
+        ink[:, rows - 1] = 0
+        mask = (ink > 70).view(np.uint8)
+        h = rows - 1
+        my, mx = int(h * normalize.BG_MARGIN), int(w * normalize.BG_MARGIN)
+        peak = ink[:, my : h - my, mx : w - mx].reshape(n, -1).max(axis=1)
+        core = (mask & (ink > (peak * normalize.CORE_INK).astype(np.uint8)[:, None, None])).view(np.uint8)
+        near = cv2.dilate(core.reshape(-1, w), rim).reshape(n, rows, w)
+        near[:, rows - 1] = 0
+        patches = cv2.morphologyEx((mask & (1 - near)).reshape(-1, w), cv2.MORPH_OPEN, rim).reshape(n, rows, w)
+        slope = cv2.morphologyEx(ink.reshape(-1, w), cv2.MORPH_GRADIENT, rim).reshape(n, rows, w)
+        smooth = (slope < (peak * normalize.SMOOTH_INK).astype(np.uint8)[:, None, None]).view(np.uint8)
+        expected = mask & (1 - patches) & (1 - ((mask & (1 - core)) & smooth))
+        got = normalize.near_cores(ink, mask)
+        assert got.flags.c_contiguous and got.shape == ink.shape and np.array_equal(got, expected)
+        assert 0 < expected.sum() < mask.sum()  # something is kept and something dropped
 
 
 def test_pieces_nested_are_found_within_their_crop_only_as_by_comparing_every_pair():

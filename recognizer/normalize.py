@@ -430,7 +430,7 @@ def near_cores(ink: np.ndarray, mask: np.ndarray) -> np.ndarray:
     mask_t = np.ascontiguousarray(mask.reshape(-1, w).T)
     core = (mask_t & (ink_t > np.repeat((peak * CORE_INK).astype(np.uint8), rows)[None, :])).view(np.uint8)
     near = core
-    for _ in range(NEAR_STRONG):  # a pixel at a time, so that the blank row between crops stops it
+    for _ in range(NEAR_STRONG):  # a pixel at a time, so that the blank row (here column) between crops stops it
         near = cv2.dilate(near, _RIM)
         near[:, rows - 1 :: rows] = 0
     # Weak ink far from any core is dropped only where it is a patch (wider than _RIM): a hairline
